@@ -1,0 +1,82 @@
+"""The engine's error tree: every failure a caller can see, carrying the data to explain it."""
+
+from __future__ import annotations
+
+__all__ = [
+    "EngineClosed",
+    "EngineError",
+    "ImageTooLarge",
+    "InferenceFailed",
+    "JobTimeout",
+    "MediaError",
+    "QueueFull",
+    "ToonError",
+    "UnknownStyle",
+    "UnsupportedMedia",
+]
+
+
+class ToonError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class MediaError(ToonError):
+    """The input file cannot be used."""
+
+
+class UnsupportedMedia(MediaError):
+    """The bytes are not an image (or video) format we accept, or are corrupt."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ImageTooLarge(MediaError):
+    """The image has more pixels than the decoder is allowed to allocate."""
+
+    def __init__(self, pixels: int, limit: int) -> None:
+        super().__init__(f"image has {pixels} pixels, limit is {limit}")
+        self.pixels = pixels
+        self.limit = limit
+
+
+class UnknownStyle(ToonError):
+    """The requested style does not exist."""
+
+    def __init__(self, name: str, available: tuple[str, ...]) -> None:
+        super().__init__(f"unknown style {name!r}; available: {', '.join(available)}")
+        self.name = name
+        self.available = available
+
+
+class EngineError(ToonError):
+    """The engine could not run the job."""
+
+
+class QueueFull(EngineError):
+    """Too many jobs are waiting; try again later."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(f"queue is full ({capacity} jobs waiting)")
+        self.capacity = capacity
+
+
+class JobTimeout(EngineError):
+    """The job waited longer than its timeout before reaching the model."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(f"job timed out after {timeout_s:g} s")
+        self.timeout_s = timeout_s
+
+
+class EngineClosed(EngineError):
+    """The engine is shutting down and accepts no more work."""
+
+
+class InferenceFailed(EngineError):
+    """The model raised while running the batch this job was in."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"inference failed: {type(cause).__name__}: {cause}")
+        self.cause = cause
