@@ -4,8 +4,10 @@ from __future__ import annotations
 
 __all__ = [
     "EngineClosed",
+    "FileTooLarge",
     "EngineError",
     "ImageTooLarge",
+    "ImageTooSmall",
     "InferenceFailed",
     "JobTimeout",
     "MediaError",
@@ -38,6 +40,25 @@ class ImageTooLarge(MediaError):
     def __init__(self, pixels: int, limit: int) -> None:
         super().__init__(f"image has {pixels} pixels, limit is {limit}")
         self.pixels = pixels
+        self.limit = limit
+
+
+class ImageTooSmall(MediaError):
+    """The image (after fitting to the size cap) is too small or too thin to stylize."""
+
+    def __init__(self, width: int, height: int, min_side: int) -> None:
+        super().__init__(f"image is {width}x{height}, each side must be at least {min_side} px")
+        self.width = width
+        self.height = height
+        self.min_side = min_side
+
+
+class FileTooLarge(MediaError):
+    """The file is bigger than we are willing to read."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"file is {size} bytes, limit is {limit}")
+        self.size = size
         self.limit = limit
 
 

@@ -1,0 +1,1 @@
+"""ToonBot frontends, CLI and composition root."""
