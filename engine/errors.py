@@ -4,8 +4,8 @@ from __future__ import annotations
 
 __all__ = [
     "EngineClosed",
-    "FileTooLarge",
     "EngineError",
+    "FileTooLarge",
     "ImageTooLarge",
     "ImageTooSmall",
     "InferenceFailed",

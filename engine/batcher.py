@@ -1,0 +1,129 @@
+"""The micro-batcher: gathers compatible jobs into batches and hands them to the worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+
+import numpy as np
+
+from engine.errors import InferenceFailed, JobTimeout
+from engine.fairqueue import FairQueue
+from engine.job import BatchKey, JobState, PendingJob
+
+__all__ = ["BatchRunner", "Batcher"]
+
+log = logging.getLogger(__name__)
+
+# (style, images, padded size) -> results, run on the worker thread.
+BatchRunner = Callable[[str, Sequence[np.ndarray], tuple[int, int]], list[np.ndarray]]
+
+
+class Batcher:
+    """Wait for a first job, fill to max_batch_size or a monotonic deadline, run, repeat."""
+
+    def __init__(
+        self,
+        queue: FairQueue,
+        runner: BatchRunner,
+        executor: Executor,
+        *,
+        max_batch_size: int,
+        max_wait_s: float,
+        job_timeout_s: float,
+    ) -> None:
+        self._queue = queue
+        self._runner = runner
+        self._executor = executor
+        self._max_batch_size = max_batch_size
+        self._max_wait_s = max_wait_s
+        self._job_timeout_s = job_timeout_s
+        self.batches_run = 0
+        self.batch_sizes: list[int] = []
+
+    async def run(self) -> None:
+        """Serve batches until the queue hands out the None sentinel."""
+        while True:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch = await self._fill(first)
+            live = self._admit(batch)
+            if live:
+                await self._execute(live)
+
+    async def _fill(self, first: PendingJob) -> list[PendingJob]:
+        first.state = JobState.RUNNING
+        batch = [first]
+        deadline = time.monotonic() + self._max_wait_s
+        while len(batch) < self._max_batch_size:
+            remaining = deadline - time.monotonic()
+            nxt = self._queue.pop_nowait(first.key)
+            if nxt is None and remaining > 0:
+                nxt = await self._queue.get(first.key, timeout=remaining)
+            if nxt is None:
+                break
+            nxt.state = JobState.RUNNING
+            batch.append(nxt)
+        return batch
+
+    def _admit(self, batch: list[PendingJob]) -> list[PendingJob]:
+        """Drop jobs whose caller gave up or whose deadline passed before they reach the model."""
+        now = time.monotonic()
+        live = []
+        for item in batch:
+            if item.future.done():
+                item.state = JobState.DONE
+            elif now >= item.deadline:
+                item.state = JobState.DONE
+                item.future.set_exception(JobTimeout(self._job_timeout_s))
+            else:
+                live.append(item)
+        return live
+
+    async def _execute(self, live: list[PendingJob]) -> None:
+        key: BatchKey = live[0].key
+        style, ph, pw = key
+        images = [item.job.image for item in live]
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            results = await loop.run_in_executor(
+                self._executor, self._runner, style, images, (ph, pw)
+            )
+            if len(results) != len(live):
+                raise RuntimeError(f"runner returned {len(results)} results for {len(live)} jobs")
+        except Exception as exc:  # a failed batch fails every job in it, never just some
+            log.exception("batch of %d %s jobs failed", len(live), style)
+            for item in live:
+                _settle(item, exc=InferenceFailed(exc))
+            return
+        finally:
+            self.batches_run += 1
+            self.batch_sizes.append(len(live))
+        log.debug(
+            "batch style=%s size=%d padded=%dx%d took %.1f ms",
+            style,
+            len(live),
+            ph,
+            pw,
+            (time.perf_counter() - started) * 1000,
+        )
+        for item, result in zip(live, results, strict=True):
+            _settle(item, result=result)
+
+
+def _settle(
+    item: PendingJob, *, result: np.ndarray | None = None, exc: BaseException | None = None
+) -> None:
+    item.state = JobState.DONE
+    if item.future.done():  # the caller was cancelled while the batch ran
+        return
+    if exc is not None:
+        item.future.set_exception(exc)
+    else:
+        assert result is not None
+        item.future.set_result(result)

@@ -1,0 +1,50 @@
+"""Typed, validated settings of the inference engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["DeviceName", "EngineConfig", "Precision"]
+
+DeviceName = Literal["auto", "cpu", "cuda"]
+Precision = Literal["auto", "fp32", "fp16", "bf16"]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """How the engine queues, batches and runs jobs."""
+
+    device: DeviceName = "auto"
+    # "auto": fp16 autocast on CUDA, fp32 on CPU (CPU half precision is slower, not faster).
+    precision: Precision = "auto"
+    max_batch_size: int = 8
+    max_wait_ms: float = 15.0
+    queue_size: int = 256
+    job_timeout_s: float = 120.0
+    # Images are padded up to a multiple of this so photos of similar size share a batch.
+    bucket_px: int = 128
+    # 0 means "all cores": torch's default already is, but an explicit value makes benches honest.
+    torch_threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"engine.device must be auto, cpu or cuda, not {self.device!r}")
+        if self.precision not in ("auto", "fp32", "fp16", "bf16"):
+            raise ValueError(
+                f"engine.precision must be auto, fp32, fp16 or bf16, not {self.precision!r}"
+            )
+        _positive("engine.max_batch_size", self.max_batch_size, upper=256)
+        _positive("engine.queue_size", self.queue_size, upper=1_000_000)
+        _positive("engine.bucket_px", self.bucket_px, upper=4096)
+        if not 0 <= self.max_wait_ms <= 10_000:
+            raise ValueError("engine.max_wait_ms must be between 0 and 10000")
+        if not 0 < self.job_timeout_s <= 86_400:
+            raise ValueError("engine.job_timeout_s must be > 0 and at most a day")
+        if not 0 <= self.torch_threads <= 1024:
+            raise ValueError("engine.torch_threads must be between 0 and 1024")
+
+
+def _positive(name: str, value: int, *, upper: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= upper:
+        raise ValueError(f"{name} must be an integer between 1 and {upper}, not {value!r}")

@@ -1,0 +1,179 @@
+"""The engine facade: `await engine.submit(job)` is the one call frontends depend on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Self
+
+import numpy as np
+
+from engine.batcher import Batcher
+from engine.config import EngineConfig
+from engine.errors import EngineClosed, JobTimeout, UnknownStyle, UnsupportedMedia
+from engine.fairqueue import FairQueue
+from engine.job import Job, JobState, PendingJob
+from engine.styles.base import Style
+from engine.worker import InferenceWorker, bucket_size
+
+__all__ = ["Engine"]
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Bounded fair queue + micro-batcher + one inference thread; use as `async with Engine(cfg)`."""
+
+    def __init__(self, config: EngineConfig, styles: Mapping[str, Style] | None = None) -> None:
+        self.config = config
+        self._styles_override = styles
+        self._queue: FairQueue | None = None
+        self._batcher: Batcher | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._worker: InferenceWorker | None = None
+        self._closing = False
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def style_names(self) -> tuple[str, ...]:
+        """Names of the styles this engine serves."""
+        return tuple(self._require_worker().style_names)
+
+    @property
+    def device(self) -> str:
+        """Device the worker runs on, e.g. "cpu" or "cuda"."""
+        return str(self._require_worker().device)
+
+    @property
+    def queue_depth(self) -> int:
+        """Jobs waiting for a batch."""
+        return len(self._queue) if self._queue is not None else 0
+
+    @property
+    def batcher(self) -> Batcher:
+        """The running batcher (for stats)."""
+        if self._batcher is None:
+            raise EngineClosed("engine is not started")
+        return self._batcher
+
+    async def start(self) -> None:
+        """Build styles and the worker, start the inference thread and the batcher task."""
+        if self._task is not None:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toonbot-infer")
+        loop = asyncio.get_running_loop()
+        # Device probing and style construction can touch CUDA: keep them off the event loop.
+        self._worker = await loop.run_in_executor(self._executor, self._build_worker)
+        self._queue = FairQueue(self.config.queue_size)
+        self._batcher = Batcher(
+            self._queue,
+            self._worker.run,
+            self._executor,
+            max_batch_size=self.config.max_batch_size,
+            max_wait_s=self.config.max_wait_ms / 1000.0,
+            job_timeout_s=self.config.job_timeout_s,
+        )
+        self._closing = False
+        self._task = asyncio.create_task(self._batcher.run(), name="toonbot-batcher")
+        self._task.add_done_callback(self._on_batcher_exit)
+        log.info("engine started on %s (%s)", self._worker.device, self._worker.precision)
+
+    def _build_worker(self) -> InferenceWorker:
+        styles = self._styles_override
+        if styles is None:
+            from engine.styles import build_styles
+
+            styles = build_styles()
+        return InferenceWorker(self.config, styles)
+
+    async def submit(self, job: Job) -> np.ndarray:
+        """Stylize one image; raises QueueFull, JobTimeout, InferenceFailed, UnknownStyle, EngineClosed."""
+        if self._closing or self._queue is None or self._worker is None:
+            raise EngineClosed("engine is shutting down")
+        if job.style not in self._worker.style_names:
+            raise UnknownStyle(job.style, tuple(self._worker.style_names))
+        image = job.image
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise UnsupportedMedia("engine jobs take HxWx3 uint8 RGB images")
+        loop = asyncio.get_running_loop()
+        ph, pw = bucket_size(image.shape[0], image.shape[1], self.config.bucket_px)
+        item = PendingJob(
+            job=job,
+            key=(job.style, ph, pw),
+            future=loop.create_future(),
+            deadline=time.monotonic() + self.config.job_timeout_s,
+        )
+        self._queue.put(item)
+        timer = loop.call_later(self.config.job_timeout_s, self._expire, item)
+        try:
+            return await item.future
+        finally:
+            timer.cancel()
+            if item.state is JobState.QUEUED:  # the caller was cancelled: free its slot now
+                self._queue.remove(item)
+                item.state = JobState.DONE
+
+    def position(self, job_id: str) -> int | None:
+        """1-based queue position of a waiting job, or None if it is running or unknown."""
+        return None if self._queue is None else self._queue.position(job_id)
+
+    def _expire(self, item: PendingJob) -> None:
+        # Only a job still waiting is failed here; one in the model finishes and is delivered.
+        if item.state is JobState.QUEUED and self._queue is not None and self._queue.remove(item):
+            item.state = JobState.DONE
+            if not item.future.done():
+                item.future.set_exception(JobTimeout(self.config.job_timeout_s))
+
+    def _on_batcher_exit(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        # A batcher bug must not leave callers awaiting forever: refuse new work, fail the rest.
+        log.error("batcher stopped unexpectedly", exc_info=task.exception())
+        self._closing = True
+        if self._queue is not None:
+            for item in self._queue.drain():
+                item.state = JobState.DONE
+                if not item.future.done():
+                    item.future.set_exception(EngineClosed("engine stopped unexpectedly"))
+
+    async def close(self, *, drain: bool = True) -> None:
+        """Stop accepting jobs; finish (drain=True) or fail queued ones; stop the worker thread."""
+        if self._task is None:
+            return
+        self._closing = True
+        assert self._queue is not None
+        if not drain:
+            for item in self._queue.drain():
+                item.state = JobState.DONE
+                if not item.future.done():
+                    item.future.set_exception(EngineClosed("engine shut down before the job ran"))
+        self._queue.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        log.info("engine stopped")
+
+    def _require_worker(self) -> InferenceWorker:
+        if self._worker is None:
+            raise EngineClosed("engine is not started")
+        return self._worker

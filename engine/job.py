@@ -1,0 +1,48 @@
+"""What a caller hands the engine, and the engine's bookkeeping around it."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["BatchKey", "Job", "JobState", "PendingJob"]
+
+BatchKey = tuple[str, int, int]  # (style, padded height, padded width)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(slots=True)
+class Job:
+    """One image to stylize: HxWx3 uint8 RGB, a style name and who asked (for fairness)."""
+
+    image: np.ndarray
+    style: str
+    user_id: str = "local"
+    job_id: str = field(default_factory=_new_id)
+
+
+class JobState(enum.Enum):
+    """Where a submitted job is: waiting, taken into a batch, or finished."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+
+
+@dataclass(slots=True, eq=False)
+class PendingJob:
+    """A submitted job with its future, batch key and monotonic deadline."""
+
+    job: Job
+    key: BatchKey
+    future: asyncio.Future[np.ndarray]
+    deadline: float
+    state: JobState = JobState.QUEUED
+    seq: int = 0  # arrival order, set by the queue

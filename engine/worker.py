@@ -1,0 +1,101 @@
+"""The inference worker: turns a list of uint8 images into one padded tensor batch and back."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.config import EngineConfig
+from engine.styles.base import Style
+
+__all__ = ["InferenceWorker", "bucket_size", "select_device"]
+
+log = logging.getLogger(__name__)
+
+
+def select_device(name: str) -> torch.device:
+    """Resolve "auto" to CUDA when present, else CPU; refuse "cuda" without a GPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("engine.device is 'cuda' but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def bucket_size(height: int, width: int, bucket_px: int) -> tuple[int, int]:
+    """Padded (height, width) of the batch an image of this size joins."""
+    return (math.ceil(height / bucket_px) * bucket_px, math.ceil(width / bucket_px) * bucket_px)
+
+
+class InferenceWorker:
+    """Runs one batch at a time; meant to be called from a single dedicated thread."""
+
+    def __init__(self, config: EngineConfig, styles: Mapping[str, Style]) -> None:
+        self.device = select_device(config.device)
+        self._styles = dict(styles)
+        self._autocast_dtype = _autocast_dtype(config.precision, self.device)
+        if config.torch_threads:
+            torch.set_num_threads(config.torch_threads)
+
+    @property
+    def style_names(self) -> tuple[str, ...]:
+        """Styles this worker can run."""
+        return tuple(self._styles)
+
+    @property
+    def precision(self) -> str:
+        """Human-readable precision the worker runs at."""
+        return (
+            "fp32"
+            if self._autocast_dtype is None
+            else str(self._autocast_dtype).removeprefix("torch.")
+        )
+
+    def run(
+        self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
+    ) -> list[np.ndarray]:
+        """Stylize images (HxWx3 uint8) padded to `padded`; return HxWx3 uint8 results in order."""
+        model = self._styles[style]
+        with torch.inference_mode():
+            batch = self._to_batch(images, padded)
+            with self._autocast():
+                out = model(batch)
+            out = out.float().clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8)
+            arrays = out.permute(0, 2, 3, 1).cpu().numpy()
+        return [
+            np.ascontiguousarray(arrays[i, : img.shape[0], : img.shape[1]])
+            for i, img in enumerate(images)
+        ]
+
+    def _to_batch(self, images: Sequence[np.ndarray], padded: tuple[int, int]) -> torch.Tensor:
+        ph, pw = padded
+        tensors = []
+        for img in images:
+            # Convert on the device: uint8 is a quarter of the bytes to move.
+            t = torch.from_numpy(img).to(self.device, non_blocking=True)
+            t = t.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+            pad = (0, pw - img.shape[1], 0, ph - img.shape[0])
+            if any(pad):
+                # Replicate, not zeros: a black border would draw a false outline into the art.
+                t = F.pad(t, pad, mode="replicate")
+            tensors.append(t)
+        return torch.cat(tensors, dim=0)
+
+    def _autocast(self) -> contextlib.AbstractContextManager[object]:
+        if self._autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self._autocast_dtype)
+
+
+def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    if precision == "fp32" or (precision == "auto" and device.type != "cuda"):
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    return torch.float16
