@@ -1,0 +1,147 @@
+"""The `toonbot` command: toon files, list styles, run the bots."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+
+__all__ = ["build_parser", "main"]
+
+log = logging.getLogger("toonbot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="toonbot", description="Turn photos into webtoon art.")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="path to config.toml (default: $TOONBOT_CONFIG or ./config.toml)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    toon = sub.add_parser("toon", help="stylize an image file or every image in a folder")
+    toon.add_argument("input", type=Path, help="image file (PNG, JPEG, WebP) or folder of them")
+    toon.add_argument(
+        "-o", "--output", type=Path, help="output file, or folder (default: beside the input)"
+    )
+    toon.add_argument(
+        "-s", "--style", help="style name (see `toonbot styles`; default from config)"
+    )
+    toon.add_argument(
+        "--max-side", type=int, metavar="N", help="downscale so the longest side is at most N px"
+    )
+    toon.add_argument(
+        "--format", choices=("png", "jpeg"), help="output format (default from config)"
+    )
+
+    sub.add_parser("styles", help="list the available styles")
+    sub.add_parser("run", help="run the configured Telegram/Discord bots")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "styles":
+        return _styles()
+    if args.command == "toon":
+        return _toon(args, config)
+    from bot.app import run_bots
+
+    return asyncio.run(run_bots(config))
+
+
+def _styles() -> int:
+    from engine.styles import describe_styles
+
+    for name, description in describe_styles().items():
+        print(f"{name:<10} {description}")
+    return 0
+
+
+def _toon(args: argparse.Namespace, config: Config) -> int:
+    from bot.files import plan_outputs
+    from engine.styles import describe_styles
+
+    style = args.style or config.styles.default
+    if style not in describe_styles():
+        print(
+            f"toonbot: unknown style {style!r}; try: {', '.join(describe_styles())}",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.input.exists():
+        print(f"toonbot: {args.input} does not exist", file=sys.stderr)
+        return 2
+    images = config.images
+    if args.max_side is not None:
+        if not images.min_side <= args.max_side <= 16384:
+            print(
+                f"toonbot: --max-side must be between {images.min_side} and 16384", file=sys.stderr
+            )
+            return 2
+        images = dataclasses.replace(images, max_side=args.max_side)
+    fmt = args.format or config.output.format
+    pairs = plan_outputs(args.input, args.output, style, fmt)
+    if not pairs:
+        print(f"toonbot: no PNG, JPEG or WebP files in {args.input}", file=sys.stderr)
+        return 1
+    return asyncio.run(_toon_async(config, pairs, style, images, fmt))
+
+
+async def _toon_async(
+    config: Config, pairs: list[tuple[Path, Path]], style: str, images: object, fmt: str
+) -> int:
+    from tqdm import tqdm
+
+    from bot.files import FileResult, toon_files
+    from engine.engine import Engine
+    from engine.imageio import ImageLimits
+
+    assert isinstance(images, ImageLimits)
+    failures: list[FileResult] = []
+    with tqdm(total=len(pairs), unit="img", disable=len(pairs) < 2, file=sys.stderr) as bar:
+
+        def done(result: FileResult) -> None:
+            bar.update(1)
+            if result.error is not None:
+                failures.append(result)
+
+        async with Engine(config.engine) as engine:
+            results = await toon_files(
+                engine,
+                pairs,
+                style=style,
+                limits=images,
+                fmt="jpeg" if fmt == "jpeg" else "png",
+                jpeg_quality=config.output.jpeg_quality,
+                on_done=done,
+            )
+    for result in results:
+        if result.error is None:
+            print(result.target)
+        else:
+            print(f"{result.source}: {result.error}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

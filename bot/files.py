@@ -1,0 +1,98 @@
+"""The command-line frontend's job: stylize files on disk through the engine, batched."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.messages import error_message
+from engine.engine import Engine
+from engine.errors import ToonError
+from engine.imageio import ImageLimits, OutputFormat, encode_image, read_image_file
+from engine.job import Job
+
+__all__ = ["IMAGE_SUFFIXES", "FileResult", "plan_outputs", "toon_files"]
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """What happened to one input file."""
+
+    source: Path
+    target: Path
+    error: str | None = None
+
+
+def plan_outputs(
+    source: Path, output: Path | None, style: str, fmt: OutputFormat
+) -> list[tuple[Path, Path]]:
+    """Pair each input file with its output path (a file, or every image in a folder)."""
+    ext = ".jpg" if fmt == "jpeg" else ".png"
+    if source.is_dir():
+        files = sorted(
+            p for p in source.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        folder = output if output is not None else source.with_name(f"{source.name}_{style}")
+        return [(p, folder / f"{p.stem}{ext}") for p in files]
+    if output is None:
+        target = source.with_name(f"{source.stem}_{style}{ext}")
+    elif output.is_dir() or str(output).endswith(os.sep):
+        target = output / f"{source.stem}_{style}{ext}"
+    else:
+        target = output
+    return [(source, target)]
+
+
+async def toon_files(
+    engine: Engine,
+    pairs: Sequence[tuple[Path, Path]],
+    *,
+    style: str,
+    limits: ImageLimits,
+    fmt: OutputFormat,
+    jpeg_quality: int,
+    on_done: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Stylize every pair concurrently (the engine batches them); never leaves partial files."""
+    # Enough in flight to fill batches, few enough that decoded images don't all sit in memory.
+    gate = asyncio.Semaphore(max(2, engine.config.max_batch_size * 2))
+
+    async def one(source: Path, target: Path) -> FileResult:
+        async with gate:
+            try:
+                image = await asyncio.to_thread(read_image_file, source, limits)
+                result = await engine.submit(Job(image, style, user_id="cli"))
+                data = await asyncio.to_thread(encode_image, result, fmt, jpeg_quality=jpeg_quality)
+                await asyncio.to_thread(_write_atomically, target, data)
+                outcome = FileResult(source, target)
+            except ToonError as exc:
+                outcome = FileResult(source, target, error_message(exc))
+            except OSError as exc:
+                outcome = FileResult(
+                    source, target, f"cannot write {target}: {exc.strerror or exc}"
+                )
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
+
+    return list(await asyncio.gather(*(one(s, t) for s, t in pairs)))
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
