@@ -1,0 +1,39 @@
+"""The repository keeps its promises: README commands, CI script, layout."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _setup_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section, flags=re.S)
+
+
+def test_readme_gives_exactly_two_setup_commands() -> None:
+    commands = _setup_commands()
+    assert len(commands) == 2
+    assert all("\n" not in c for c in commands)
+    assert "toonbot" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert _setup_commands()[1] in ci.splitlines()
+
+
+def test_readme_sample_and_pictures_exist() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for ref in re.findall(r"\]\((docs/[^)]+)\)", readme) + ["docs/samples/astronaut.jpg"]:
+        assert (ROOT / ref).is_file(), ref
+
+
+def test_engine_never_imports_bot() -> None:
+    for path in (ROOT / "engine").rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*(from|import) bot\b", text, flags=re.M), path
