@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
+from engine.imageio import ImageLimits
 
 __all__ = ["build_parser", "main"]
 
@@ -108,15 +109,13 @@ def _toon(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _toon_async(
-    config: Config, pairs: list[tuple[Path, Path]], style: str, images: object, fmt: str
+    config: Config, pairs: list[tuple[Path, Path]], style: str, images: ImageLimits, fmt: str
 ) -> int:
     from tqdm import tqdm
 
     from bot.files import FileResult, toon_files
     from engine.engine import Engine
-    from engine.imageio import ImageLimits
 
-    assert isinstance(images, ImageLimits)
     failures: list[FileResult] = []
     with tqdm(total=len(pairs), unit="img", disable=len(pairs) < 2, file=sys.stderr) as bar:
 
