@@ -1,4 +1,4 @@
-"""The `toonbot` command: toon files, list styles, run the bots."""
+"""The `toonbot` command: toon files, list styles, run the bots, upgrade the database."""
 
 from __future__ import annotations
 
@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("styles", help="list the available styles")
     sub.add_parser("run", help="run the configured Telegram/Discord bots")
+
+    db = sub.add_parser("db", help="manage the quota database")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply the schema migrations up to the newest")
     return parser
 
 
@@ -65,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _styles()
     if args.command == "toon":
         return _toon(args, config)
+    if args.command == "db":
+        return _db_upgrade(config)
     from bot.app import run_bots
 
     return asyncio.run(run_bots(config))
@@ -75,6 +81,23 @@ def _styles() -> int:
 
     for name, description in describe_styles().items():
         print(f"{name:<10} {description}")
+    return 0
+
+
+def _db_upgrade(config: Config) -> int:
+    from bot.db import Database, DatabaseError
+
+    async def upgrade() -> tuple[str, str | None]:
+        # Opening the database migrates it to head.
+        async with Database(config.database, config.secrets.database_url) as db:
+            return db.url, await db.revision()
+
+    try:
+        url, revision = asyncio.run(upgrade())
+    except DatabaseError as exc:
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 1
+    print(f"{url} is at revision {revision} (head)")
     return 0
 
 

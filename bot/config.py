@@ -19,11 +19,14 @@ __all__ = [
     "CONFIG_ENV",
     "DATABASE_URL_ENV",
     "DISCORD_TOKEN_ENV",
+    "QUOTA_LIMIT_RANGES",
     "TELEGRAM_TOKEN_ENV",
     "Config",
     "ConfigError",
+    "DatabaseSettings",
     "DiscordSettings",
     "OutputSettings",
+    "QuotaSettings",
     "Secrets",
     "StyleSettings",
     "TelegramSettings",
@@ -34,6 +37,15 @@ CONFIG_ENV = "TOONBOT_CONFIG"
 TELEGRAM_TOKEN_ENV = "TOONBOT_TELEGRAM_TOKEN"
 DISCORD_TOKEN_ENV = "TOONBOT_DISCORD_TOKEN"
 DATABASE_URL_ENV = "TOONBOT_DATABASE_URL"
+
+# Inclusive bounds shared by config.toml and the admin commands that override limits per chat.
+QUOTA_LIMIT_RANGES: Mapping[str, tuple[int, int]] = types.MappingProxyType(
+    {
+        "daily_per_user": (0, 1000),
+        "per_chat_per_hour": (0, 10_000),
+        "cooldown_s": (0, 86_400),
+    }
+)
 
 T = TypeVar("T")
 
@@ -68,6 +80,12 @@ class TelegramSettings:
     """Telegram frontend switches (the token comes from the environment)."""
 
     enabled: bool = True
+    # Where the Bot API lives: a self-hosted telegram-bot-api server, or a test double.
+    api_url: str = "https://api.telegram.org"
+
+    def __post_init__(self) -> None:
+        if not self.api_url.startswith(("https://", "http://")):
+            raise ValueError(f"telegram.api_url must be an http(s) URL, not {self.api_url!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +93,40 @@ class DiscordSettings:
     """Discord frontend switches (the token comes from the environment)."""
 
     enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    """Where quotas live when $TOONBOT_DATABASE_URL is not set, and how SQLite waits for locks."""
+
+    # Relative paths are relative to the working directory the bot is started from.
+    sqlite_path: str = "toonbot.sqlite3"
+    # How long a connection waits for another writer before SQLite reports "database is locked".
+    busy_timeout_ms: int = 5000
+
+    def __post_init__(self) -> None:
+        if not self.sqlite_path.strip():
+            raise ValueError("database.sqlite_path must not be empty")
+        if isinstance(self.busy_timeout_ms, bool) or not 0 <= self.busy_timeout_ms <= 600_000:
+            raise ValueError("database.busy_timeout_ms must be between 0 and 600000")
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaSettings:
+    """Default limits; admins can override each one per chat."""
+
+    # Photos one user may toon per UTC day in one chat; 0 refuses every photo.
+    daily_per_user: int = 20
+    # Seconds a user waits between two photos; 0 disables the cooldown.
+    cooldown_s: int = 10
+    # Photos one chat may toon per clock hour, all users together; 0 means unlimited.
+    per_chat_per_hour: int = 0
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in QUOTA_LIMIT_RANGES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not low <= value <= high:
+                raise ValueError(f"quota.{name} must be between {low} and {high}, not {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +148,8 @@ class Config:
     styles: StyleSettings = field(default_factory=StyleSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    quota: QuotaSettings = field(default_factory=QuotaSettings)
     secrets: Secrets = field(default_factory=Secrets)
 
 
@@ -106,6 +160,8 @@ _SECTIONS: dict[str, type[Any]] = {
     "styles": StyleSettings,
     "telegram": TelegramSettings,
     "discord": DiscordSettings,
+    "database": DatabaseSettings,
+    "quota": QuotaSettings,
 }
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from bot.quota import LimitOutOfRange, QuotaError, QuotaExceeded, QuotaStatus
 from engine.errors import (
     EngineClosed,
     FileTooLarge,
@@ -17,16 +20,28 @@ from engine.errors import (
 
 __all__ = [
     "BUSY",
+    "CHAT_HOURLY_LIMIT",
+    "COOLDOWN",
+    "DAILY_LIMIT",
+    "DAILY_LIMIT_ONE",
     "FAILED",
     "FILE_TOO_LARGE",
     "IMAGE_TOO_LARGE",
     "IMAGE_TOO_SMALL",
+    "LIMIT_OUT_OF_RANGE",
     "NO_TOKEN",
+    "QUOTA_COOLDOWN_LINE",
+    "QUOTA_HOURLY_LINE",
+    "QUOTA_STATUS",
     "SHUTTING_DOWN",
     "TIMED_OUT",
+    "TOONS_OFF",
     "UNKNOWN_STYLE",
     "UNSUPPORTED",
     "error_message",
+    "human_duration",
+    "quota_message",
+    "quota_status_message",
 ]
 
 BUSY = "I'm very busy right now. Please try again in a minute."
@@ -48,6 +63,16 @@ NO_TOKEN = (
     "No bot token is set, so there is nothing to run. Set {telegram_env} for Telegram "
     "and/or {discord_env} for Discord in the environment, then run `toonbot run` again."
 )
+
+DAILY_LIMIT = "You've used all {limit} toons for today. More in {wait}."
+DAILY_LIMIT_ONE = "You've used your toon for today. More in {wait}."
+TOONS_OFF = "Toons are switched off in this chat."
+CHAT_HOURLY_LIMIT = "This chat has used all {limit} toons for this hour. More in {wait}."
+COOLDOWN = "Slow down a little \u2014 try again in {wait}."
+LIMIT_OUT_OF_RANGE = "{name} must be between {low} and {high} (you asked for {value})."
+QUOTA_STATUS = "Today: {used} of {limit} toons used, {remaining} left. Resets in {wait}."
+QUOTA_HOURLY_LINE = "This chat this hour: {used} of {limit}. Resets in {wait}."
+QUOTA_COOLDOWN_LINE = "Next photo in {wait}."
 
 _MB = 1024 * 1024
 
@@ -74,3 +99,171 @@ def error_message(exc: ToonError) -> str:
         case InferenceFailed():
             return FAILED
     return FAILED
+
+
+# --- Telegram ------------------------------------------------------------------------------------
+# Plain text (no parse mode), so style names and user input never need escaping.
+
+__all__ += [
+    "FRONTEND_NOT_READY",
+    "TG_ADMIN_CHECK_FAILED",
+    "TG_ADMIN_COMMAND_MENU",
+    "TG_ADMIN_ONLY",
+    "TG_BAD_TOKEN",
+    "TG_COMING_SOON",
+    "TG_COMMAND_MENU",
+    "TG_DOWNLOAD_FAILED",
+    "TG_GROUPS_ONLY",
+    "TG_HELP",
+    "TG_HELP_STYLE",
+    "TG_LIMITS",
+    "TG_LIMIT_SET",
+    "TG_NOT_AN_IMAGE",
+    "TG_ORIGINAL_GONE",
+    "TG_RESTYLE_BUTTON",
+    "TG_RESTYLE_STARTED",
+    "TG_RESULT_CAPTION",
+    "TG_SERVER_ERROR",
+    "TG_SETLIMIT_USAGE",
+    "TG_START_FAILED",
+    "TG_STATUS_DRAWING",
+    "TG_STATUS_QUEUED",
+    "TG_STATUS_STARTED",
+    "TG_STYLE_BUTTON",
+    "TG_STYLE_BUTTON_CURRENT",
+    "TG_STYLE_PROMPT",
+    "TG_STYLE_SET",
+    "TG_TEXT_HINT",
+    "TG_TOON_HOW",
+    "TG_WELCOME",
+]
+
+TG_WELCOME = (
+    "Hi! I redraw photos as Korean webtoon art.\n"
+    "Send me a photo and I'll send it back drawn in your style. "
+    "Styles: {styles}. /help tells you more."
+)
+TG_HELP = (
+    "How to use me:\n"
+    "\u2022 Send a photo. Send it as a file (JPEG, PNG or WebP) to get a full-quality file back.\n"
+    "\u2022 Write a style as the caption, e.g. \u201csketch\u201d or \u201c/toon sketch\u201d, "
+    "to use it for that photo.\n"
+    "\u2022 Tap a button under a result to redraw it in another style.\n"
+    "\u2022 In groups, caption your photo /toon, or reply /toon to a photo.\n"
+    "\n"
+    "Styles (yours is {current}):\n"
+    "{styles}\n"
+    "\n"
+    "/style \u2014 pick your usual style\n"
+    "/quota \u2014 how many pictures you have left\n"
+    "/limits and /setlimit \u2014 for group admins: see or change the group's limits"
+)
+TG_HELP_STYLE = "\u2022 {name}: {description}"
+TG_COMING_SOON = "Videos, GIFs and video notes are coming soon! For now I can only draw photos."
+TG_NOT_AN_IMAGE = "That file isn't a picture. Please send a photo, or a JPEG, PNG or WebP file."
+TG_STATUS_STARTED = "Got it! Fetching your picture\u2026"
+TG_STATUS_QUEUED = "Queued \u2014 position {position}"
+TG_STATUS_DRAWING = "Drawing\u2026"
+TG_DOWNLOAD_FAILED = "I couldn't fetch your picture from Telegram. Please send it again."
+TG_RESULT_CAPTION = "Drawn in {style} style. Tap a button to try another one."
+TG_RESTYLE_BUTTON = "Redraw as {style}"
+TG_RESTYLE_STARTED = "Redrawing it as {style}\u2026"
+TG_ORIGINAL_GONE = "I can't find the original picture any more. Please send it again."
+TG_STYLE_PROMPT = "Pick the style for your photos. Yours is {current}."
+TG_STYLE_BUTTON = "{style}"
+TG_STYLE_BUTTON_CURRENT = "\u2713 {style}"
+TG_STYLE_SET = "Done! I'll draw your photos in {style} style."
+TG_TOON_HOW = (
+    "Send me a photo with /toon as its caption, or reply /toon to a photo. "
+    "Add a style to pick one, e.g. /toon sketch."
+)
+TG_SERVER_ERROR = "Sorry, something went wrong on my side. Please try again."
+TG_TEXT_HINT = "Send me a photo and I'll draw it as a webtoon. /help shows how."
+TG_GROUPS_ONLY = (
+    "/limits and /setlimit are for groups: add me to a group and use them there as an admin."
+)
+TG_ADMIN_ONLY = "Sorry, only this group's admins can see or change its limits."
+TG_ADMIN_CHECK_FAILED = "I couldn't check whether you're an admin here. Please try again."
+TG_SETLIMIT_USAGE = (
+    "Usage: /setlimit <name> <number>, where name is one of: {names}. "
+    "Use \u201cdefault\u201d as the number to go back to the bot's default."
+)
+TG_LIMIT_SET = "Done: {name} is now {value} in this group."
+TG_LIMITS = (
+    "This group's limits:\n"
+    "\u2022 daily_per_user = {daily_per_user} (pictures per person per day)\n"
+    "\u2022 per_chat_per_hour = {per_chat_per_hour} (pictures per hour for the whole group; "
+    "0 means no limit)\n"
+    "\u2022 cooldown_s = {cooldown_s} (seconds between one person's pictures)\n"
+    "Admins change them with /setlimit <name> <number>."
+)
+# The command menus Telegram shows; (command, description) pairs.
+TG_COMMAND_MENU: tuple[tuple[str, str], ...] = (
+    ("toon", "Draw a photo (as its caption, or as a reply to it)"),
+    ("style", "Pick your usual style"),
+    ("quota", "How many pictures you have left"),
+    ("help", "How to use me"),
+)
+TG_ADMIN_COMMAND_MENU: tuple[tuple[str, str], ...] = (
+    ("limits", "Show this group's limits"),
+    ("setlimit", "Change one of this group's limits"),
+)
+# Printed for whoever runs `toonbot run`.
+FRONTEND_NOT_READY = "the {name} frontend is not part of this release yet."
+TG_BAD_TOKEN = "Telegram refused the bot token in {env}; check it with @BotFather."
+TG_START_FAILED = "could not start the Telegram bot: {reason}"
+
+
+def quota_message(exc: QuotaError) -> str:
+    """A friendly sentence for a refused photo or a rejected admin limit."""
+    match exc:
+        case QuotaExceeded(limit=0):
+            return TOONS_OFF
+        case QuotaExceeded(reason="daily", limit=1, retry_after_s=wait):
+            return DAILY_LIMIT_ONE.format(wait=human_duration(wait or 0))
+        case QuotaExceeded(reason="daily", limit=limit, retry_after_s=wait):
+            return DAILY_LIMIT.format(limit=limit, wait=human_duration(wait or 0))
+        case QuotaExceeded(reason="chat_hourly", limit=limit, retry_after_s=wait):
+            return CHAT_HOURLY_LIMIT.format(limit=limit, wait=human_duration(wait or 0))
+        case QuotaExceeded(retry_after_s=wait):
+            return COOLDOWN.format(wait=human_duration(wait or 0))
+        case LimitOutOfRange(name=name, value=value, low=low, high=high):
+            return LIMIT_OUT_OF_RANGE.format(name=name, value=value, low=low, high=high)
+    return FAILED
+
+
+def quota_status_message(status: QuotaStatus) -> str:
+    """The /quota reply: today's count, the chat's hourly count if limited, any cooldown."""
+    if status.daily_limit == 0:
+        return TOONS_OFF
+    lines = [
+        QUOTA_STATUS.format(
+            used=status.used_today,
+            limit=status.daily_limit,
+            remaining=status.remaining_today,
+            wait=human_duration(status.resets_in_s),
+        )
+    ]
+    if status.chat_hourly_limit > 0:
+        lines.append(
+            QUOTA_HOURLY_LINE.format(
+                used=status.chat_hourly_used,
+                limit=status.chat_hourly_limit,
+                wait=human_duration(status.chat_hourly_resets_in_s),
+            )
+        )
+    if status.cooldown_remaining_s > 0:
+        lines.append(QUOTA_COOLDOWN_LINE.format(wait=human_duration(status.cooldown_remaining_s)))
+    return "\n".join(lines)
+
+
+def human_duration(seconds: float) -> str:
+    """Seconds as "8 s", "4 min 5 s" or "3 h 12 min", rounded up so users never come too early."""
+    total = max(1, math.ceil(seconds))
+    if total < 60:
+        return f"{total} s"
+    if total < 3600:
+        minutes, rest = divmod(total, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, minutes = divmod(math.ceil(total / 60), 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -1,0 +1,225 @@
+"""The database handle: one async engine, SQLite tuned for many writers, migrated on entry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, MetaData, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+import bot
+from bot.config import DatabaseSettings
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "Database",
+    "DatabaseError",
+    "alembic_config",
+    "head_revision",
+    "migrations_dir",
+    "sqlite_url",
+]
+
+# Stable constraint names, so later migrations can drop or alter them by name on every dialect.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Execution option read by the SQLite "begin" hook below.
+_IMMEDIATE = "toonbot_begin_immediate"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table ToonBot keeps."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or migrated."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot open database {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+def migrations_dir() -> Path:
+    """The folder holding Alembic's env.py and versions/ (installed beside the bot package)."""
+    # The sibling of bot/ is right for a checkout, an editable install and a wheel alike, and
+    # cannot be shadowed by some other "migrations" folder in the working directory.
+    sibling = Path(bot.__file__).resolve().parents[1] / "migrations"
+    if (sibling / "env.py").is_file():
+        return sibling
+    spec = importlib.util.find_spec("migrations")
+    if spec is not None and spec.origin is not None:
+        found = Path(spec.origin).resolve().parent
+        if (found / "env.py").is_file():
+            return found
+    raise RuntimeError("the migrations package is not installed next to the bot package")
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    """An Alembic config built in code (no alembic.ini) for the given database URL."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    # ConfigParser interpolates "%", which URL-escaped passwords contain.
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest revision the code ships."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError(f"{migrations_dir() / 'versions'} holds no revision")
+    return head
+
+
+def sqlite_url(path: str | Path) -> str:
+    """An aiosqlite URL for a database file path."""
+    return URL.create("sqlite+aiosqlite", database=str(path)).render_as_string()
+
+
+class Database:
+    """Async engine for quotas: `async with Database(settings, url) as db:` migrates to head."""
+
+    def __init__(self, settings: DatabaseSettings, url: str | None = None) -> None:
+        self._settings = settings
+        self._url = (
+            make_url(url) if url else make_url(sqlite_url(Path(settings.sqlite_path).expanduser()))
+        )
+        self._engine: AsyncEngine | None = None
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def url(self) -> str:
+        """The URL with any password hidden, for logs and messages."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        """Backend name, e.g. "sqlite" or "postgresql"."""
+        return self._url.get_backend_name()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The open engine; only valid inside `async with`."""
+        if self._engine is None:
+            raise RuntimeError("Database is not open; use `async with Database(...) as db`")
+        return self._engine
+
+    async def __aenter__(self) -> Database:
+        # A fresh lock per entry: a lock binds to the event loop that first waits on it.
+        self._write_lock = asyncio.Lock()
+        self._engine = self._create_engine()
+        try:
+            await self._upgrade()
+        except BaseException:
+            await self._engine.dispose()
+            self._engine = None
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction, committed on success and rolled back on error."""
+        engine = self.engine
+        if not write or engine.dialect.name != "sqlite":
+            async with engine.begin() as conn:
+                yield conn
+            return
+        # SQLite has one writer at a time. Queueing this process's writers on a lock is fair and
+        # immediate, where SQLite's busy handler would sleep and poll; only other processes'
+        # writers still wait in busy_timeout. BEGIN IMMEDIATE takes the write lock up front, so a
+        # transaction that reads first never fails to upgrade its lock later. Not re-entrant:
+        # never open a write transaction inside another on the same Database.
+        async with self._write_lock, engine.execution_options(**{_IMMEDIATE: True}).begin() as conn:
+            yield conn
+
+    async def revision(self) -> str | None:
+        """The revision the database is at (None before the first migration)."""
+        async with self.transaction() as conn:
+            return await conn.run_sync(_current_revision)
+
+    def _create_engine(self) -> AsyncEngine:
+        if self.dialect == "sqlite" and self._url.database not in (None, "", ":memory:"):
+            try:
+                Path(self._url.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(self.url, str(exc)) from exc
+        try:
+            engine = create_async_engine(self._url)
+        except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+            raise DatabaseError(self.url, str(exc)) from exc
+        if engine.dialect.name == "sqlite":
+            _tune_sqlite(engine, self._settings.busy_timeout_ms)
+        return engine
+
+    async def _upgrade(self) -> None:
+        cfg = alembic_config(self._url.render_as_string(hide_password=False))
+        try:
+            # Immediate, so two processes starting together migrate one after the other.
+            async with self.transaction(write=True) as conn:
+                await conn.run_sync(_run_upgrade, cfg)
+        except (OSError, SQLAlchemyError) as exc:
+            raise DatabaseError(self.url, str(exc)) from exc
+
+
+def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN away from the sqlite3 driver (it skips it before SELECT and DDL);
+        # the "begin" hook below emits it instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # busy_timeout first, so switching to WAL also waits for a busy file.
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _run_upgrade(conn: Connection, cfg: AlembicConfig) -> None:
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def _current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,58 @@
+"""Tables of the quota service; migrations/versions must create exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, CheckConstraint, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base
+
+__all__ = ["KEY_LENGTH", "ChatLimits", "CooldownMark", "UsageCounter", "UserPreference"]
+
+# Longest user or chat key ("tg:-1001234567890" is 17); scopes hold a chat and a user.
+KEY_LENGTH = 128
+
+
+class UsageCounter(Base):
+    """How many photos one scope (a user in a chat, or a whole chat) used in one time window."""
+
+    __tablename__ = "quota_usage"
+    __table_args__ = (CheckConstraint("used >= 0", name="used_not_negative"),)
+
+    scope: Mapped[str] = mapped_column(String(2 * KEY_LENGTH + 8), primary_key=True)
+    # Unix seconds of the window's start (UTC day or clock hour); integers compare exactly.
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class CooldownMark(Base):
+    """When a user last got a photo granted, for the per-user cooldown."""
+
+    __tablename__ = "quota_cooldowns"
+
+    user_key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    # Unix seconds from the service's clock.
+    last_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class ChatLimits(Base):
+    """An admin's per-chat overrides; NULL means "use the default from config.toml"."""
+
+    __tablename__ = "chat_limits"
+
+    chat_key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    daily_per_user: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    per_chat_per_hour: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cooldown_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(KEY_LENGTH), nullable=False)
+    updated_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class UserPreference(Base):
+    """A user's remembered choices."""
+
+    __tablename__ = "user_preferences"
+
+    user_key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    style: Mapped[str] = mapped_column(String(64), nullable=False)
+    updated_at: Mapped[float] = mapped_column(Float, nullable=False)

@@ -1,0 +1,66 @@
+"""What the quota service hands out: grants, effective limits, status, the UNCHANGED marker."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Final
+
+__all__ = ["UNCHANGED", "EffectiveLimits", "Grant", "QuotaStatus", "Unchanged"]
+
+
+class Unchanged(enum.Enum):
+    """Type of UNCHANGED: "leave this limit as it is" (None means "back to the default")."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = Unchanged.UNCHANGED
+
+
+@dataclass(slots=True)
+class Grant:
+    """One photo's worth of quota, as consumed; hand it back to refund() if the job fails."""
+
+    user: str
+    chat: str
+    daily_scope: str
+    daily_window: int
+    used_today: int
+    daily_limit: int
+    hourly_scope: str | None = None
+    hourly_window: int | None = None
+    # The cooldown mark this grant wrote, so a refund clears only its own.
+    cooldown_at: float | None = None
+    refunded: bool = field(default=False, compare=False)
+
+    @property
+    def remaining_today(self) -> int:
+        """Photos the user has left today in this chat after this one."""
+        return max(0, self.daily_limit - self.used_today)
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveLimits:
+    """The limits a chat runs under, and which of them an admin overrode."""
+
+    daily_per_user: int
+    per_chat_per_hour: int  # 0 means unlimited
+    cooldown_s: int  # 0 means no cooldown
+    overridden: frozenset[str] = frozenset()
+    updated_by: str | None = None
+    updated_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaStatus:
+    """What /quota shows a user in one chat."""
+
+    used_today: int
+    daily_limit: int
+    remaining_today: int
+    resets_in_s: int
+    cooldown_remaining_s: int
+    chat_hourly_used: int
+    chat_hourly_limit: int  # 0 means unlimited (and nothing is counted)
+    chat_hourly_resets_in_s: int

@@ -1,0 +1,1 @@
+"""Alembic migrations of the quota database (a package so that wheels ship it)."""
