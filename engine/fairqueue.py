@@ -32,6 +32,10 @@ class FairQueue:
         self._size = 0
         self._changed = asyncio.Event()
         self._closed = False
+        # Positions are polled often by frontends; recompute only after the queue changed.
+        self._version = 0
+        self._positions_version = -1
+        self._positions: dict[str, int] = {}
 
     def __len__(self) -> int:
         return self._size
@@ -48,6 +52,7 @@ class FairQueue:
         item.seq = next(self._arrivals)
         self._lanes.setdefault(item.job.user_id, deque()).append(item)
         self._size += 1
+        self._version += 1
         self._changed.set()
 
     def remove(self, item: PendingJob) -> bool:
@@ -57,6 +62,7 @@ class FairQueue:
             return False
         lane.remove(item)
         self._size -= 1
+        self._version += 1
         if not lane:
             self._drop_lane(item.job.user_id)
         return True
@@ -70,6 +76,7 @@ class FairQueue:
         lane = self._lanes[user]
         lane.remove(item)
         self._size -= 1
+        self._version += 1
         self._last_served[user] = next(self._served)
         if not lane:
             self._drop_lane(user)
@@ -98,21 +105,23 @@ class FairQueue:
 
     def position(self, job_id: str) -> int | None:
         """1-based turn at which the job would be served (ignoring batching), or None if not queued."""
-        lanes = {user: deque(lane) for user, lane in self._lanes.items()}
-        last = dict(self._last_served)
-        base = max(last.values(), default=0)
-        for turn in itertools.count(1):
-            best = _choose(lanes.items(), last, None)
-            if best is None:
-                return None
-            user, item = best
-            if item.job.job_id == job_id:
-                return turn
-            lanes[user].popleft()
-            last[user] = base + turn
-            if not lanes[user]:
-                del lanes[user]
-        return None  # pragma: no cover
+        if self._positions_version != self._version:
+            self._positions = self._compute_positions()
+            self._positions_version = self._version
+        return self._positions.get(job_id)
+
+    def _compute_positions(self) -> dict[str, int]:
+        # Serving a user makes them the most recent, so every round visits users in the same
+        # order as the first: a job's turn is (its depth in its lane, its user's rank).
+        order = sorted(
+            self._lanes, key=lambda u: (self._last_served.get(u, 0), self._lanes[u][0].seq)
+        )
+        turns = sorted(
+            (depth, rank, item.job.job_id)
+            for rank, user in enumerate(order)
+            for depth, item in enumerate(self._lanes[user])
+        )
+        return {job_id: turn for turn, (_, _, job_id) in enumerate(turns, start=1)}
 
     def close(self) -> None:
         """Wake waiters; once empty, get() returns the None sentinel."""
@@ -126,6 +135,7 @@ class FairQueue:
         )
         self._lanes.clear()
         self._size = 0
+        self._version += 1
         return items
 
     def _drop_lane(self, user: str) -> None:
