@@ -24,12 +24,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.styles.classic import cartoonify_opencv
-
 from engine.config import EngineConfig
 from engine.engine import Engine
 from engine.job import Job
 from engine.styles import STYLE_NAMES
+from engine.styles.classic import cartoonify_opencv
 
 
 def test_images(size: int, count: int) -> list[np.ndarray]:

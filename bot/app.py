@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any
 
 from bot.config import DISCORD_TOKEN_ENV, TELEGRAM_TOKEN_ENV, Config
-from bot.messages import NO_TOKEN
+from bot.messages import FRONTEND_NOT_READY, NO_TOKEN, TG_BAD_TOKEN, TG_START_FAILED
 
 __all__ = ["configured_frontends", "run_bots"]
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:  # the real imports wait until the bots run: they pull in torch and PTB
+    from bot.quota import QuotaService
+    from engine.engine import Engine
+
+Frontend = AbstractAsyncContextManager[Any]
+FrontendFactory = Callable[[Config, "Engine", "QuotaService"], Frontend]
 
 
 def configured_frontends(config: Config) -> list[str]:
@@ -23,7 +36,28 @@ def configured_frontends(config: Config) -> list[str]:
     return wanted
 
 
-async def run_bots(config: Config) -> int:
+def _telegram(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
+    from bot.telegram import TelegramFrontend
+
+    assert config.secrets.telegram_token is not None
+    api = config.telegram.api_url.rstrip("/")
+    return TelegramFrontend(
+        config.secrets.telegram_token,
+        engine,
+        quota,
+        images=config.images,
+        output=config.output,
+        default_style=config.styles.default,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+    )
+
+
+# Each frontend shares the one engine and database; Discord (issue 4) joins here.
+_FACTORIES: dict[str, FrontendFactory] = {"telegram": _telegram}
+
+
+async def run_bots(config: Config, *, stop: asyncio.Event | None = None) -> int:
     """Start every configured frontend on one shared engine; return the exit code."""
     frontends = configured_frontends(config)
     if not frontends:
@@ -33,10 +67,67 @@ async def run_bots(config: Config) -> int:
             file=sys.stderr,
         )
         return 2
-    # The Telegram (issue 3) and Discord (issue 4) frontends plug in here, sharing one engine.
-    print(
-        f"toonbot: the {' and '.join(frontends)} frontend is not part of this release yet; "
-        "use `toonbot toon` meanwhile.",
-        file=sys.stderr,
-    )
-    return 2
+    runnable = [name for name in frontends if name in _FACTORIES]
+    for name in frontends:
+        if name not in _FACTORIES:
+            print("toonbot: " + FRONTEND_NOT_READY.format(name=name), file=sys.stderr)
+    if not runnable:
+        return 2
+    stop = stop if stop is not None else asyncio.Event()
+    with _stop_on_signals(stop):
+        return await _serve(config, runnable, stop)
+
+
+async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.db import Database, DatabaseError
+    from bot.quota import QuotaService
+    from engine.engine import Engine
+
+    try:
+        async with (
+            Database(config.database, config.secrets.database_url) as db,
+            Engine(config.engine) as engine,
+        ):
+            quota = QuotaService(db, config.quota)
+            # Frontends stop first (letting their jobs finish), then the engine, then the DB.
+            async with contextlib.AsyncExitStack() as frontends:
+                for name in names:
+                    await frontends.enter_async_context(_FACTORIES[name](config, engine, quota))
+                log.warning("toonbot is running (%s); stop it with Ctrl+C", ", ".join(names))
+                await stop.wait()
+    except InvalidToken:
+        print("toonbot: " + TG_BAD_TOKEN.format(env=TELEGRAM_TOKEN_ENV), file=sys.stderr)
+        return 2
+    except TelegramError as exc:
+        print("toonbot: " + TG_START_FAILED.format(reason=exc), file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+    installed = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        log.warning("stopping after the pictures in progress; signal again to stop at once")
+        stop.set()
+        # A second signal then gets Python's default handling: Ctrl+C twice always works.
+        loop.remove_signal_handler(sig)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal, sig)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no such support
+            pass
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

@@ -29,7 +29,7 @@ def test_ci_runs_the_readmes_test_command() -> None:
 
 def test_readme_sample_and_pictures_exist() -> None:
     readme = (ROOT / "README.md").read_text()
-    for ref in re.findall(r"\]\((docs/[^)]+)\)", readme) + ["docs/samples/astronaut.jpg"]:
+    for ref in [*re.findall(r"\]\((docs/[^)]+)\)", readme), "docs/samples/astronaut.jpg"]:
         assert (ROOT / ref).is_file(), ref
 
 

@@ -1,0 +1,138 @@
+"""The Telegram frontend: a python-telegram-bot Application wired to the engine and quotas."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Self
+
+from telegram import BotCommand, BotCommandScopeAllChatAdministrators, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot.config import OutputSettings
+from bot.messages import TG_ADMIN_COMMAND_MENU, TG_COMMAND_MENU, TG_SERVER_ERROR
+from bot.quota import QuotaService
+from bot.telegram.admin import AdminHandlers
+from bot.telegram.handlers import UserHandlers
+from bot.telegram.pipeline import ToonPipeline, ToonSettings
+from bot.telegram.replies import reply
+from engine.engine import Engine
+from engine.imageio import ImageLimits
+
+__all__ = ["MAX_CONCURRENT_UPDATES", "MAX_RETRIES", "TelegramFrontend"]
+
+log = logging.getLogger(__name__)
+
+# Updates handled at once. Handlers mostly wait (on Telegram, the database, the engine), so the
+# bound is about memory, not CPU; it sits above the engine's default queue size so a burst
+# meets the engine's polite "busy" rather than silently waiting behind slow jobs.
+MAX_CONCURRENT_UPDATES = 512
+# Retries after a 429: AIORateLimiter then waits out retry_after before trying again.
+MAX_RETRIES = 3
+_ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+class TelegramFrontend:
+    """Runs the Telegram bot; `async with TelegramFrontend(...)` or start()/stop()."""
+
+    def __init__(
+        self,
+        token: str,
+        engine: Engine,
+        quota: QuotaService,
+        *,
+        images: ImageLimits,
+        output: OutputSettings,
+        default_style: str,
+        base_url: str | None = None,
+        base_file_url: str | None = None,
+        rate_limiter: AIORateLimiter | None = None,
+        status_interval_s: float = 1.0,
+        poll_timeout_s: int = 10,
+    ) -> None:
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .concurrent_updates(MAX_CONCURRENT_UPDATES)
+            .rate_limiter(rate_limiter or AIORateLimiter(max_retries=MAX_RETRIES))
+        )
+        if base_url is not None:
+            builder = builder.base_url(base_url)
+        if base_file_url is not None:
+            builder = builder.base_file_url(base_file_url)
+        self._app = builder.build()
+        self._poll_timeout_s = poll_timeout_s
+        pipeline = ToonPipeline(
+            engine, quota, ToonSettings(images, output, status_interval_s=status_interval_s)
+        )
+        self._app.add_handlers(UserHandlers(engine, quota, pipeline, default_style).handlers())
+        self._app.add_handlers(AdminHandlers(quota).handlers())
+        self._app.add_error_handler(_on_error)
+
+    @property
+    def application(self) -> Application:  # type: ignore[type-arg]
+        """The underlying PTB Application."""
+        return self._app
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Log in (getMe), publish the command menu, start polling and handling updates."""
+        try:
+            await self._app.initialize()
+        except BaseException:
+            # A failed getMe leaves the HTTP clients open, and Application.shutdown() skips an
+            # application that never finished initializing.
+            await self._app.bot.shutdown()
+            raise
+        try:
+            await self._publish_commands()
+            assert self._app.updater is not None
+            await self._app.updater.start_polling(
+                poll_interval=0.0,
+                timeout=self._poll_timeout_s,
+                allowed_updates=_ALLOWED_UPDATES,
+            )
+            await self._app.start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop polling, let updates in flight finish, and close the HTTP clients."""
+        updater = self._app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self._app.running:
+            # Waits for handlers in flight, so their users still get an answer.
+            await self._app.stop()
+        await self._app.shutdown()
+
+    async def _publish_commands(self) -> None:
+        everyone = [BotCommand(name, text) for name, text in TG_COMMAND_MENU]
+        admins = everyone + [BotCommand(name, text) for name, text in TG_ADMIN_COMMAND_MENU]
+        try:
+            await self._app.bot.set_my_commands(everyone)
+            await self._app.bot.set_my_commands(
+                admins, scope=BotCommandScopeAllChatAdministrators()
+            )
+        except TelegramError as exc:
+            # Only the "/" menu suffers; the commands themselves work without it.
+            log.warning("could not publish the command menu: %s", exc)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling a Telegram update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        await reply(context.bot, update.effective_message, TG_SERVER_ERROR)

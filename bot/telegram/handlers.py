@@ -1,0 +1,234 @@
+"""Handlers for what every user can do: send media, the everyday commands, keyboard presses."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.messages import (
+    TG_COMING_SOON,
+    TG_HELP,
+    TG_HELP_STYLE,
+    TG_NOT_AN_IMAGE,
+    TG_ORIGINAL_GONE,
+    TG_RESTYLE_STARTED,
+    TG_STYLE_PROMPT,
+    TG_STYLE_SET,
+    TG_TEXT_HINT,
+    TG_TOON_HOW,
+    TG_WELCOME,
+    error_message,
+    quota_status_message,
+)
+from bot.quota import QuotaService
+from bot.telegram.captions import TOON_COMMAND, parse_caption
+from bot.telegram.keyboards import RESTYLE_PREFIX, STYLE_PREFIX, callback_style, style_keyboard
+from bot.telegram.media import Media, MediaKind, find_media
+from bot.telegram.pipeline import ToonPipeline, chat_key, user_key
+from bot.telegram.replies import reply
+from engine.engine import Engine
+from engine.errors import UnknownStyle
+from engine.styles import describe_styles
+
+__all__ = ["MEDIA_FILTER", "UserHandlers"]
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+# New messages only: an edited caption must not draw (and charge for) the same photo twice.
+MEDIA_FILTER = filters.UpdateType.MESSAGE & (
+    filters.PHOTO | filters.Document.ALL | filters.VIDEO | filters.ANIMATION | filters.VIDEO_NOTE
+)
+
+
+class UserHandlers:
+    """Media, /start, /help, /style, /quota, /toon and the style and redraw buttons."""
+
+    def __init__(
+        self, engine: Engine, quota: QuotaService, pipeline: ToonPipeline, default_style: str
+    ) -> None:
+        self._engine = engine
+        self._quota = quota
+        self._pipeline = pipeline
+        self._default_style = default_style
+        self._descriptions = describe_styles()
+
+    def handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        """The PTB handlers, in the order they must be tried."""
+        private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+        return [
+            CommandHandler("start", self.on_start),
+            CommandHandler("help", self.on_help),
+            CommandHandler("style", self.on_style),
+            CommandHandler("quota", self.on_quota),
+            CommandHandler(TOON_COMMAND, self.on_toon),
+            MessageHandler(MEDIA_FILTER, self.on_media),
+            MessageHandler(filters.UpdateType.MESSAGE & private_text, self.on_private_text),
+            CallbackQueryHandler(self.on_style_chosen, pattern=f"^{STYLE_PREFIX}"),
+            CallbackQueryHandler(self.on_restyle, pattern=f"^{RESTYLE_PREFIX}"),
+        ]
+
+    async def on_start(self, update: Update, context: Context) -> None:
+        """Greet a new user."""
+        if update.message is not None:
+            styles = ", ".join(self._engine.style_names)
+            await reply(context.bot, update.message, TG_WELCOME.format(styles=styles))
+
+    async def on_help(self, update: Update, context: Context) -> None:
+        """Explain usage and the styles."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None:
+            return
+        styles = "\n".join(
+            TG_HELP_STYLE.format(name=name, description=self._descriptions[name])
+            if name in self._descriptions
+            else name
+            for name in self._engine.style_names
+        )
+        text = TG_HELP.format(styles=styles, current=await self._style_for(user.id))
+        await reply(context.bot, message, text)
+
+    async def on_style(self, update: Update, context: Context) -> None:
+        """Show the style keyboard, or set the style given as an argument."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None:
+            return
+        if context.args:
+            style = context.args[0].lower()
+            if not await self._check_style(context.bot, message, style):
+                return
+            await self._quota.set_style(user_key(user.id), style)
+            await reply(context.bot, message, TG_STYLE_SET.format(style=style))
+            return
+        current = await self._style_for(user.id)
+        keyboard = style_keyboard(self._engine.style_names, current)
+        await reply(context.bot, message, TG_STYLE_PROMPT.format(current=current), keyboard)
+
+    async def on_quota(self, update: Update, context: Context) -> None:
+        """Tell the user what is left of their quota in this chat."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None:
+            return
+        status = await self._quota.status(user_key(user.id), chat_key(message.chat_id))
+        await reply(context.bot, message, quota_status_message(status))
+
+    async def on_toon(self, update: Update, context: Context) -> None:
+        """/toon [style] as a reply to a photo draws that photo."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None:
+            return
+        target = message.reply_to_message
+        media = find_media(target) if target is not None else None
+        if target is None or media is None:
+            await reply(context.bot, message, TG_TOON_HOW)
+            return
+        style = context.args[0].lower() if context.args else None
+        await self._answer(context.bot, target, media, user.id, style)
+
+    async def on_media(self, update: Update, context: Context) -> None:
+        """A photo, file, video, GIF or video note arrived."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None:
+            return
+        media = find_media(message)
+        request = parse_caption(message.caption, context.bot.username)
+        if media is None or request is None:
+            return
+        # In groups only photos explicitly captioned /toon are drawn: a bot that is an admin
+        # (or has privacy mode off) sees every photo, and drawing them all would spam the chat.
+        if message.chat.type != ChatType.PRIVATE and not request.command:
+            return
+        await self._answer(context.bot, message, media, user.id, request.style)
+
+    async def on_private_text(self, update: Update, context: Context) -> None:
+        """Plain text in a private chat: point at what the bot does."""
+        if update.message is not None:
+            await reply(context.bot, update.message, TG_TEXT_HINT)
+
+    async def on_style_chosen(self, update: Update, context: Context) -> None:
+        """A press on the /style keyboard: remember the style."""
+        query = update.callback_query
+        if query is None:
+            return
+        style = callback_style(query.data, STYLE_PREFIX)
+        if style is None or style not in self._engine.style_names:
+            await _answer_query(query, self._unknown_style(style or ""))
+            return
+        await self._quota.set_style(user_key(query.from_user.id), style)
+        text = TG_STYLE_SET.format(style=style)
+        await _answer_query(query, text)
+        if isinstance(query.message, Message):
+            try:
+                await query.edit_message_text(text)
+            except TelegramError as exc:
+                log.info("could not edit the style keyboard: %s", exc)
+
+    async def on_restyle(self, update: Update, context: Context) -> None:
+        """A press under a result: redraw the original (the result's reply target) in a style."""
+        query = update.callback_query
+        if query is None:
+            return
+        style = callback_style(query.data, RESTYLE_PREFIX)
+        if style is None or style not in self._engine.style_names:
+            await _answer_query(query, self._unknown_style(style or ""))
+            return
+        # The result replies to the user's message, so the button needs no server-side state.
+        result = query.message
+        source = result.reply_to_message if isinstance(result, Message) else None
+        media = find_media(source) if source is not None else None
+        if source is None or media is None or not media.drawable:
+            await _answer_query(query, TG_ORIGINAL_GONE, alert=True)
+            return
+        await _answer_query(query, TG_RESTYLE_STARTED.format(style=style))
+        await self._pipeline.run(context.bot, source, media, query.from_user.id, style)
+
+    async def _answer(
+        self, bot: Bot, source: Message, media: Media, user_id: int, style: str | None
+    ) -> None:
+        if media.kind is MediaKind.MOVING:
+            await reply(bot, source, TG_COMING_SOON)
+            return
+        if media.kind is MediaKind.OTHER_FILE:
+            await reply(bot, source, TG_NOT_AN_IMAGE)
+            return
+        if style is not None and not await self._check_style(bot, source, style):
+            return
+        chosen = style or await self._style_for(user_id)
+        await self._pipeline.run(bot, source, media, user_id, chosen)
+
+    async def _check_style(self, bot: Bot, message: Message, style: str) -> bool:
+        if style in self._engine.style_names:
+            return True
+        await reply(bot, message, self._unknown_style(style))
+        return False
+
+    def _unknown_style(self, style: str) -> str:
+        return error_message(UnknownStyle(style, self._engine.style_names))
+
+    async def _style_for(self, user_id: int) -> str:
+        names = self._engine.style_names
+        stored = await self._quota.get_style(user_key(user_id))
+        if stored is not None and stored in names:
+            return stored
+        # A remembered style may have been removed since; fall back rather than fail.
+        return self._default_style if self._default_style in names else names[0]
+
+
+async def _answer_query(query: CallbackQuery, text: str, *, alert: bool = False) -> None:
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramError as exc:
+        # Queries expire after a while; the work (if any) still goes ahead.
+        log.info("could not answer callback query: %s", exc)

@@ -1,0 +1,70 @@
+"""Which kind of media a Telegram message carries, and the one file we would download for it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from telegram import Document, Message
+
+__all__ = ["IMAGE_EXTENSIONS", "TELEGRAM_DOWNLOAD_LIMIT", "Media", "MediaKind", "find_media"]
+
+# getFile refuses bigger files; checking the declared size first saves a pointless round trip.
+# Telegram documents it as "20 MB" and enforces 20 MiB, the same figure as config.toml's default.
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+
+# Extensions that look like pictures even when the mime type is missing or generic. Formats the
+# decoder refuses (HEIC, BMP, ...) are still fetched so the user hears exactly why they can't be used.
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jfif", ".png", ".webp", ".heic", ".heif", ".avif", ".bmp", ".tif", ".tiff"}
+)
+_VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".gif"})
+
+
+class MediaKind(enum.Enum):
+    """What a message carries, as far as the bot cares."""
+
+    PHOTO = "photo"  # a compressed Telegram photo
+    IMAGE_FILE = "image_file"  # a picture sent as a file: answered with a document too
+    MOVING = "moving"  # video, GIF or video note: not supported yet
+    OTHER_FILE = "other_file"  # a document that is not a picture
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """The media of one message: its kind, and for pictures the file to fetch."""
+
+    kind: MediaKind
+    file_id: str = ""
+    file_size: int | None = None
+
+    @property
+    def drawable(self) -> bool:
+        """True when the bot can stylize this media."""
+        return self.kind in (MediaKind.PHOTO, MediaKind.IMAGE_FILE)
+
+
+def find_media(message: Message) -> Media | None:
+    """Classify a message's media; None when it carries none the bot answers."""
+    # A GIF message also has message.document set, so animation must be tested first.
+    if message.animation is not None or message.video is not None:
+        return Media(MediaKind.MOVING)
+    if message.video_note is not None:
+        return Media(MediaKind.MOVING)
+    if message.photo:
+        largest = message.photo[-1]  # Telegram lists sizes smallest first
+        return Media(MediaKind.PHOTO, largest.file_id, largest.file_size)
+    if message.document is not None:
+        return _classify_document(message.document)
+    return None
+
+
+def _classify_document(document: Document) -> Media:
+    mime = (document.mime_type or "").lower()
+    suffix = PurePosixPath(document.file_name or "").suffix.lower()
+    if mime.startswith("video/") or mime == "image/gif" or suffix in _VIDEO_EXTENSIONS:
+        return Media(MediaKind.MOVING)
+    if mime.startswith("image/") or suffix in IMAGE_EXTENSIONS:
+        return Media(MediaKind.IMAGE_FILE, document.file_id, document.file_size)
+    return Media(MediaKind.OTHER_FILE)

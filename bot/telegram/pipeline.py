@@ -1,0 +1,212 @@
+"""One picture from a Telegram message to a stylized reply, with quota and status handled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from telegram import Bot, InputFile, Message
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, TelegramError
+
+from bot.config import OutputSettings
+from bot.messages import (
+    FAILED,
+    TG_DOWNLOAD_FAILED,
+    TG_RESULT_CAPTION,
+    TG_STATUS_STARTED,
+    error_message,
+    quota_message,
+)
+from bot.quota import Grant, QuotaExceeded, QuotaService
+from bot.telegram.keyboards import restyle_keyboard
+from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
+from bot.telegram.replies import reply, reply_parameters
+from bot.telegram.status import PositionTracker, StatusMessage
+from engine.engine import Engine
+from engine.errors import FileTooLarge, ToonError
+from engine.imageio import ImageLimits, decode_image, encode_image
+from engine.job import Job
+
+__all__ = ["ToonPipeline", "ToonSettings", "chat_key", "user_key"]
+
+log = logging.getLogger(__name__)
+
+
+def user_key(user_id: int) -> str:
+    """The platform-prefixed id the quota service and the engine know a Telegram user by."""
+    return f"tg:{user_id}"
+
+
+def chat_key(chat_id: int) -> str:
+    """The platform-prefixed id of a Telegram chat."""
+    return f"tg:{chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ToonSettings:
+    """The validated config the pipeline needs."""
+
+    images: ImageLimits
+    output: OutputSettings
+    status_interval_s: float = 1.0
+
+    @property
+    def download_limit(self) -> int:
+        """Largest file worth fetching: Telegram's getFile cap or our own, whichever is lower."""
+        return min(TELEGRAM_DOWNLOAD_LIMIT, self.images.max_bytes)
+
+
+class _Failure(Exception):
+    """A step failed in a way the user is told about with `text`."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class ToonPipeline:
+    """Checks, charges, downloads, stylizes and answers one picture; refunds on any failure."""
+
+    def __init__(self, engine: Engine, quota: QuotaService, settings: ToonSettings) -> None:
+        self._engine = engine
+        self._quota = quota
+        self._settings = settings
+
+    async def run(self, bot: Bot, source: Message, media: Media, user_id: int, style: str) -> None:
+        """Draw `media` (from `source`) in `style` for `user_id` and reply to `source`."""
+        limit = self._settings.download_limit
+        if media.file_size is not None and media.file_size > limit:
+            await reply(bot, source, error_message(FileTooLarge(media.file_size, limit)))
+            return
+        user = user_key(user_id)
+        try:
+            grant = await self._quota.consume(user, chat_key(source.chat_id))
+        except QuotaExceeded as exc:
+            await reply(bot, source, quota_message(exc))
+            return
+        status = StatusMessage(bot, source)
+        failure: str | None = None
+        delivered = False
+        try:
+            await self._chat_action(bot, source)
+            await status.show(TG_STATUS_STARTED)
+            await self._draw_and_send(bot, source, media, user, style, status)
+            delivered = True
+        except _Failure as exc:
+            failure = exc.text
+        except ToonError as exc:
+            failure = error_message(exc)
+        except TelegramError as exc:
+            log.warning("telegram failed while answering %s: %s", user, exc)
+            failure = FAILED
+        except Exception:
+            log.exception("unexpected error while drawing for %s", user)
+            failure = FAILED
+        finally:
+            if not delivered:
+                await self._refund(grant)
+        if failure is not None:
+            await status.fail(failure)
+        else:
+            await status.delete()
+
+    async def _draw_and_send(
+        self, bot: Bot, source: Message, media: Media, user: str, style: str, status: StatusMessage
+    ) -> None:
+        data = await self._download(bot, media)
+        # Decoding and encoding take tens of milliseconds per photo: off the event loop, so one
+        # big picture never stalls everyone else's updates.
+        image = await asyncio.to_thread(decode_image, data, self._settings.images)
+        del data  # up to 20 MB that need not stay alive while the job waits in the queue
+        job = Job(image, style, user_id=user)
+        # Created before the tracker, so the job is queued by the time the tracker first looks.
+        submitted = asyncio.create_task(self._engine.submit(job))
+        try:
+            async with PositionTracker(
+                status,
+                lambda: self._engine.position(job.job_id),
+                lambda: self._engine.queue_depth,
+                self._settings.status_interval_s,
+            ):
+                result = await submitted
+        finally:
+            submitted.cancel()  # a no-op once done; frees the queue slot if we were cancelled
+        output = self._settings.output
+        payload = await asyncio.to_thread(
+            encode_image, result, output.format, jpeg_quality=output.jpeg_quality
+        )
+        await self._send_result(bot, source, media, style, payload)
+
+    async def _download(self, bot: Bot, media: Media) -> bytes:
+        try:
+            file = await bot.get_file(media.file_id)
+            if file.file_size is not None and file.file_size > self._settings.download_limit:
+                raise FileTooLarge(file.file_size, self._settings.download_limit)
+            # In memory only: user photos never touch the disk.
+            return bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("could not download %s: %s", media.file_id, exc)
+            # Telegram's answer when file_size was missing or wrong: "Bad Request: file is too big".
+            if "too big" in str(exc).lower():
+                limit = self._settings.download_limit
+                raise FileTooLarge(media.file_size or limit + 1, limit) from exc
+            raise _Failure(TG_DOWNLOAD_FAILED) from exc
+
+    async def _send_result(
+        self, bot: Bot, source: Message, media: Media, style: str, payload: bytes
+    ) -> None:
+        filename = f"toon_{style}.{'jpg' if self._settings.output.format == 'jpeg' else 'png'}"
+        caption = TG_RESULT_CAPTION.format(style=style)
+        keyboard = restyle_keyboard(self._engine.style_names, style)
+        replying = reply_parameters(source)
+        as_document = media.kind is MediaKind.IMAGE_FILE
+        try:
+            await bot.send_photo(
+                chat_id=source.chat_id,
+                photo=InputFile(payload, filename=filename),
+                caption=caption,
+                reply_markup=keyboard,
+                reply_parameters=replying,
+            )
+        except BadRequest as exc:
+            # sendPhoto refuses very thin pictures and photos over 10 MB; a file always works.
+            log.info("sendPhoto refused the result (%s); sending it as a file", exc)
+            await bot.send_document(
+                chat_id=source.chat_id,
+                document=InputFile(payload, filename=filename),
+                caption=caption,
+                reply_markup=keyboard,
+                reply_parameters=replying,
+            )
+            return
+        if as_document:
+            # The photo above was recompressed by Telegram; the file keeps every pixel. The
+            # photo already answered the user, so a failure here is logged, not refunded.
+            try:
+                await bot.send_document(
+                    chat_id=source.chat_id,
+                    document=InputFile(payload, filename=filename),
+                    reply_parameters=replying,
+                    disable_content_type_detection=True,
+                )
+            except TelegramError as exc:
+                log.warning("could not send the full-quality file to %s: %s", source.chat_id, exc)
+
+    async def _chat_action(self, bot: Bot, source: Message) -> None:
+        try:
+            await bot.send_chat_action(
+                chat_id=source.chat_id,
+                action=ChatAction.UPLOAD_PHOTO,
+                message_thread_id=source.message_thread_id if source.is_topic_message else None,
+            )
+        except TelegramError as exc:
+            log.info("could not send chat action to %s: %s", source.chat_id, exc)
+
+    async def _refund(self, grant: Grant) -> None:
+        try:
+            await self._quota.refund(grant)
+        except Exception:
+            # The user is still told about the failure; a lost unit resets with the day.
+            log.exception("could not refund quota of %s in %s", grant.user, grant.chat)
