@@ -13,9 +13,7 @@ def cartoonify_opencv(rgb: np.ndarray) -> np.ndarray:
     """Median-blurred adaptive-threshold edges over a bilateral-filtered image (HxWx3 uint8 RGB)."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     gray = cv2.medianBlur(gray, 5)
-    edges = cv2.adaptiveThreshold(
-        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 9
-    )
+    edges = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 9)
     color = cv2.bilateralFilter(rgb, 9, 250, 250)
     out: np.ndarray = cv2.bitwise_and(color, color, mask=edges)
     return out
@@ -29,9 +27,7 @@ class ClassicStyle:
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """Stylize a batch (N, 3, H, W) in [0, 1]."""
-        batch = (
-            images.detach().float().clamp(0.0, 1.0).mul(255.0).round_().to(torch.uint8)
-        )
+        batch = images.detach().float().clamp(0.0, 1.0).mul(255.0).round_().to(torch.uint8)
         arrays = batch.permute(0, 2, 3, 1).cpu().numpy()
         outs = [torch.from_numpy(cartoonify_opencv(np.ascontiguousarray(a))) for a in arrays]
         out = torch.stack(outs).permute(0, 3, 1, 2).float().div_(255.0)

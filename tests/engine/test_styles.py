@@ -175,9 +175,7 @@ def test_webtoon_flattens_colour(astronaut: np.ndarray, webtoon_astronaut: np.nd
     assert _top_colour_share(webtoon_astronaut) > _top_colour_share(photo) + 0.12
 
 
-def test_webtoon_smooths_inside_flat_regions(
-    styles: dict[str, Style], coffee: np.ndarray
-) -> None:
+def test_webtoon_smooths_inside_flat_regions(styles: dict[str, Style], coffee: np.ndarray) -> None:
     photo = coffee / 255.0
     out = _to_image(_run(styles["webtoon"], coffee)[0])
     # Flat = the 40% of pixels where the blurred photo barely changes.
