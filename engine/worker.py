@@ -40,6 +40,7 @@ class InferenceWorker:
         self.device = select_device(config.device)
         self._styles = dict(styles)
         self._autocast_dtype = _autocast_dtype(config.precision, self.device)
+        self._split = config.split_cpu_batches
         if config.torch_threads:
             torch.set_num_threads(config.torch_threads)
 
@@ -61,6 +62,14 @@ class InferenceWorker:
         self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
     ) -> list[np.ndarray]:
         """Stylize images (HxWx3 uint8) padded to `padded`; return HxWx3 uint8 results in order."""
+        if self._split and self.device.type == "cpu":
+            # Single images need no padding to share a tensor.
+            return [self._run(style, [img], img.shape[:2])[0] for img in images]
+        return self._run(style, images, padded)
+
+    def _run(
+        self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
+    ) -> list[np.ndarray]:
         model = self._styles[style]
         with torch.inference_mode():
             batch = self._to_batch(images, padded)

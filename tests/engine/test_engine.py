@@ -57,6 +57,7 @@ def config(**kw: object) -> EngineConfig:
         "max_batch_size": 4,
         "max_wait_ms": 50.0,
         "bucket_px": 32,
+        "split_cpu_batches": False,  # observe the batches the batcher forms
     }
     base.update(kw)
     return EngineConfig(**base)  # type: ignore[arg-type]
@@ -294,3 +295,22 @@ def test_config_validation_rejects_nonsense() -> None:
         EngineConfig(device="tpu")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="job_timeout_s"):
         EngineConfig(job_timeout_s=-1)
+
+
+async def test_cpu_split_runs_each_image_alone_at_its_own_size() -> None:
+    seen: list[tuple[int, ...]] = []
+
+    class ShapeStyle(RecordingStyle):
+        def __call__(self, images: torch.Tensor) -> torch.Tensor:
+            seen.append(tuple(images.shape))
+            return super().__call__(images)
+
+    cfg = config(split_cpu_batches=True, max_wait_ms=300.0)
+    async with Engine(cfg, {"rec": ShapeStyle()}) as engine:
+        outs = await asyncio.gather(
+            engine.submit(Job(img(1, 20, 24), "rec")), engine.submit(Job(img(2, 30, 17), "rec"))
+        )
+        assert engine.batcher.batch_sizes == [2]  # one batch formed ...
+    assert sorted(seen) == [(1, 3, 20, 24), (1, 3, 30, 17)]  # ... run image by image, unpadded
+    assert [o.shape for o in outs] == [(20, 24, 3), (30, 17, 3)]
+    assert [int(o[0, 0, 0]) for o in outs] == [254, 253]
