@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     toon = sub.add_parser("toon", help="stylize an image file or every image in a folder")
     toon.add_argument("input", type=Path, help="image file (PNG, JPEG, WebP) or folder of them")
     toon.add_argument(
-        "-o", "--output", type=Path, help="output file, or folder (default: beside the input)"
+        "-o", "--output", help="output file, or folder ending in / (default: beside the input)"
     )
     toon.add_argument(
         "-s", "--style", help="style name (see `toonbot styles`; default from config)"

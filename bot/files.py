@@ -31,9 +31,10 @@ class FileResult:
 
 
 def plan_outputs(
-    source: Path, output: Path | None, style: str, fmt: OutputFormat
+    source: Path, output_arg: str | None, style: str, fmt: OutputFormat
 ) -> list[tuple[Path, Path]]:
-    """Pair each input file with its output path (a file, or every image in a folder)."""
+    """Pair each input file with its output path; an output ending in "/" is a folder."""
+    output = None if output_arg is None else Path(output_arg)
     ext = ".jpg" if fmt == "jpeg" else ".png"
     if source.is_dir():
         files = sorted(
@@ -41,9 +42,9 @@ def plan_outputs(
         )
         folder = output if output is not None else source.with_name(f"{source.name}_{style}")
         return [(p, folder / f"{p.stem}{ext}") for p in files]
-    if output is None:
+    if output_arg is None or output is None:
         target = source.with_name(f"{source.stem}_{style}{ext}")
-    elif output.is_dir() or str(output).endswith(os.sep):
+    elif output.is_dir() or output_arg.endswith(("/", os.sep)):
         target = output / f"{source.stem}_{style}{ext}"
     else:
         target = output

@@ -121,3 +121,9 @@ def test_run_without_tokens_exits_nonzero_naming_the_variables(tmp_path: Path) -
     assert "TOONBOT_TELEGRAM_TOKEN" in proc.stderr
     assert "TOONBOT_DISCORD_TOKEN" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_output_ending_in_a_slash_is_a_new_folder(photo: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "fresh"
+    assert main(["toon", str(photo), "-o", f"{folder}/", "--max-side", "64"]) == 0
+    assert [p.name for p in folder.iterdir()] == ["astronaut_webtoon.png"]
