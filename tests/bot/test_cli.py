@@ -127,3 +127,11 @@ def test_output_ending_in_a_slash_is_a_new_folder(photo: Path, tmp_path: Path) -
     folder = tmp_path / "fresh"
     assert main(["toon", str(photo), "-o", f"{folder}/", "--max-side", "64"]) == 0
     assert [p.name for p in folder.iterdir()] == ["astronaut_webtoon.png"]
+    mode = (folder / "astronaut_webtoon.png").stat().st_mode & 0o777
+    assert mode == 0o666 & ~_current_umask()  # not mkstemp's private 0600
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
