@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 
 from telegram import Bot, CallbackQuery, Message, Update
 from telegram.constants import ChatType
@@ -19,6 +21,7 @@ from telegram.ext import (
 from bot.messages import (
     TG_COMING_SOON,
     TG_HELP,
+    TG_HELP_SAMPLE,
     TG_HELP_STYLE,
     TG_NOT_AN_IMAGE,
     TG_ORIGINAL_GONE,
@@ -36,7 +39,7 @@ from bot.telegram.captions import TOON_COMMAND, parse_caption
 from bot.telegram.keyboards import RESTYLE_PREFIX, STYLE_PREFIX, callback_style, style_keyboard
 from bot.telegram.media import Media, MediaKind, find_media
 from bot.telegram.pipeline import ToonPipeline, chat_key, user_key
-from bot.telegram.replies import reply
+from bot.telegram.replies import reply, reply_parameters
 from engine.engine import Engine
 from engine.errors import UnknownStyle
 from engine.styles import describe_styles
@@ -64,6 +67,7 @@ class UserHandlers:
         self._pipeline = pipeline
         self._default_style = default_style
         self._descriptions = describe_styles()
+        self._sample_file_id: str | None = None
 
     def handlers(self) -> list[BaseHandler[Update, Context, None]]:
         """The PTB handlers, in the order they must be tried."""
@@ -99,6 +103,27 @@ class UserHandlers:
         )
         text = TG_HELP.format(styles=styles, current=await self._style_for(user.id))
         await reply(context.bot, message, text)
+        await self._send_help_sample(context.bot, message)
+
+    async def _send_help_sample(self, bot: Bot, message: Message) -> None:
+        # After the first upload Telegram knows the picture: resend it by file_id, not bytes.
+        photo: str | bytes | None = self._sample_file_id
+        if photo is None:
+            photo = await asyncio.to_thread(_read_sample)
+        if photo is None:
+            return
+        try:
+            sent = await bot.send_photo(
+                chat_id=message.chat_id,
+                photo=photo,
+                caption=TG_HELP_SAMPLE,
+                reply_parameters=reply_parameters(message),
+            )
+        except TelegramError as exc:
+            log.warning("could not send the help sample in chat %s: %s", message.chat_id, exc)
+            return
+        if sent.photo:
+            self._sample_file_id = sent.photo[-1].file_id
 
     async def on_style(self, update: Update, context: Context) -> None:
         """Show the style keyboard, or set the style given as an argument."""
@@ -232,3 +257,12 @@ async def _answer_query(query: CallbackQuery, text: str, *, alert: bool = False)
     except TelegramError as exc:
         # Queries expire after a while; the work (if any) still goes ahead.
         log.info("could not answer callback query: %s", exc)
+
+
+def _read_sample() -> bytes | None:
+    # Present in a checkout (the usual install); a wheel without docs/ simply skips the sample.
+    path = Path(__file__).resolve().parents[2] / "docs" / "styles_astronaut.jpg"
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

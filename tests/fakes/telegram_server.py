@@ -280,7 +280,13 @@ class FakeTelegram(UserActions):
         return self._bot_message(p, text=p["text"])
 
     async def _m_sendPhoto(self, p: JSON, f: dict[str, bytes]) -> JSON:
-        data = f["photo"]
+        if "photo" in f:
+            data = f["photo"]
+        else:  # a resend by file_id of something uploaded before
+            stored = self._files.get(str(p.get("photo")))
+            if stored is None:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            data = stored.data
         width, height = image_size(data)
         sizes = [{**self.add_file(data, ext="png"), "width": width, "height": height}]
         return self._bot_message(p, photo=sizes, **caption_fields(p.get("caption")))

@@ -9,6 +9,7 @@ from bot import messages
 from engine.errors import FileTooLarge, UnknownStyle, UnsupportedMedia
 from engine.styles import describe_styles
 from tests.bot.telegram.conftest import Toonbot, decode_upload, expected_toon, photo_bytes
+from tests.fakes.telegram_objects import image_size
 from tests.fakes.telegram_server import Call, FakeTelegram
 
 USER = 1001
@@ -309,13 +310,36 @@ async def test_start_help_quota_and_plain_text(toonbot: Toonbot) -> None:
         for name, text in describe_styles().items()
     )
     await wait_text(fake, USER, messages.TG_HELP.format(styles=described, current="webtoon"))
+    samples = await fake.wait_for(
+        lambda: [
+            c
+            for c in fake.find("sendPhoto", chat_id=USER)
+            if c.params.get("caption") == messages.TG_HELP_SAMPLE
+        ]
+    )
+    assert image_size(samples[0].files["photo"]) == (768, 768)  # docs/styles_astronaut.jpg
+    fake.push_text(USER, "/help")
+    resent = await fake.wait_for(
+        lambda: [
+            c
+            for c in fake.find("sendPhoto", chat_id=USER)
+            if c.params.get("caption") == messages.TG_HELP_SAMPLE
+        ][1:]
+    )
+    assert resent[0].files == {}  # the second time by file_id, not uploaded again
     fake.push_text(USER, "hello there")
     await wait_text(fake, USER, messages.TG_TEXT_HINT)
     fake.push_text(USER, "/toon")  # not a reply to a photo
     await wait_text(fake, USER, messages.TG_TOON_HOW)
 
     fake.push_photo(USER, photo_bytes())
-    await photos_in(fake, USER)
+    await fake.wait_for(
+        lambda: [
+            c
+            for c in fake.find("sendPhoto", chat_id=USER)
+            if c.params.get("caption") != messages.TG_HELP_SAMPLE
+        ]
+    )
     fake.push_text(USER, "/quota")
     status = await toonbot.quota.status(f"tg:{USER}", f"tg:{USER}")
     # The reset time ticks on, so compare up to it.
