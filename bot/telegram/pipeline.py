@@ -15,6 +15,8 @@ from bot.messages import (
     FAILED,
     TG_DOWNLOAD_FAILED,
     TG_RESULT_CAPTION,
+    TG_STATUS_DRAWING,
+    TG_STATUS_QUEUED,
     TG_STATUS_STARTED,
     error_message,
     quota_message,
@@ -23,11 +25,11 @@ from bot.quota import Grant, QuotaExceeded, QuotaService
 from bot.telegram.keyboards import restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
 from bot.telegram.replies import reply, reply_parameters
-from bot.telegram.status import PositionTracker, StatusMessage
+from bot.telegram.status import StatusMessage
+from bot.toonjob import decode, draw
 from engine.engine import Engine
 from engine.errors import FileTooLarge, ToonError
-from engine.imageio import ImageLimits, decode_image, encode_image
-from engine.job import Job
+from engine.imageio import ImageLimits, encode_image
 
 __all__ = ["ToonPipeline", "ToonSettings", "chat_key", "user_key"]
 
@@ -116,23 +118,25 @@ class ToonPipeline:
         self, bot: Bot, source: Message, media: Media, user: str, style: str, status: StatusMessage
     ) -> None:
         data = await self._download(bot, media)
-        # Decoding and encoding take tens of milliseconds per photo: off the event loop, so one
-        # big picture never stalls everyone else's updates.
-        image = await asyncio.to_thread(decode_image, data, self._settings.images)
+
+        async def show(position: int | None) -> None:
+            text = (
+                TG_STATUS_DRAWING
+                if position is None
+                else TG_STATUS_QUEUED.format(position=position)
+            )
+            await status.show(text)
+
+        image = await decode(data, self._settings.images)
         del data  # up to 20 MB that need not stay alive while the job waits in the queue
-        job = Job(image, style, user_id=user)
-        # Created before the tracker, so the job is queued by the time the tracker first looks.
-        submitted = asyncio.create_task(self._engine.submit(job))
-        try:
-            async with PositionTracker(
-                status,
-                lambda: self._engine.position(job.job_id),
-                lambda: self._engine.queue_depth,
-                self._settings.status_interval_s,
-            ):
-                result = await submitted
-        finally:
-            submitted.cancel()  # a no-op once done; frees the queue slot if we were cancelled
+        result = await draw(
+            self._engine,
+            image,
+            style,
+            user,
+            show=show,
+            interval_s=self._settings.status_interval_s,
+        )
         output = self._settings.output
         payload = await asyncio.to_thread(
             encode_image, result, output.format, jpeg_quality=output.jpeg_quality

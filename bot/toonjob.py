@@ -1,0 +1,119 @@
+"""The platform-neutral heart of every frontend: bytes in, stylized pixels out, progress shown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.engine import Engine
+from engine.imageio import ImageLimits, OutputFormat, decode_image, encode_image, fit_within
+from engine.job import Job
+
+__all__ = ["PositionTracker", "ShowPosition", "decode", "draw", "encode_to_fit"]
+
+# Called with the job's queue position, or None once the model is drawing it.
+ShowPosition = Callable[[int | None], Awaitable[None]]
+
+# engine.position replays the fair queue, costing O(queue length x users) per call: 256 jobs from
+# 256 users take seconds of CPU per polling round. Deep queues are therefore polled quadratically
+# less often (the job finishing still ends the wait at once), bounding the event loop's share.
+_CHEAP_DEPTH = 32
+_MAX_INTERVAL_S = 60.0
+# Each downscale step when a result must shrink to fit an upload limit.
+_SHRINK = 0.75
+_MIN_SIDE = 16
+
+
+class PositionTracker:
+    """While open, polls the job's queue position and hands it to `show`."""
+
+    def __init__(
+        self,
+        show: ShowPosition,
+        position: Callable[[], int | None],
+        depth: Callable[[], int],
+        interval_s: float,
+    ) -> None:
+        self._show = show
+        self._position = position
+        self._depth = depth
+        self._interval_s = interval_s
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> PositionTracker:
+        self._task = asyncio.create_task(self._run(), name="toonbot-status")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Stop politely rather than cancel, so an edit in flight cannot land after the final text.
+        self._stop.set()
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            await self._show(self._position())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._next_interval())
+
+    def _next_interval(self) -> float:
+        scale = max(1.0, (self._depth() / _CHEAP_DEPTH) ** 2)
+        return max(self._interval_s, min(_MAX_INTERVAL_S, self._interval_s * scale))
+
+
+async def decode(data: bytes, limits: ImageLimits) -> npt.NDArray[np.uint8]:
+    """Decode an upload to RGB pixels, refusing what `limits` forbids."""
+    # Tens of milliseconds per photo: off the event loop, so one big picture never stalls
+    # everyone else's updates.
+    return await asyncio.to_thread(decode_image, data, limits)
+
+
+async def draw(
+    engine: Engine,
+    image: npt.NDArray[np.uint8],
+    style: str,
+    user: str,
+    *,
+    show: ShowPosition | None = None,
+    interval_s: float = 1.0,
+) -> npt.NDArray[np.uint8]:
+    """Queue `image` on the engine for `user` and return the stylized RGB pixels."""
+    job = Job(image, style, user_id=user)
+    # Created before the tracker, so the job is queued by the time the tracker first looks.
+    submitted = asyncio.create_task(engine.submit(job))
+    try:
+        if show is None:
+            return await submitted
+        async with PositionTracker(
+            show, lambda: engine.position(job.job_id), lambda: engine.queue_depth, interval_s
+        ):
+            return await submitted
+    finally:
+        submitted.cancel()  # a no-op once done; frees the queue slot if we were cancelled
+
+
+def encode_to_fit(
+    rgb: npt.NDArray[np.uint8], fmt: OutputFormat, limit: int, *, jpeg_quality: int = 92
+) -> tuple[bytes, OutputFormat]:
+    """Encode as `fmt`; if over `limit` bytes, fall back to JPEG and downscale until it fits."""
+    payload = encode_image(rgb, fmt, jpeg_quality=jpeg_quality)
+    if len(payload) <= limit:
+        return payload, fmt
+    image = rgb
+    while True:
+        payload = encode_image(image, "jpeg", jpeg_quality=min(jpeg_quality, 85))
+        side = max(image.shape[:2])
+        if len(payload) <= limit or side <= _MIN_SIDE:
+            return payload, "jpeg"
+        image = fit_within(image, max(_MIN_SIDE, int(side * _SHRINK)))
