@@ -12,7 +12,14 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from bot.config import DISCORD_TOKEN_ENV, TELEGRAM_TOKEN_ENV, Config
-from bot.messages import FRONTEND_NOT_READY, NO_TOKEN, TG_BAD_TOKEN, TG_START_FAILED
+from bot.messages import (
+    DC_BAD_TOKEN,
+    DC_START_FAILED,
+    FRONTEND_NOT_READY,
+    NO_TOKEN,
+    TG_BAD_TOKEN,
+    TG_START_FAILED,
+)
 
 __all__ = ["configured_frontends", "run_bots"]
 
@@ -53,8 +60,22 @@ def _telegram(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
     )
 
 
-# Each frontend shares the one engine and database; Discord (issue 4) joins here.
-_FACTORIES: dict[str, FrontendFactory] = {"telegram": _telegram}
+def _discord(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
+    from bot.discord import DiscordFrontend
+
+    assert config.secrets.discord_token is not None
+    return DiscordFrontend(
+        config.secrets.discord_token,
+        engine,
+        quota,
+        images=config.images,
+        output=config.output,
+        default_style=config.styles.default,
+    )
+
+
+# Each frontend shares the one engine and database.
+_FACTORIES: dict[str, FrontendFactory] = {"telegram": _telegram, "discord": _discord}
 
 
 async def run_bots(config: Config, *, stop: asyncio.Event | None = None) -> int:
@@ -79,9 +100,11 @@ async def run_bots(config: Config, *, stop: asyncio.Event | None = None) -> int:
 
 
 async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
+    from discord import LoginFailure
     from telegram.error import InvalidToken, TelegramError
 
     from bot.db import Database, DatabaseError
+    from bot.discord import DiscordStartError
     from bot.quota import QuotaService
     from engine.engine import Engine
 
@@ -102,6 +125,12 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
         return 2
     except TelegramError as exc:
         print("toonbot: " + TG_START_FAILED.format(reason=exc), file=sys.stderr)
+        return 1
+    except LoginFailure:
+        print("toonbot: " + DC_BAD_TOKEN.format(env=DISCORD_TOKEN_ENV), file=sys.stderr)
+        return 2
+    except DiscordStartError as exc:
+        print("toonbot: " + DC_START_FAILED.format(reason=exc), file=sys.stderr)
         return 1
     except DatabaseError as exc:
         print(f"toonbot: {exc}", file=sys.stderr)

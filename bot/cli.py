@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("styles", help="list the available styles")
     sub.add_parser("run", help="run the configured Telegram/Discord bots")
+    sync = sub.add_parser("discord-sync", help="publish the Discord slash commands, then exit")
+    sync.add_argument(
+        "--guild", type=int, metavar="ID", help="only on this server (shows up at once)"
+    )
 
     db = sub.add_parser("db", help="manage the quota database")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -71,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _toon(args, config)
     if args.command == "db":
         return _db_upgrade(config)
+    if args.command == "discord-sync":
+        return _discord_sync(config, args.guild)
     from bot.app import run_bots
 
     return asyncio.run(run_bots(config))
@@ -81,6 +87,32 @@ def _styles() -> int:
 
     for name, description in describe_styles().items():
         print(f"{name:<10} {description}")
+    return 0
+
+
+def _discord_sync(config: Config, guild: int | None) -> int:
+    import aiohttp
+    import discord
+
+    from bot.config import DISCORD_TOKEN_ENV
+    from bot.discord import sync_commands
+    from bot.messages import DC_BAD_TOKEN, DC_START_FAILED, DC_SYNCED
+    from engine.styles import describe_styles
+
+    token = config.secrets.discord_token
+    if not token:
+        print(f"toonbot: set {DISCORD_TOKEN_ENV} to the Discord bot token first", file=sys.stderr)
+        return 2
+    try:
+        count = asyncio.run(sync_commands(token, tuple(describe_styles()), guild))
+    except discord.LoginFailure:
+        print("toonbot: " + DC_BAD_TOKEN.format(env=DISCORD_TOKEN_ENV), file=sys.stderr)
+        return 2
+    except (discord.DiscordException, aiohttp.ClientError, OSError) as exc:
+        print("toonbot: " + DC_START_FAILED.format(reason=exc), file=sys.stderr)
+        return 1
+    where = "globally (may take up to an hour to show)" if guild is None else f"to server {guild}"
+    print(DC_SYNCED.format(count=count, where=where))
     return 0
 
 

@@ -14,7 +14,6 @@ import pytest
 from bot import messages
 from bot.app import run_bots
 from bot.config import (
-    DISCORD_TOKEN_ENV,
     TELEGRAM_TOKEN_ENV,
     Config,
     ConfigError,
@@ -103,14 +102,6 @@ async def test_telegram_unreachable_at_start_is_explained(
     err = capsys.readouterr().err
     assert messages.TG_START_FAILED.split("{")[0] in err
     assert "Traceback" not in err
-
-
-async def test_a_frontend_not_built_yet_is_named(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config = parse_config({}, env={DISCORD_TOKEN_ENV: "abc"})
-    assert await run_bots(config) == 2
-    assert messages.FRONTEND_NOT_READY.format(name="discord") in capsys.readouterr().err
 
 
 def test_api_url_must_be_http() -> None:

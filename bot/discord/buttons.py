@@ -1,0 +1,97 @@
+"""Result buttons that survive restarts: everything they need lives in their custom_id."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.discord.commands import handlers_of
+from bot.messages import DC_DELETE_BUTTON, DC_DELETE_NOT_YOURS, DC_RESTYLE_BUTTON
+
+__all__ = ["ORIGINAL_PREFIX", "DeleteButton", "RestyleButton", "result_view"]
+
+# The result message carries the (metadata-free) source picture under this file name, so a
+# re-run after a restart finds it in the clicked message without any state of ours.
+ORIGINAL_PREFIX = "original"
+
+
+class RestyleButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"toon:re:(?P<style>[a-z0-9_-]{1,40})",
+):
+    """Redraw the result's source picture in another style, charged to whoever clicks."""
+
+    def __init__(self, style: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=DC_RESTYLE_BUTTON.format(style=style),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"toon:re:{style}",
+            )
+        )
+        self.style = style
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[discord.Client],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> RestyleButton:
+        """Rebuild the button from a click."""
+        return cls(match["style"])
+
+    async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Hand the click to the bot's pipeline."""
+        await handlers_of(interaction.client).restyle(interaction, self.style)
+
+
+class DeleteButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"toon:del:(?P<user>\d{1,20})",
+):
+    """Delete the result message; only the person who asked for it may."""
+
+    def __init__(self, requester: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=DC_DELETE_BUTTON,
+                style=discord.ButtonStyle.danger,
+                custom_id=f"toon:del:{requester}",
+            )
+        )
+        self.requester = requester
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[discord.Client],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> DeleteButton:
+        """Rebuild the button from a click."""
+        return cls(int(match["user"]))
+
+    async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Delete the message for its requester; tell anyone else, privately, that they can't."""
+        if interaction.user.id != self.requester:
+            await interaction.response.send_message(DC_DELETE_NOT_YOURS, ephemeral=True)
+            return
+        # For a button, the interaction's original response is the message it sits on; deleting
+        # through the interaction works even where the bot can't manage messages.
+        await interaction.response.defer()
+        await interaction.delete_original_response()
+
+
+def result_view(styles: tuple[str, ...], current: str, requester: int) -> discord.ui.View:
+    """Buttons under a result: one per other style, then Delete."""
+    view = discord.ui.View(timeout=None)
+    for style in styles:
+        if style != current:
+            view.add_item(RestyleButton(style))
+    view.add_item(DeleteButton(requester))
+    return view

@@ -1,0 +1,160 @@
+"""The Discord frontend: a discord.py Client with the toonbot commands, wired to engine and quotas."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+
+from bot.config import OutputSettings
+from bot.discord.buttons import DeleteButton, RestyleButton
+from bot.discord.commands import Handlers, build_commands
+from bot.discord.handlers import ToonHandlers
+from bot.discord.pipeline import DiscordPipeline, PipelineSettings
+from bot.messages import DC_SERVER_ERROR
+from bot.quota import QuotaService
+from engine.engine import Engine
+from engine.imageio import ImageLimits
+
+__all__ = ["DiscordFrontend", "DiscordStartError", "ToonClient", "point_at"]
+
+log = logging.getLogger(__name__)
+
+# How long start() waits for the gateway's READY, and stop() for pictures in progress.
+READY_TIMEOUT_S = 60.0
+DRAIN_TIMEOUT_S = 120.0
+
+
+class DiscordStartError(Exception):
+    """Discord could not be reached or refused to connect (a refused token is LoginFailure)."""
+
+
+def point_at(api_base: str | None = None, gateway: str | None = None) -> None:
+    """Send discord.py's REST calls and gateway connection elsewhere (process-wide; for fakes)."""
+    # discord.py has no per-client setting for either; both are read when used.
+    if api_base is not None:
+        discord.http.Route.BASE = api_base.rstrip("/")
+    if gateway is not None:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+
+class ToonClient(discord.Client):
+    """A Client carrying the command tree, the result buttons and the handlers they call."""
+
+    def __init__(self, styles: tuple[str, ...], handlers: Handlers | None = None) -> None:
+        # Interactions arrive whatever the intents; guilds only keeps discord.py's cache sane.
+        # The bot never joins voice: no warnings about voice libraries it doesn't need.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        # The guild cache is never used, so READY need not wait for it to fill.
+        super().__init__(intents=discord.Intents(guilds=True), guild_ready_timeout=0.1)
+        self.handlers = handlers
+        self.tree = app_commands.CommandTree(self)
+        for command in build_commands(styles):
+            self.tree.add_command(command)
+        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+
+    async def setup_hook(self) -> None:
+        """Make result buttons answer even on messages sent before this process started."""
+        self.add_dynamic_items(RestyleButton, DeleteButton)
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction[discord.Client], error: app_commands.AppCommandError
+    ) -> None:
+        log.error("error while handling a Discord command", exc_info=error)
+        with contextlib.suppress(discord.HTTPException):
+            if interaction.response.is_done():
+                await interaction.followup.send(DC_SERVER_ERROR, ephemeral=True)
+            else:
+                await interaction.response.send_message(DC_SERVER_ERROR, ephemeral=True)
+
+
+class DiscordFrontend:
+    """Runs the Discord bot; `async with DiscordFrontend(...)` or start()/stop()."""
+
+    def __init__(
+        self,
+        token: str,
+        engine: Engine,
+        quota: QuotaService,
+        *,
+        images: ImageLimits,
+        output: OutputSettings,
+        default_style: str,
+        api_base: str | None = None,
+        gateway: str | None = None,
+        status_interval_s: float = 1.0,
+        ready_timeout_s: float = READY_TIMEOUT_S,
+    ) -> None:
+        point_at(api_base, gateway)
+        self._token = token
+        self._ready_timeout_s = ready_timeout_s
+        self._pipeline = DiscordPipeline(
+            engine, quota, PipelineSettings(images, output, status_interval_s=status_interval_s)
+        )
+        handlers = ToonHandlers(self._pipeline, quota, default_style)
+        self._client = ToonClient(engine.style_names, handlers)
+        self._connection: asyncio.Task[None] | None = None
+
+    @property
+    def client(self) -> ToonClient:
+        """The underlying discord.py Client."""
+        return self._client
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Log in, connect to the gateway and wait until READY (commands are not synced)."""
+        try:
+            await self._client.login(self._token)
+            self._connection = asyncio.create_task(self._client.connect(), name="toonbot-dc")
+            ready = asyncio.create_task(self._client.wait_until_ready())
+            done, _ = await asyncio.wait(
+                {self._connection, ready},
+                timeout=self._ready_timeout_s,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            ready.cancel()
+            if self._connection in done:
+                self._connection.result()  # raises why the gateway gave up
+                raise ConnectionError("the Discord gateway closed the connection")
+            if ready not in done:
+                raise TimeoutError(
+                    f"no READY from the Discord gateway in {self._ready_timeout_s} s"
+                )
+        except discord.LoginFailure:
+            await self.stop()
+            raise
+        except (discord.DiscordException, aiohttp.ClientError, OSError) as exc:
+            # TimeoutError is an OSError too.
+            await self.stop()
+            raise DiscordStartError(str(exc) or type(exc).__name__) from exc
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Let pictures in progress finish, then disconnect and close the HTTP session."""
+        if self._client.is_ready():
+            await self._pipeline.wait_idle(DRAIN_TIMEOUT_S)
+        await self._client.close()
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(connection, 10)

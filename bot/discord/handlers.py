@@ -1,0 +1,94 @@
+"""What the commands and buttons do: the picture pipeline, /toon-quota and the admin limits."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.discord.commands import LimitName
+from bot.discord.ids import chat_key, user_key
+from bot.discord.pipeline import DiscordPipeline
+from bot.messages import DC_ADMIN_ONLY, DC_LIMIT_SET, DC_LIMITS, quota_message, quota_status_message
+from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService
+
+__all__ = ["ToonHandlers"]
+
+Interaction = discord.Interaction[discord.Client]
+
+
+class ToonHandlers:
+    """The running bot's side of every command and button (see commands.Handlers)."""
+
+    def __init__(self, pipeline: DiscordPipeline, quota: QuotaService, default_style: str) -> None:
+        self._pipeline = pipeline
+        self._quota = quota
+        self._default_style = default_style
+
+    async def toon(
+        self, interaction: Interaction, image: discord.Attachment, style: str | None
+    ) -> None:
+        """/toon: draw an attached picture in the chosen or the user's usual style."""
+        await self._pipeline.toon(interaction, image, style or await self._usual_style(interaction))
+
+    async def toonify(self, interaction: Interaction, message: discord.Message) -> None:
+        """The "Toonify" message menu, in the user's usual style."""
+        await self._pipeline.toon_message(
+            interaction, message, await self._usual_style(interaction)
+        )
+
+    async def restyle(self, interaction: Interaction, style: str) -> None:
+        """A re-run button under a result."""
+        await self._pipeline.restyle(interaction, style)
+
+    async def show_quota(self, interaction: Interaction) -> None:
+        """/toon-quota, privately."""
+        status = await self._quota.status(user_key(interaction.user.id), chat_key(interaction))
+        await interaction.response.send_message(quota_status_message(status), ephemeral=True)
+
+    async def show_limits(self, interaction: Interaction) -> None:
+        """/toon-admin limits, privately and for server managers only."""
+        if not await _allowed(interaction):
+            return
+        limits = await self._quota.chat_limits(chat_key(interaction))
+        await interaction.response.send_message(_describe(limits), ephemeral=True)
+
+    async def set_limit(self, interaction: Interaction, name: LimitName, value: int) -> None:
+        """/toon-admin set-*, for server managers only."""
+        if not await _allowed(interaction):
+            return
+        chat, by = chat_key(interaction), user_key(interaction.user.id)
+        try:
+            if name == "daily_per_user":
+                limits = await self._quota.set_chat_limits(
+                    chat, daily_per_user=value, updated_by=by
+                )
+            elif name == "per_chat_per_hour":
+                limits = await self._quota.set_chat_limits(
+                    chat, per_chat_per_hour=value, updated_by=by
+                )
+            else:
+                limits = await self._quota.set_chat_limits(chat, cooldown_s=value, updated_by=by)
+        except LimitOutOfRange as exc:
+            await interaction.response.send_message(quota_message(exc), ephemeral=True)
+            return
+        text = DC_LIMIT_SET.format(name=name, value=getattr(limits, name))
+        await interaction.response.send_message(text, ephemeral=True)
+
+    async def _usual_style(self, interaction: Interaction) -> str:
+        return await self._quota.get_style(user_key(interaction.user.id)) or self._default_style
+
+
+async def _allowed(interaction: Interaction) -> bool:
+    """True for someone who may manage the server; otherwise tells them why not."""
+    # Checked at run time: default_permissions is only a default that server admins can change.
+    if interaction.guild_id is not None and interaction.permissions.manage_guild:
+        return True
+    await interaction.response.send_message(DC_ADMIN_ONLY, ephemeral=True)
+    return False
+
+
+def _describe(limits: EffectiveLimits) -> str:
+    return DC_LIMITS.format(
+        daily_per_user=limits.daily_per_user,
+        per_chat_per_hour=limits.per_chat_per_hour,
+        cooldown_s=limits.cooldown_s,
+    )

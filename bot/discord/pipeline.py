@@ -1,0 +1,316 @@
+"""One picture from a Discord interaction to a stylized followup, with quota and status handled."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import discord
+import numpy as np
+import numpy.typing as npt
+
+from bot.config import OutputSettings
+from bot.discord.buttons import ORIGINAL_PREFIX, result_view
+from bot.discord.ids import chat_key, user_key
+from bot.messages import (
+    DC_DOWNLOAD_FAILED,
+    DC_NO_IMAGE,
+    DC_NOT_AN_IMAGE,
+    DC_ORIGINAL_GONE,
+    DC_RESULT,
+    DC_STATUS_DRAWING,
+    DC_STATUS_QUEUED,
+    DC_STATUS_STARTED,
+    FAILED,
+    error_message,
+    quota_message,
+)
+from bot.quota import Grant, QuotaExceeded, QuotaService
+from bot.toonjob import decode, draw, encode_to_fit
+from engine.engine import Engine
+from engine.errors import FileTooLarge, ToonError
+from engine.imageio import ImageLimits
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "TOKEN_MARGIN_S",
+    "DiscordPipeline",
+    "PipelineSettings",
+    "find_image",
+]
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction[discord.Client]
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jfif", ".png", ".webp", ".heic", ".avif", ".bmp"})
+# Interaction tokens live 15 minutes; past this the result goes to the channel instead.
+TOKEN_MARGIN_S = 14 * 60
+# Share of the upload limit the source copy may take; the rest is the result's.
+_ORIGINAL_SHARE = 4
+_ORIGINAL_QUALITY = 90
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    """The validated config the pipeline needs."""
+
+    images: ImageLimits
+    output: OutputSettings
+    status_interval_s: float = 1.0
+
+
+class _Failure(Exception):
+    """A step failed in a way the user is told about with `text`."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def find_image(attachments: list[discord.Attachment]) -> discord.Attachment | None:
+    """The first attachment that looks like a picture, if any."""
+    for attachment in attachments:
+        if _looks_like_image(attachment):
+            return attachment
+    return None
+
+
+def _looks_like_image(attachment: discord.Attachment) -> bool:
+    mime = (attachment.content_type or "").lower()
+    if mime.startswith("image/") and mime != "image/gif":
+        return True
+    return not mime and PurePosixPath(attachment.filename).suffix.lower() in IMAGE_EXTENSIONS
+
+
+class DiscordPipeline:
+    """Checks, charges, downloads, stylizes and answers one picture; refunds on any failure."""
+
+    def __init__(self, engine: Engine, quota: QuotaService, settings: PipelineSettings) -> None:
+        self._engine = engine
+        self._quota = quota
+        self._settings = settings
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def wait_idle(self, timeout_s: float) -> None:
+        """Wait (bounded) until no picture is in progress."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        except TimeoutError:
+            log.warning("stopping with %d Discord pictures still in progress", self._active)
+
+    async def toon(
+        self, interaction: Interaction, attachment: discord.Attachment, style: str
+    ) -> None:
+        """Draw an attachment the user gave (slash command or context menu)."""
+        if not _looks_like_image(attachment):
+            await _tell(interaction, DC_NOT_AN_IMAGE)
+            return
+        await self._run(interaction, attachment, style)
+
+    async def toon_message(
+        self, interaction: Interaction, message: discord.Message, style: str
+    ) -> None:
+        """Draw the first picture of a message (the "Toonify" context menu)."""
+        attachment = find_image(message.attachments)
+        if attachment is None:
+            await _tell(interaction, DC_NO_IMAGE)
+            return
+        await self._run(interaction, attachment, style)
+
+    async def restyle(self, interaction: Interaction, style: str) -> None:
+        """Draw the source picture kept in a clicked result message in another style."""
+        message = interaction.message
+        attachments = message.attachments if message is not None else []
+        source = next((a for a in attachments if a.filename.startswith(ORIGINAL_PREFIX)), None)
+        if source is None:
+            await _tell(interaction, DC_ORIGINAL_GONE)
+            return
+        await self._run(interaction, source, style)
+
+    async def _run(
+        self, interaction: Interaction, attachment: discord.Attachment, style: str
+    ) -> None:
+        limit = self._settings.images.max_bytes
+        if attachment.size > limit:
+            await _tell(interaction, error_message(FileTooLarge(attachment.size, limit)))
+            return
+        self._active += 1
+        self._idle.clear()
+        try:
+            try:
+                # Deferred before the database is asked: Discord wants an answer within 3 s,
+                # busy or not. Status and errors are only for the requester; the result is public.
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            except discord.HTTPException as exc:
+                log.warning("could not answer interaction %s in time: %s", interaction.id, exc)
+                return
+            await self._charged(interaction, attachment, style)
+        finally:
+            self._active -= 1
+            if self._active == 0:
+                self._idle.set()
+
+    async def _charged(
+        self, interaction: Interaction, attachment: discord.Attachment, style: str
+    ) -> None:
+        status = _Status(interaction)
+        try:
+            grant = await self._quota.consume(user_key(interaction.user.id), chat_key(interaction))
+        except QuotaExceeded as exc:
+            await status.show(quota_message(exc))
+            return
+        failure: str | None = None
+        delivered = False
+        try:
+            await status.show(DC_STATUS_STARTED)
+            await self._draw_and_send(interaction, attachment, style, status)
+            delivered = True
+        except _Failure as exc:
+            failure = exc.text
+        except ToonError as exc:
+            failure = error_message(exc)
+        except discord.HTTPException as exc:
+            log.warning("discord failed while answering %s: %s", grant.user, exc)
+            failure = FAILED
+        except Exception:
+            log.exception("unexpected error while drawing for %s", grant.user)
+            failure = FAILED
+        finally:
+            if not delivered:
+                await self._refund(grant)
+        if failure is not None:
+            await status.show(failure)
+        else:
+            await status.delete()
+
+    async def _draw_and_send(
+        self,
+        interaction: Interaction,
+        attachment: discord.Attachment,
+        style: str,
+        status: _Status,
+    ) -> None:
+        data = await _download(attachment)
+        image = await decode(data, self._settings.images)
+        del data  # may be megabytes that need not stay alive while the job waits
+
+        async def show(position: int | None) -> None:
+            text = (
+                DC_STATUS_DRAWING
+                if position is None
+                else DC_STATUS_QUEUED.format(position=position)
+            )
+            await status.show(text)
+
+        result = await draw(
+            self._engine,
+            image,
+            style,
+            user_key(interaction.user.id),
+            show=show,
+            interval_s=self._settings.status_interval_s,
+        )
+        files = await asyncio.to_thread(
+            self._files, image, result, style, interaction.filesize_limit
+        )
+        await self._send(interaction, style, files)
+
+    def _files(
+        self,
+        image: npt.NDArray[np.uint8],
+        result: npt.NDArray[np.uint8],
+        style: str,
+        limit: int,
+    ) -> list[discord.File]:
+        # Re-encoded from pixels: the copy carries no EXIF/GPS of the upload.
+        original, _ = encode_to_fit(
+            image, "jpeg", limit // _ORIGINAL_SHARE, jpeg_quality=_ORIGINAL_QUALITY
+        )
+        output = self._settings.output
+        payload, fmt = encode_to_fit(
+            result, output.format, limit - len(original), jpeg_quality=output.jpeg_quality
+        )
+        ext = "jpg" if fmt == "jpeg" else "png"
+        return [
+            discord.File(io.BytesIO(payload), filename=f"toon_{style}.{ext}"),
+            discord.File(io.BytesIO(original), filename=f"{ORIGINAL_PREFIX}.jpg"),
+        ]
+
+    async def _send(self, interaction: Interaction, style: str, files: list[discord.File]) -> None:
+        content = DC_RESULT.format(mention=interaction.user.mention, style=style)
+        view = result_view(self._engine.style_names, style, interaction.user.id)
+        mentions = discord.AllowedMentions.none()
+        try:
+            if time.time() - interaction.created_at.timestamp() < TOKEN_MARGIN_S:
+                await interaction.followup.send(
+                    content, files=files, view=view, allowed_mentions=mentions, wait=True
+                )
+            else:
+                # The interaction token is about to expire: post in the channel instead.
+                channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
+                await channel.send(content, files=files, view=view, allowed_mentions=mentions)
+        finally:
+            # The buttons are global dynamic items; a view stored for this message would answer
+            # each click a second time.
+            view.stop()
+
+    async def _refund(self, grant: Grant) -> None:
+        try:
+            await self._quota.refund(grant)
+        except Exception:
+            # The user is still told about the failure; a lost unit resets with the day.
+            log.exception("could not refund quota of %s in %s", grant.user, grant.chat)
+
+
+class _Status:
+    """The requester's private status line (the deferred response); errors are only logged."""
+
+    def __init__(self, interaction: Interaction) -> None:
+        self._interaction = interaction
+        self._text: str | None = None
+
+    async def show(self, text: str) -> None:
+        if text == self._text:
+            return
+        self._text = text
+        interaction = self._interaction
+        try:
+            if interaction.response.is_done():
+                await interaction.edit_original_response(content=text)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException as exc:
+            # Progress is cosmetic, and the token may have expired; the result still gets sent.
+            log.info("could not update the status of %s: %s", interaction.id, exc)
+
+    async def delete(self) -> None:
+        try:
+            await self._interaction.delete_original_response()
+        except discord.HTTPException as exc:
+            log.info("could not delete the status of %s: %s", self._interaction.id, exc)
+
+
+async def _download(attachment: discord.Attachment) -> bytes:
+    try:
+        # In memory only: user photos never touch the disk.
+        return await attachment.read()
+    except discord.NotFound as exc:
+        raise _Failure(DC_ORIGINAL_GONE) from exc
+    except discord.HTTPException as exc:
+        log.warning("could not download %s: %s", attachment.url, exc)
+        raise _Failure(DC_DOWNLOAD_FAILED) from exc
+
+
+async def _tell(interaction: Interaction, text: str) -> None:
+    """A private answer to the requester, whether or not the interaction was answered yet."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)
