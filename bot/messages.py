@@ -277,6 +277,7 @@ def human_duration(seconds: float) -> str:
 __all__ += [
     "DC_ADMIN_ONLY",
     "DC_BAD_TOKEN",
+    "DC_COMING_SOON",
     "DC_DELETE_BUTTON",
     "DC_DELETE_NOT_YOURS",
     "DC_DOWNLOAD_FAILED",
@@ -302,6 +303,7 @@ DC_RESULT = "{mention}, here is your picture drawn in {style} style."
 DC_RESTYLE_BUTTON = "Redraw as {style}"
 DC_DELETE_BUTTON = "Delete"
 DC_DELETE_NOT_YOURS = "Only the person who asked for this picture can delete it."
+DC_COMING_SOON = "Videos and GIFs are coming soon! For now I can only draw photos."
 DC_NOT_AN_IMAGE = "That file isn't a picture. Please attach a JPEG, PNG or WebP photo."
 DC_NO_IMAGE = "That message has no picture I can draw. Pick a message with a JPEG, PNG or WebP."
 DC_DOWNLOAD_FAILED = "I couldn't fetch your picture from Discord. Please try again."

@@ -17,6 +17,7 @@ from bot.config import OutputSettings
 from bot.discord.buttons import ORIGINAL_PREFIX, result_view
 from bot.discord.ids import chat_key, user_key
 from bot.messages import (
+    DC_COMING_SOON,
     DC_DOWNLOAD_FAILED,
     DC_NO_IMAGE,
     DC_NOT_AN_IMAGE,
@@ -37,16 +38,19 @@ from engine.imageio import ImageLimits
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "MOTION_EXTENSIONS",
     "TOKEN_MARGIN_S",
     "DiscordPipeline",
     "PipelineSettings",
     "find_image",
+    "is_motion",
 ]
 
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[discord.Client]
 
+MOTION_EXTENSIONS = frozenset({".gif", ".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"})
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jfif", ".png", ".webp", ".heic", ".avif", ".bmp"})
 # Interaction tokens live 15 minutes; past this the result goes to the channel instead.
 TOKEN_MARGIN_S = 14 * 60
@@ -80,6 +84,13 @@ def find_image(attachments: list[discord.Attachment]) -> discord.Attachment | No
     return None
 
 
+def is_motion(attachment: discord.Attachment) -> bool:
+    """A GIF or a video: these get "coming soon" until video support lands."""
+    mime = (attachment.content_type or "").lower()
+    suffix = PurePosixPath(attachment.filename).suffix.lower()
+    return mime == "image/gif" or mime.startswith("video/") or suffix in MOTION_EXTENSIONS
+
+
 def _looks_like_image(attachment: discord.Attachment) -> bool:
     mime = (attachment.content_type or "").lower()
     if mime.startswith("image/") and mime != "image/gif":
@@ -109,6 +120,9 @@ class DiscordPipeline:
         self, interaction: Interaction, attachment: discord.Attachment, style: str
     ) -> None:
         """Draw an attachment the user gave (slash command or context menu)."""
+        if is_motion(attachment):
+            await _tell(interaction, DC_COMING_SOON)
+            return
         if not _looks_like_image(attachment):
             await _tell(interaction, DC_NOT_AN_IMAGE)
             return
@@ -120,7 +134,8 @@ class DiscordPipeline:
         """Draw the first picture of a message (the "Toonify" context menu)."""
         attachment = find_image(message.attachments)
         if attachment is None:
-            await _tell(interaction, DC_NO_IMAGE)
+            motion = any(is_motion(a) for a in message.attachments)
+            await _tell(interaction, DC_COMING_SOON if motion else DC_NO_IMAGE)
             return
         await self._run(interaction, attachment, style)
 

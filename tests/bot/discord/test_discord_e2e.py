@@ -179,6 +179,20 @@ async def test_a_file_that_is_not_an_image_is_refused_without_charge(toonbot: To
     assert await used_today(toonbot) == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "mime"), [("cat.gif", "image/gif"), ("clip.mp4", "video/mp4"), ("clip.webm", "")]
+)
+async def test_gifs_and_videos_are_coming_soon_without_charge(
+    toonbot: Toonbot, name: str, mime: str
+) -> None:
+    fake = toonbot.fake
+    record = await fake.toon(USER, fake.upload(b"GIF89a" + bytes(64), name, mime))
+    await fake.wait_for(lambda: messages.DC_COMING_SOON in fake.ephemeral_texts(record))
+    assert fake.results(record) == []
+    assert await used_today(toonbot) == 0
+    assert toonbot.images_drawn == 0
+
+
 async def test_a_disguised_file_is_explained_and_refunded(toonbot: Toonbot) -> None:
     fake = toonbot.fake
     record = await fake.toon(USER, fake.upload(b"GIF89a" + bytes(200), "cat.png", "image/png"))
