@@ -111,7 +111,7 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
     try:
         async with (
             Database(config.database, config.secrets.database_url) as db,
-            Engine(config.engine) as engine,
+            Engine(config.engine, models=config.models) as engine,
         ):
             quota = QuotaService(db, config.quota)
             # Frontends stop first (letting their jobs finish), then the engine, then the DB.

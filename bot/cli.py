@@ -1,4 +1,4 @@
-"""The `toonbot` command: toon files, list styles, run the bots, upgrade the database."""
+"""The `toonbot` command: toon files, list styles and models, run the bots, upgrade the database."""
 
 from __future__ import annotations
 
@@ -51,6 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--guild", type=int, metavar="ID", help="only on this server (shows up at once)"
     )
 
+    models = sub.add_parser("models", help="list or download neural style models")
+    models_sub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    models_sub.add_parser("list", help="show the model cards, their licences and what is installed")
+    pull = models_sub.add_parser("pull", help="download a model's weights into the cache")
+    pull.add_argument("name", help="model name (see `toonbot models list`)")
+    pull.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="install even when the card pins no sha256 (the measured one is printed)",
+    )
+    pull.add_argument(
+        "--base-url", metavar="URL", help="download from this mirror folder instead of the card URL"
+    )
+
     db = sub.add_parser("db", help="manage the quota database")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply the schema migrations up to the newest")
@@ -70,7 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"toonbot: {exc}", file=sys.stderr)
         return 2
     if args.command == "styles":
-        return _styles()
+        return _styles(config)
+    if args.command == "models":
+        from bot.models_cli import models_list, models_pull
+
+        if args.models_command == "list":
+            return models_list(config.models)
+        return models_pull(config.models, args.name, args.allow_unverified, args.base_url)
     if args.command == "toon":
         return _toon(args, config)
     if args.command == "db":
@@ -82,10 +102,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(run_bots(config))
 
 
-def _styles() -> int:
+def _styles(config: Config) -> int:
+    from engine.neural.cards import CardError
     from engine.styles import describe_styles
 
-    for name, description in describe_styles().items():
+    try:
+        described = describe_styles(config.models)
+    except CardError as exc:
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 2
+    for name, description in described.items():
         print(f"{name:<10} {description}")
     return 0
 
@@ -135,14 +161,17 @@ def _db_upgrade(config: Config) -> int:
 
 def _toon(args: argparse.Namespace, config: Config) -> int:
     from bot.files import plan_outputs
+    from engine.neural.cards import CardError
     from engine.styles import describe_styles
 
     style = args.style or config.styles.default
-    if style not in describe_styles():
-        print(
-            f"toonbot: unknown style {style!r}; try: {', '.join(describe_styles())}",
-            file=sys.stderr,
-        )
+    try:
+        known = describe_styles(config.models)
+    except CardError as exc:
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 2
+    if style not in known:
+        print(f"toonbot: unknown style {style!r}; try: {', '.join(known)}", file=sys.stderr)
         return 2
     if not args.input.exists():
         print(f"toonbot: {args.input} does not exist", file=sys.stderr)
@@ -179,7 +208,7 @@ async def _toon_async(
             if result.error is not None:
                 failures.append(result)
 
-        async with Engine(config.engine) as engine:
+        async with Engine(config.engine, models=config.models) as engine:
             results = await toon_files(
                 engine,
                 pairs,

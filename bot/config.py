@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from engine.config import EngineConfig
 from engine.imageio import ImageLimits
+from engine.neural.cards import ModelSettings
 
 __all__ = [
     "CONFIG_ENV",
@@ -25,6 +26,7 @@ __all__ = [
     "ConfigError",
     "DatabaseSettings",
     "DiscordSettings",
+    "ModelSettings",
     "OutputSettings",
     "QuotaSettings",
     "Secrets",
@@ -150,6 +152,7 @@ class Config:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     quota: QuotaSettings = field(default_factory=QuotaSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
     secrets: Secrets = field(default_factory=Secrets)
 
 
@@ -162,6 +165,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "discord": DiscordSettings,
     "database": DatabaseSettings,
     "quota": QuotaSettings,
+    "models": ModelSettings,
 }
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 
@@ -19,7 +19,10 @@ from engine.errors import EngineClosed, JobTimeout, UnknownStyle, UnsupportedMed
 from engine.fairqueue import FairQueue
 from engine.job import Job, JobState, PendingJob
 from engine.styles.base import Style
-from engine.worker import InferenceWorker, bucket_size
+from engine.worker import InferenceWorker, bucket_size, select_device
+
+if TYPE_CHECKING:
+    from engine.neural.cards import ModelSettings
 
 __all__ = ["Engine"]
 
@@ -29,9 +32,17 @@ log = logging.getLogger(__name__)
 class Engine:
     """Bounded fair queue + micro-batcher + one inference thread; use as `async with Engine(cfg)`."""
 
-    def __init__(self, config: EngineConfig, styles: Mapping[str, Style] | None = None) -> None:
+    def __init__(
+        self,
+        config: EngineConfig,
+        styles: Mapping[str, Style] | None = None,
+        *,
+        models: ModelSettings | None = None,
+    ) -> None:
         self.config = config
         self._styles_override = styles
+        self._models = models
+        self._exact_size: frozenset[str] = frozenset()
         self._queue: FairQueue | None = None
         self._batcher: Batcher | None = None
         self._task: asyncio.Task[None] | None = None
@@ -100,7 +111,12 @@ class Engine:
         if styles is None:
             from engine.styles import build_styles
 
-            styles = build_styles()
+            styles = build_styles(select_device(self.config.device), self._models)
+        # Generators that normalize over the whole picture would see the bucket padding;
+        # their jobs only batch with images of exactly the same size.
+        self._exact_size = frozenset(
+            name for name, style in styles.items() if getattr(style, "needs_exact_size", False)
+        )
         return InferenceWorker(self.config, styles)
 
     async def submit(self, job: Job) -> np.ndarray:
@@ -113,7 +129,10 @@ class Engine:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise UnsupportedMedia("engine jobs take HxWx3 uint8 RGB images")
         loop = asyncio.get_running_loop()
-        ph, pw = bucket_size(image.shape[0], image.shape[1], self.config.bucket_px)
+        if job.style in self._exact_size:
+            ph, pw = image.shape[0], image.shape[1]
+        else:
+            ph, pw = bucket_size(image.shape[0], image.shape[1], self.config.bucket_px)
         item = PendingJob(
             job=job,
             key=(job.style, ph, pw),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from engine.errors import UnknownStyle
@@ -9,6 +11,9 @@ from engine.styles.base import Style
 from engine.styles.classic import ClassicStyle
 from engine.styles.sketch import SketchStyle
 from engine.styles.webtoon import WebtoonStyle
+
+if TYPE_CHECKING:
+    from engine.neural.cards import ModelSettings
 
 __all__ = ["STYLE_NAMES", "Style", "build_styles", "describe_styles", "get_style"]
 
@@ -21,17 +26,28 @@ _CLASSES: dict[str, type[WebtoonStyle] | type[SketchStyle] | type[ClassicStyle]]
 }
 
 
-def build_styles(device: torch.device | None = None) -> dict[str, Style]:
-    """Construct every style, in STYLE_NAMES order, ready to run on device."""
-    # The styles are weightless and follow their input's device, so nothing is moved here;
-    # device stays in the signature for styles that will carry weights.
-    del device
-    return {name: _CLASSES[name]() for name in STYLE_NAMES}
+def build_styles(
+    device: torch.device | None = None, models: ModelSettings | None = None
+) -> dict[str, Style]:
+    """Construct the built-ins (STYLE_NAMES order), then every installed neural style."""
+    # The built-ins are weightless and follow their input's device; only neural ones move.
+    styles: dict[str, Style] = {name: _CLASSES[name]() for name in STYLE_NAMES}
+    if models is not None:
+        from engine.neural.registry import build_neural_styles
+
+        target = device if device is not None else torch.device("cpu")
+        styles.update(build_neural_styles(models, target, reserved=STYLE_NAMES))
+    return styles
 
 
-def describe_styles() -> dict[str, str]:
+def describe_styles(models: ModelSettings | None = None) -> dict[str, str]:
     """Style name -> one-line description, without constructing anything."""
-    return {name: _CLASSES[name].description for name in STYLE_NAMES}
+    described = {name: _CLASSES[name].description for name in STYLE_NAMES}
+    if models is not None:
+        from engine.neural.registry import describe_neural_styles
+
+        described.update(describe_neural_styles(models, reserved=STYLE_NAMES))
+    return described
 
 
 def get_style(styles: dict[str, Style], name: str) -> Style:
