@@ -20,8 +20,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.styles import build_styles  # noqa: E402
+from engine.styles.webtoon import WebtoonStyle  # noqa: E402
 
-__all__ = ["main", "render"]
+__all__ = ["main", "person_aware", "render"]
 
 DOCS = ROOT / "docs"
 JPEG_QUALITY = 88
@@ -29,6 +30,11 @@ GRID_TILE = 384
 SAMPLES: dict[str, Callable[[], np.ndarray]] = {
     "astronaut": data.astronaut,  # portrait
     "rocket": data.rocket,  # outdoor scene at dusk
+}
+# Person-aware before/after: a portrait and a scene with nobody in it.
+PERSON_SAMPLES: dict[str, Callable[[], np.ndarray]] = {
+    "astronaut": data.astronaut,
+    "coffee": data.coffee,
 }
 
 
@@ -61,8 +67,20 @@ def _tile(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
+def person_aware(sample: str, rgb: np.ndarray) -> None:
+    """Write person_<sample>.jpg: photo | whole-image webtoon | person-aware webtoon."""
+    whole = render(WebtoonStyle(person_aware=False), rgb)
+    aware = render(WebtoonStyle(), rgb)
+    tiles = [
+        _label(rgb, "original"),
+        _label(whole, "webtoon, whole image"),
+        _label(aware, "webtoon, person-aware"),
+    ]
+    _save(DOCS / f"person_{sample}.jpg", np.concatenate(tiles, axis=1))
+
+
 def main() -> None:
-    """Write <sample>_<style>.jpg (before | after) and styles_<sample>.jpg (two-wide grid)."""
+    """Write <sample>_<style>.jpg (before | after), styles_<sample>.jpg and person_<sample>.jpg."""
     styles = build_styles(torch.device("cpu"))
     for sample, load in SAMPLES.items():
         rgb = np.ascontiguousarray(load()[..., :3])
@@ -75,6 +93,8 @@ def main() -> None:
             tiles.append(np.full_like(tiles[0], 255))
         rows = [np.concatenate(tiles[i : i + 2], axis=1) for i in range(0, len(tiles), 2)]
         _save(DOCS / f"styles_{sample}.jpg", np.concatenate(rows, axis=0))
+    for sample, load in PERSON_SAMPLES.items():
+        person_aware(sample, np.ascontiguousarray(load()[..., :3]))
 
 
 if __name__ == "__main__":

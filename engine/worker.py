@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.config import EngineConfig
-from engine.styles.base import Style
+from engine.styles.base import GuidedStyle, Style
 
 __all__ = ["InferenceWorker", "bucket_size", "select_device"]
 
@@ -71,10 +71,16 @@ class InferenceWorker:
         self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
     ) -> list[np.ndarray]:
         model = self._styles[style]
+        # Per-image CPU analysis (e.g. person masks) runs before batching, on this thread.
+        guided = model if isinstance(model, GuidedStyle) else None
+        maps = guided.prepare(images) if guided is not None else None
         with torch.inference_mode():
             batch = self._to_batch(images, padded)
             with self._autocast():
-                out = model(batch)
+                if guided is not None and maps is not None:
+                    out = guided(batch, self._to_guides(maps, padded))
+                else:
+                    out = model(batch)
             out = out.float().clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8)
             arrays = out.permute(0, 2, 3, 1).cpu().numpy()
         return [
@@ -94,6 +100,15 @@ class InferenceWorker:
                 # Replicate, not zeros: a black border would draw a false outline into the art.
                 t = F.pad(t, pad, mode="replicate")
             tensors.append(t)
+        return torch.cat(tensors, dim=0)
+
+    def _to_guides(self, maps: Sequence[np.ndarray], padded: tuple[int, int]) -> torch.Tensor:
+        ph, pw = padded
+        tensors = []
+        for m in maps:
+            t = torch.from_numpy(m).to(self.device, non_blocking=True).float().unsqueeze(0)
+            pad = (0, pw - m.shape[2], 0, ph - m.shape[1])
+            tensors.append(F.pad(t, pad, mode="replicate") if any(pad) else t)
         return torch.cat(tensors, dim=0)
 
     def _autocast(self) -> contextlib.AbstractContextManager[object]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 import torch
 
-__all__ = ["Style"]
+__all__ = ["GuidedStyle", "Style"]
 
 
 @runtime_checkable
@@ -24,4 +26,22 @@ class Style(Protocol):
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """Stylize a batch."""
+        ...
+
+
+@runtime_checkable
+class GuidedStyle(Style, Protocol):
+    """A Style that wants per-image guide maps computed on the CPU before batching.
+
+    The worker calls prepare() on the original HxWx3 uint8 images, pads and stacks what it
+    returns (one float32 (C, H, W) array per image) like the images, and passes the stack as
+    guides. prepare() returning None means "no guides": the style is then called without them.
+    """
+
+    def prepare(self, images: Sequence[np.ndarray]) -> list[np.ndarray] | None:
+        """Per-image (C, H, W) float32 guide maps, or None."""
+        ...
+
+    def __call__(self, images: torch.Tensor, guides: torch.Tensor | None = None) -> torch.Tensor:
+        """Stylize a batch, with guides (N, C, H, W) on the same device when prepared."""
         ...

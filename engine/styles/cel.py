@@ -1,0 +1,211 @@
+"""One weightless cel-shading pass (flat colour, luma bands, ink) in pure torch."""
+
+from __future__ import annotations
+
+import torch
+
+from engine.styles import filters as flt
+
+__all__ = ["CelPass"]
+
+
+class CelPass:
+    """Flat cel-shaded colour with clean dark line art, computed per image in a batch.
+
+    Colour is flattened at a fixed working size (long side ~work_side) and line art is found at
+    another (~line_side), both reached by integer pooling; guided upsampling brings the colour
+    back to full size with the photo's own edges. So a 512 and a 1024 px photo of the same scene
+    come out alike, and the full-size work is a handful of elementwise passes.
+
+    Keyword parameters, by stage (radii are in working-grid pixels, luma in [0, 1]):
+      flattening: smooth_radius / smooth_eps / smooth_iters (rolling self-guided filter),
+        chroma_eps_ratio, palette_size / palette_iters / palette_chroma_weight /
+        palette_temperature / palette_mix (soft k-means palette), saturation / vibrance_limit;
+      upsampling: upsample_radius / upsample_eps;
+      cel shading: levels / quant_sharpness (soft luma bands), band_slope (luma slope range
+        over which banding fades in);
+      line art: reference_contrast / contrast_gain, line_smooth_radius / line_smooth_eps,
+        line_passes (inner, extra binomial passes of the DoG), flat_threshold /
+        fine_threshold / line_phi, speck_radius / speck_density, ink_edges, line_strength.
+    """
+
+    def __init__(
+        self,
+        *,
+        work_side: int = 256,
+        line_side: int = 512,
+        smooth_radius: int = 3,
+        smooth_eps: float = 0.004,
+        smooth_iters: int = 2,
+        chroma_eps_ratio: float = 0.25,
+        palette_size: int = 24,
+        palette_iters: int = 6,
+        palette_chroma_weight: float = 3.0,
+        palette_temperature: float = 0.001,
+        palette_mix: float = 0.7,
+        saturation: float = 1.3,
+        vibrance_limit: float = 0.35,
+        upsample_radius: int = 2,
+        upsample_eps: float = 1e-3,
+        levels: int = 6,
+        quant_sharpness: float = 6.0,
+        band_slope: tuple[float, float] = (0.002, 0.008),
+        reference_contrast: float = 0.25,
+        contrast_gain: tuple[float, float] = (0.35, 1.5),
+        line_smooth_radius: int = 2,
+        line_smooth_eps: float = 0.002,
+        line_passes: tuple[int, int] = (2, 3),
+        flat_threshold: float = 0.006,
+        fine_threshold: float = 0.015,
+        line_phi: float = 300.0,
+        speck_radius: int = 3,
+        speck_density: float = 0.1,
+        ink_edges: tuple[float, float] = (0.15, 0.65),
+        line_strength: float = 0.88,
+    ) -> None:
+        if work_side < 1 or line_side < 1 or levels < 1:
+            raise ValueError("work_side, line_side and levels must be positive")
+        if ink_edges[1] <= ink_edges[0] or band_slope[1] <= band_slope[0]:
+            raise ValueError("ink_edges and band_slope must be increasing pairs")
+        self.work_side = work_side
+        self.line_side = line_side
+        self.smooth_radius = smooth_radius
+        self.smooth_eps = smooth_eps
+        self.smooth_iters = smooth_iters
+        self.chroma_eps_ratio = chroma_eps_ratio
+        self.palette_size = palette_size
+        self.palette_iters = palette_iters
+        self.palette_chroma_weight = palette_chroma_weight
+        self.palette_temperature = palette_temperature
+        self.palette_mix = palette_mix
+        self.saturation = saturation
+        self.vibrance_limit = vibrance_limit
+        self.upsample_radius = upsample_radius
+        self.upsample_eps = upsample_eps
+        self.levels = levels
+        self.quant_sharpness = quant_sharpness
+        self.band_slope = band_slope
+        self.reference_contrast = reference_contrast
+        self.contrast_gain = contrast_gain
+        self.line_smooth_radius = line_smooth_radius
+        self.line_smooth_eps = line_smooth_eps
+        self.line_passes = line_passes
+        self.flat_threshold = flat_threshold
+        self.fine_threshold = fine_threshold
+        self.line_phi = line_phi
+        self.speck_radius = speck_radius
+        self.speck_density = speck_density
+        self.ink_edges = ink_edges
+        self.line_strength = line_strength
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        """Stylize a batch (N, 3, H, W) in [0, 1]."""
+        # Filters here are tuned for, and cumsum needs, float32: opt out of any caller autocast.
+        with torch.autocast(images.device.type, enabled=False):
+            return self.stylize(images.float().contiguous())
+
+    def stylize(self, x: torch.Tensor) -> torch.Tensor:
+        """Stylize a contiguous float32 batch (N, 3, H, W) in [0, 1]; no autocast handling."""
+        h, w = x.shape[-2:]
+        k_colour = flt.pool_factor(h, w, self.work_side)
+        k_line = flt.pool_factor(h, w, self.line_side)
+        y_hi = flt.rgb_to_luma(x)
+        coef = self._colour_coefficients(flt.downsample(x, k_colour))
+        y_mid = flt.downsample(y_hi, k_line)
+        # Line art needs only the flat image's luma: mix its coefficients while they are small.
+        ab_y = torch.cat([flt.rgb_to_luma(coef[:, 0:3]), flt.rgb_to_luma(coef[:, 3:6])], dim=1)
+        ab_y = flt.upsample(ab_y, k_colour / k_line, (y_mid.shape[-2], y_mid.shape[-1]))
+        ink = self._lines(y_mid, ab_y)
+
+        # Full resolution: a few elementwise passes, done in place in the upsampled coefficient
+        # buffer (fresh full-size allocations cost more in page faults than the arithmetic).
+        coef = flt.upsample(coef, k_colour, (h, w))
+        rgb = coef[:, 0:3].mul_(y_hi).add_(coef[:, 3:6])
+        lum = flt.rgb_to_luma(rgb)
+        delta = self._quantize_delta(lum, out=coef[:, 3:4]).mul_(coef[:, 6:7])
+        # One luma delta added to all three channels moves brightness, never hue.
+        rgb.add_(delta)
+        ink = flt.upsample(ink, k_line, (h, w))
+        e0, e1 = self.ink_edges
+        t = ink.sub_(e0).mul_(1.0 / (e1 - e0)).clamp_(0.0, 1.0)
+        # smoothstep, then "1 - strength * ink" as the multiplier that darkens under the lines.
+        shade = torch.mul(t, -2.0, out=coef[:, 4:5]).add_(3.0).mul_(t).mul_(t)
+        rgb.mul_(shade.mul_(-self.line_strength).add_(1.0))
+        return rgb.clamp_(0.0, 1.0).contiguous()
+
+    def _colour_coefficients(self, x_lo: torch.Tensor) -> torch.Tensor:
+        """Flatten colour at low resolution; return (a_rgb, b_rgb, band weight) to upsample."""
+        ycc = flt.rgb_to_ycbcr(x_lo)
+        y_lo = ycc[:, :1]
+        # Chroma spans a much smaller range than luma; a shared eps would wash it across edges.
+        ratio = self.chroma_eps_ratio
+        eps = torch.tensor([1.0, ratio, ratio], device=x_lo.device).view(1, 3, 1, 1)
+        eps = eps * self.smooth_eps
+        smooth = ycc
+        for _ in range(self.smooth_iters):
+            smooth = flt.self_guided_filter(smooth, self.smooth_radius, eps)
+        # Cel treatment (palette pull, luma bands) only where luma varies at object scale
+        # (shading on a face, a fold); in broad smooth gradients such as skies, steps would
+        # look like cheap posterization.
+        slope = flt.box_filter(flt.gradient_magnitude(smooth[:, :1]), 1, inplace=True)
+        cel = flt.smoothstep(self.band_slope[0], self.band_slope[1], slope)
+        if self.palette_size > 0:
+            smooth = self._palettize(smooth, cel)
+        # Vibrance rather than saturation: dull colours gain most, already vivid ones little,
+        # so skin stays skin and nothing clips to neon.
+        chroma = torch.hypot(smooth[:, 1:2], smooth[:, 2:3])
+        boost = (1.0 - chroma / self.vibrance_limit).clamp_(0.0, 1.0)
+        smooth[:, 1:].mul_(boost.mul_(self.saturation - 1.0).add_(1.0))
+        # Joint upsampling (He & Sun 2015): express the flat image as a local linear function of
+        # the original luma, so full-size edges come from the full-size photo.
+        a, b = flt.guided_coefficients(
+            y_lo, flt.ycbcr_to_rgb(smooth), self.upsample_radius, self.upsample_eps
+        )
+        return torch.cat([a, b, cel], dim=1)
+
+    def _palettize(self, ycc: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
+        """Pull each pixel toward a small per-image k-means palette (the cel "paint pots")."""
+        cw = self.palette_chroma_weight
+        weight = torch.tensor([1.0, cw, cw], device=ycc.device).view(1, 3, 1, 1)
+        # The palette pull is a low-frequency correction: compute it at half size and enlarge.
+        # The joint upsampling that follows re-snaps region borders to the photo's edges.
+        half = flt.downsample(ycc, 2).mul_(weight)
+        cent = flt.kmeans_palette(flt.downsample(half, 2), self.palette_size, self.palette_iters)
+        # Soft assignment: a pixel half-way between two palette colours stays half-way, so
+        # smooth gradients become a few soft steps instead of hard posterized contours.
+        pull = flt.soft_palette_map(half, cent, self.palette_temperature).sub_(half)
+        pull = flt.upsample(pull.div_(weight), 2, (ycc.shape[-2], ycc.shape[-1]))
+        return torch.addcmul(ycc, pull, strength, value=self.palette_mix)
+
+    def _quantize_delta(self, lum: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """Soft quantized luma minus luma (Winnemoeller et al. 2006), written into out."""
+        step = 1.0 / self.levels
+        nearest = (lum * self.levels).round_().mul_(step)
+        soft = torch.sub(lum, nearest, out=out).mul_(self.quant_sharpness / step).tanh_()
+        return soft.mul_(0.5 * step).add_(nearest).sub_(lum)
+
+    def _lines(self, y_mid: torch.Tensor, ab_y: torch.Tensor) -> torch.Tensor:
+        """Ink mask (1 = ink) at line resolution: DoG on two smoothings of luma, specks removed.
+
+        ab_y holds the flat image's luma coefficients (a, b) on y_mid's grid.
+        """
+        # Normalising by the image's own contrast lets dim, flat photos keep outlines a fixed
+        # threshold would drop, and keeps busy high-contrast photos from drowning in ink.
+        gain = flt.image_std(y_mid).div_(self.reference_contrast)
+        gain = gain.clamp_(self.contrast_gain[0], self.contrast_gain[1]).reciprocal_()
+        y_mid = y_mid.mul(gain)
+        # Source 1, the flattened image: texture-free outlines of colour regions (low threshold).
+        # Source 2, lightly smoothed luma: thin, strong structure such as rails, lattices, eyes
+        # that flattening erases (high threshold, so texture stays out).
+        flat = torch.addcmul(ab_y[:, 1:2] * gain, ab_y[:, 0:1], y_mid)
+        fine = flt.self_guided_filter(y_mid, self.line_smooth_radius, self.line_smooth_eps)
+        inner = flt.binomial_blur(torch.cat([flat, fine], dim=1), self.line_passes[0])
+        # Outer minus inner Gaussian is positive where a pixel is darker than its surround:
+        # the dark side of an edge, where an artist puts the line.
+        dog = flt.binomial_blur(inner, self.line_passes[1]).sub_(inner)
+        thr = torch.tensor([self.flat_threshold, self.fine_threshold], device=dog.device)
+        dog.sub_(thr.view(1, 2, 1, 1))
+        ink = torch.tanh(dog.amax(dim=1, keepdim=True).mul_(self.line_phi)).clamp_(0.0, 1.0)
+        # Isolated dots fill little of their neighbourhood; strokes fill a line's share of it.
+        density = flt.box_filter(ink, self.speck_radius)
+        return ink.mul_(flt.smoothstep(0.5 * self.speck_density, self.speck_density, density))
