@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--max-wait-ms", type=float, default=15.0)
+    parser.add_argument(
+        "--whole-image", action="store_true", help="webtoon without the person-aware pass"
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -94,7 +97,12 @@ def main(argv: list[str] | None = None) -> int:
             {"size": size, "style": "opencv-recipe", "mode": "direct", "images_per_s": opencv}
         )
         for style in args.styles:
-            common = {"device": args.device, "max_wait_ms": args.max_wait_ms, "bucket_px": 128}
+            common = {
+                "device": args.device,
+                "max_wait_ms": args.max_wait_ms,
+                "bucket_px": 128,
+                "person_aware": not args.whole_image,
+            }
             single = asyncio.run(
                 _throughput(EngineConfig(max_batch_size=1, **common), style, images, args.rounds)  # type: ignore[arg-type]
             )
@@ -132,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
         "users": args.users,
         "ld_preload": os.environ.get("LD_PRELOAD", ""),
+        "person_aware": not args.whole_image,
     }
     print(
         f"device={meta['device']} torch={meta['torch']} threads={meta['threads']} "
@@ -146,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{r['size']:>5} {r['style']:<14} {r['mode']:<14} {r['images_per_s']:>8.2f} {ratio:>12} {gain:>11}"
         )
-    target = args.json or Path(__file__).with_name("results") / f"engine-{device}.json"
+    suffix = "-whole-image" if args.whole_image else ""
+    target = args.json or Path(__file__).with_name("results") / f"engine-{device}{suffix}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
     print(f"wrote {target}")

@@ -111,7 +111,11 @@ class Engine:
         if styles is None:
             from engine.styles import build_styles
 
-            styles = build_styles(select_device(self.config.device), self._models)
+            styles = build_styles(
+                select_device(self.config.device),
+                self._models,
+                person_aware=self.config.person_aware,
+            )
         # Generators that normalize over the whole picture would see the bucket padding;
         # their jobs only batch with images of exactly the same size.
         self._exact_size = frozenset(

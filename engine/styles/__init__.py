@@ -27,11 +27,18 @@ _CLASSES: dict[str, type[WebtoonStyle] | type[SketchStyle] | type[ClassicStyle]]
 
 
 def build_styles(
-    device: torch.device | None = None, models: ModelSettings | None = None
+    device: torch.device | None = None,
+    models: ModelSettings | None = None,
+    *,
+    person_aware: bool = True,
 ) -> dict[str, Style]:
     """Construct the built-ins (STYLE_NAMES order), then every installed neural style."""
     # The built-ins are weightless and follow their input's device; only neural ones move.
-    styles: dict[str, Style] = {name: _CLASSES[name]() for name in STYLE_NAMES}
+    styles: dict[str, Style] = {
+        "webtoon": WebtoonStyle(person_aware=person_aware),
+        "sketch": SketchStyle(),
+        "classic": ClassicStyle(),
+    }
     if models is not None:
         from engine.neural.registry import build_neural_styles
 

@@ -314,3 +314,14 @@ async def test_cpu_split_runs_each_image_alone_at_its_own_size() -> None:
     assert sorted(seen) == [(1, 3, 20, 24), (1, 3, 30, 17)]  # ... run image by image, unpadded
     assert [o.shape for o in outs] == [(20, 24, 3), (30, 17, 3)]
     assert [int(o[0, 0, 0]) for o in outs] == [254, 253]
+
+
+async def test_person_aware_webtoon_can_be_switched_off() -> None:
+    from engine.styles.webtoon import WebtoonStyle
+
+    for flag in (True, False):
+        engine = Engine(config(person_aware=flag))
+        worker = engine._build_worker()
+        webtoon = worker._styles["webtoon"]
+        assert isinstance(webtoon, WebtoonStyle)
+        assert webtoon.person_aware is flag
