@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
+from collections.abc import Callable
+
+import numpy as np
 
 from engine.analysis.types import FACE_PARTS, Face, PersonAnalysis, PersonAnalyzer
 
@@ -14,6 +18,7 @@ __all__ = [
     "PersonAnalyzer",
     "build_analyzer",
     "mediapipe_available",
+    "person_masker",
 ]
 
 log = logging.getLogger(__name__)
@@ -44,3 +49,20 @@ def build_analyzer() -> PersonAnalyzer | None:
                 exc,
             )
         return None
+
+
+def person_masker() -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+    """Images -> soft person masks; the analyzer is built on first use, all-zero if unavailable."""
+    lock = threading.Lock()
+    state: dict[str, PersonAnalyzer | None] = {}
+
+    def masks(images: list[np.ndarray]) -> list[np.ndarray]:
+        with lock:
+            if "analyzer" not in state:
+                state["analyzer"] = build_analyzer()
+        analyzer = state["analyzer"]
+        if analyzer is None:  # degrade: the background style everywhere, as warned once
+            return [np.zeros(im.shape[:2], np.float32) for im in images]
+        return [analyzer.analyze(im).person_mask for im in images]
+
+    return masks

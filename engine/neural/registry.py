@@ -11,7 +11,16 @@ import torch
 from engine.neural.cards import ModelCard, ModelSettings, cards_dir, load_cards, weights_path
 from engine.styles.base import Style
 
-__all__ = ["InstalledModel", "build_neural_styles", "describe_neural_styles", "model_status"]
+__all__ = [
+    "InstalledModel",
+    "build_neural_styles",
+    "composite_plan",
+    "describe_neural_styles",
+    "model_status",
+]
+
+# The built-in style a foreground/background card is paired with in its composite.
+COMPOSITE_PARTNER = "webtoon"
 
 log = logging.getLogger(__name__)
 
@@ -77,3 +86,21 @@ def describe_neural_styles(
 ) -> dict[str, str]:
     """Name -> description of the neural styles build_neural_styles would load."""
     return {m.card.name: m.card.description for m in _selected(settings, reserved, report=False)}
+
+
+def composite_plan(
+    settings: ModelSettings, reserved: tuple[str, ...] = ()
+) -> list[tuple[str, str, str]]:
+    """(name, foreground, background) for each installed card whose role is one pass of a pair.
+
+    A "foreground" card draws the people over a webtoon background ("webtoon-<card>"); a
+    "background" card draws behind webtoon people.
+    """
+    plan = []
+    for model in _selected(settings, reserved, report=False):
+        card = model.card.name
+        if model.card.role == "foreground":
+            plan.append((f"{COMPOSITE_PARTNER}-{card}", card, COMPOSITE_PARTNER))
+        elif model.card.role == "background":
+            plan.append((f"{COMPOSITE_PARTNER}-{card}", COMPOSITE_PARTNER, card))
+    return [entry for entry in plan if entry[0] not in reserved]

@@ -44,16 +44,32 @@ def build_styles(
 
         target = device if device is not None else torch.device("cpu")
         styles.update(build_neural_styles(models, target, reserved=STYLE_NAMES))
+        styles.update(_build_composites(styles, models))
     return styles
+
+
+def _build_composites(styles: dict[str, Style], models: ModelSettings) -> dict[str, Style]:
+    from engine.analysis import person_masker
+    from engine.neural.registry import composite_plan
+    from engine.neural.style import CompositeStyle
+
+    masker = person_masker()
+    return {
+        name: CompositeStyle(name, styles[fg], styles[bg], masker)
+        for name, fg, bg in composite_plan(models, reserved=STYLE_NAMES)
+        if fg in styles and bg in styles
+    }
 
 
 def describe_styles(models: ModelSettings | None = None) -> dict[str, str]:
     """Style name -> one-line description, without constructing anything."""
     described = {name: _CLASSES[name].description for name in STYLE_NAMES}
     if models is not None:
-        from engine.neural.registry import describe_neural_styles
+        from engine.neural.registry import composite_plan, describe_neural_styles
 
         described.update(describe_neural_styles(models, reserved=STYLE_NAMES))
+        for name, fg, bg in composite_plan(models, reserved=STYLE_NAMES):
+            described[name] = f"{fg} on people, {bg} behind them"
     return described
 
 

@@ -284,3 +284,27 @@ async def test_torch_card_runs_batched_in_fp16_on_cuda(torch_model: ModelSetting
         diff = np.abs(fast.astype(int) - exact.astype(int))
         print(f"fp16 cuda vs fp32 cpu: mean {diff.mean():.3f}, max {diff.max()}")
         assert diff.mean() < 2.0
+
+
+@pytest.mark.parametrize("role", ["foreground", "background"])
+def test_a_role_card_becomes_one_pass_of_a_webtoon_composite(
+    torch_model: ModelSettings, role: str
+) -> None:
+    card = Path(torch_model.cards_dir) / "tiny.toml"
+    card.write_text(TORCH_CARD + f'role = "{role}"\n')
+    fg, bg = ("tiny-anime", "webtoon") if role == "foreground" else ("webtoon", "tiny-anime")
+    assert describe_styles(torch_model)["webtoon-tiny-anime"] == f"{fg} on people, {bg} behind them"
+    styles = build_styles(torch.device("cpu"), torch_model)
+    composite = styles["webtoon-tiny-anime"]
+    assert isinstance(composite, CompositeStyle)
+    assert composite.needs_exact_size  # the generator normalises over the whole picture
+    # No person in random noise: the mask is empty, so the picture is the background style.
+    x = to_tensor(photo(48, 64))
+    with torch.inference_mode():
+        out = composite(x)
+        expected = styles[bg](x)
+    assert torch.allclose(out, expected, atol=1e-5)
+
+
+def test_whole_role_cards_make_no_composite(torch_model: ModelSettings) -> None:
+    assert not [n for n in describe_styles(torch_model) if n.startswith("webtoon-")]
