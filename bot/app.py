@@ -107,6 +107,7 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
     from bot.discord import DiscordStartError
     from bot.quota import QuotaService
     from engine.engine import Engine
+    from engine.neural.cards import CardError
 
     try:
         async with (
@@ -135,6 +136,9 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
     except DatabaseError as exc:
         print(f"toonbot: {exc}", file=sys.stderr)
         return 1
+    except CardError as exc:
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
