@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
@@ -194,6 +195,24 @@ class Database:
             raise DatabaseError(self.url, str(exc)) from exc
 
 
+def _switch_to_wal(cursor: Any, busy_timeout_ms: int) -> None:
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return  # WAL is stored in the file: only its very first opener needs to switch
+    # SQLite skips the busy handler for this switch, so two processes creating the file at
+    # once see "database is locked" at once; retry for up to busy_timeout. This can only
+    # happen on a brand-new file, so the short blocking sleeps stay at start-up.
+    deadline = time.monotonic() + busy_timeout_ms / 1000.0
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except Exception as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -204,7 +223,7 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         try:
             # busy_timeout first, so switching to WAL also waits for a busy file.
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(cursor, busy_timeout_ms)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:

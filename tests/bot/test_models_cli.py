@@ -194,4 +194,5 @@ def test_installed_models_are_listed_as_styles(
 ) -> None:
     assert main(["--config", str(config), "styles"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert names == [*STYLE_NAMES, "paprika"]
+    # paprika's card has role "background": it also pairs with webtoon as a composite.
+    assert names == [*STYLE_NAMES, "paprika", "webtoon-paprika"]
