@@ -29,8 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    toon = sub.add_parser("toon", help="stylize an image file or every image in a folder")
-    toon.add_argument("input", type=Path, help="image file (PNG, JPEG, WebP) or folder of them")
+    toon = sub.add_parser(
+        "toon", help="stylize an image, video or GIF file, or every one in a folder"
+    )
+    toon.add_argument(
+        "input",
+        type=Path,
+        help="image (PNG, JPEG, WebP), video (MP4, MOV, WebM), GIF, or a folder of them",
+    )
     toon.add_argument(
         "-o", "--output", help="output file, or folder ending in / (default: beside the input)"
     )
@@ -187,7 +193,10 @@ def _toon(args: argparse.Namespace, config: Config) -> int:
     fmt = args.format or config.output.format
     pairs = plan_outputs(args.input, args.output, style, fmt)
     if not pairs:
-        print(f"toonbot: no PNG, JPEG or WebP files in {args.input}", file=sys.stderr)
+        print(
+            f"toonbot: no PNG, JPEG, WebP, MP4, MOV, WebM or GIF files in {args.input}",
+            file=sys.stderr,
+        )
         return 1
     return asyncio.run(_toon_async(config, pairs, style, images, fmt))
 
@@ -197,14 +206,41 @@ async def _toon_async(
 ) -> int:
     from tqdm import tqdm
 
-    from bot.files import FileResult, toon_files
+    from bot.files import FileResult, is_video, toon_files
     from engine.engine import Engine
+    from engine.errors import ToonError
+    from engine.video import probe_video
 
+    # The bar counts frames: a photo is one, a video as many as its header declares.
+    sizes: dict[Path, int] = {}
+    for source, _ in pairs:
+        sizes[source] = 1
+        if is_video(source):
+            try:
+                data = source.read_bytes()
+                sizes[source] = max(1, probe_video(data, config.video).frames)
+            except (OSError, ToonError):
+                pass  # toon_files reports the problem for this file
+    counted: dict[Path, int] = dict.fromkeys(sizes, 0)
     failures: list[FileResult] = []
-    with tqdm(total=len(pairs), unit="img", disable=len(pairs) < 2, file=sys.stderr) as bar:
+    has_video = any(is_video(s) for s, _ in pairs)
+    with tqdm(
+        total=sum(sizes.values()),
+        unit="frame" if has_video else "img",
+        disable=len(pairs) < 2 and not has_video,
+        file=sys.stderr,
+    ) as bar:
+
+        def advance(source: Path, frames: int) -> None:
+            frames = min(frames, sizes[source])
+            bar.update(frames - counted[source])
+            counted[source] = frames
+
+        def progress(source: Path, fraction: float) -> None:
+            advance(source, round(fraction * sizes[source]))
 
         def done(result: FileResult) -> None:
-            bar.update(1)
+            advance(result.source, sizes[result.source])
             if result.error is not None:
                 failures.append(result)
 
@@ -217,6 +253,8 @@ async def _toon_async(
                 fmt="jpeg" if fmt == "jpeg" else "png",
                 jpeg_quality=config.output.jpeg_quality,
                 on_done=done,
+                video_limits=config.video,
+                on_progress=progress,
             )
     for result in results:
         if result.error is None:

@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeVar
 from engine.config import EngineConfig
 from engine.imageio import ImageLimits
 from engine.neural.cards import ModelSettings
+from engine.video.probe import VideoLimits
 
 __all__ = [
     "CONFIG_ENV",
@@ -32,6 +33,7 @@ __all__ = [
     "Secrets",
     "StyleSettings",
     "TelegramSettings",
+    "VideoLimits",
     "load_config",
 ]
 
@@ -146,6 +148,7 @@ class Config:
 
     engine: EngineConfig = field(default_factory=EngineConfig)
     images: ImageLimits = field(default_factory=ImageLimits)
+    video: VideoLimits = field(default_factory=VideoLimits)
     output: OutputSettings = field(default_factory=OutputSettings)
     styles: StyleSettings = field(default_factory=StyleSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
@@ -159,6 +162,7 @@ class Config:
 _SECTIONS: dict[str, type[Any]] = {
     "engine": EngineConfig,
     "images": ImageLimits,
+    "video": VideoLimits,
     "output": OutputSettings,
     "styles": StyleSettings,
     "telegram": TelegramSettings,

@@ -16,10 +16,31 @@ from engine.engine import Engine
 from engine.errors import ToonError
 from engine.imageio import ImageLimits, OutputFormat, encode_image, read_image_file
 from engine.job import Job
+from engine.video import OutputKind, VideoLimits, toon_video
 
-__all__ = ["IMAGE_SUFFIXES", "FileResult", "plan_outputs", "toon_files"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "FileResult",
+    "is_video",
+    "plan_outputs",
+    "toon_files",
+]
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".webm", ".gif"})
+
+
+def is_video(path: Path) -> bool:
+    """Whether the CLI treats this file as a video (GIFs included) rather than a photo."""
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def _ext(source: Path, image_ext: str) -> str:
+    # A GIF stays a GIF; every other video becomes H.264 mp4.
+    if not is_video(source):
+        return image_ext
+    return ".gif" if source.suffix.lower() == ".gif" else ".mp4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +60,16 @@ def plan_outputs(
     ext = ".jpg" if fmt == "jpeg" else ".png"
     if source.is_dir():
         files = sorted(
-            p for p in source.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            p
+            for p in source.iterdir()
+            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES
         )
         folder = output if output is not None else source.with_name(f"{source.name}_{style}")
-        return [(p, folder / f"{p.stem}{ext}") for p in files]
+        return [(p, folder / f"{p.stem}{_ext(p, ext)}") for p in files]
     if output_arg is None or output is None:
-        target = source.with_name(f"{source.stem}_{style}{ext}")
+        target = source.with_name(f"{source.stem}_{style}{_ext(source, ext)}")
     elif output.is_dir() or output_arg.endswith(("/", os.sep)):
-        target = output / f"{source.stem}_{style}{ext}"
+        target = output / f"{source.stem}_{style}{_ext(source, ext)}"
     else:
         target = output
     return [(source, target)]
@@ -61,17 +84,37 @@ async def toon_files(
     fmt: OutputFormat,
     jpeg_quality: int,
     on_done: Callable[[FileResult], None] | None = None,
+    video_limits: VideoLimits | None = None,
+    on_progress: Callable[[Path, float], None] | None = None,
 ) -> list[FileResult]:
     """Stylize every pair concurrently (the engine batches them); never leaves partial files."""
     # Enough in flight to fill batches, few enough that decoded images don't all sit in memory.
     gate = asyncio.Semaphore(max(2, engine.config.max_batch_size * 2))
 
+    async def _toon_video_file(source: Path, target: Path) -> bytes:
+        raw = await asyncio.to_thread(source.read_bytes)
+
+        def report(fraction: float) -> None:
+            if on_progress is not None:
+                on_progress(source, fraction)
+
+        out: OutputKind = "gif" if target.suffix.lower() == ".gif" else "mp4"
+        video = await toon_video(
+            engine, raw, style, "cli", video_limits, progress=report, output=out
+        )
+        return video.data
+
     async def one(source: Path, target: Path) -> FileResult:
         async with gate:
             try:
-                image = await asyncio.to_thread(read_image_file, source, limits)
-                result = await engine.submit(Job(image, style, user_id="cli"))
-                data = await asyncio.to_thread(encode_image, result, fmt, jpeg_quality=jpeg_quality)
+                if is_video(source):
+                    data = await _toon_video_file(source, target)
+                else:
+                    image = await asyncio.to_thread(read_image_file, source, limits)
+                    result = await engine.submit(Job(image, style, user_id="cli"))
+                    data = await asyncio.to_thread(
+                        encode_image, result, fmt, jpeg_quality=jpeg_quality
+                    )
                 await asyncio.to_thread(_write_atomically, target, data)
                 outcome = FileResult(source, target)
             except ToonError as exc:

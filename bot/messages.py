@@ -16,6 +16,8 @@ from engine.errors import (
     ToonError,
     UnknownStyle,
     UnsupportedMedia,
+    VideoTooLong,
+    VideoTooManyFrames,
 )
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "TOONS_OFF",
     "UNKNOWN_STYLE",
     "UNSUPPORTED",
+    "VIDEO_TOO_LONG",
+    "VIDEO_TOO_MANY_FRAMES",
     "error_message",
     "human_duration",
     "quota_message",
@@ -58,6 +62,13 @@ IMAGE_TOO_SMALL = (
     "Each side needs at least {min_side} pixels."
 )
 FILE_TOO_LARGE = "That file is too big ({size_mb:.1f} MB). The limit is {limit_mb:.0f} MB."
+VIDEO_TOO_LONG = (
+    "That video is too long ({duration:.0f} s). Please send a clip of at most {limit:g} seconds."
+)
+VIDEO_TOO_MANY_FRAMES = (
+    "That video has too many frames ({frames}). The limit is {limit} frames; "
+    "please send a shorter clip."
+)
 UNKNOWN_STYLE = "I don't know the style \u201c{name}\u201d. Try one of: {available}."
 NO_TOKEN = (
     "No bot token is set, so there is nothing to run. Set {telegram_env} for Telegram "
@@ -92,6 +103,10 @@ def error_message(exc: ToonError) -> str:
             return IMAGE_TOO_SMALL.format(width=width, height=height, min_side=min_side)
         case FileTooLarge(size=size, limit=limit):
             return FILE_TOO_LARGE.format(size_mb=size / _MB, limit_mb=limit / _MB)
+        case VideoTooLong(duration_s=duration, limit_s=limit):
+            return VIDEO_TOO_LONG.format(duration=duration, limit=limit)
+        case VideoTooManyFrames(frames=frames, limit=limit):
+            return VIDEO_TOO_MANY_FRAMES.format(frames=frames, limit=limit)
         case UnsupportedMedia(reason=reason):
             return UNSUPPORTED.format(reason=reason)
         case UnknownStyle(name=name, available=available):

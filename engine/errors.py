@@ -15,6 +15,8 @@ __all__ = [
     "ToonError",
     "UnknownStyle",
     "UnsupportedMedia",
+    "VideoTooLong",
+    "VideoTooManyFrames",
 ]
 
 
@@ -59,6 +61,24 @@ class FileTooLarge(MediaError):
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"file is {size} bytes, limit is {limit}")
         self.size = size
+        self.limit = limit
+
+
+class VideoTooLong(MediaError):
+    """The video (or GIF) plays for longer than we are willing to stylize."""
+
+    def __init__(self, duration_s: float, limit_s: float) -> None:
+        super().__init__(f"video is {duration_s:.1f} s long, limit is {limit_s:g} s")
+        self.duration_s = duration_s
+        self.limit_s = limit_s
+
+
+class VideoTooManyFrames(MediaError):
+    """The video (or GIF) has more frames than we are willing to stylize."""
+
+    def __init__(self, frames: int, limit: int) -> None:
+        super().__init__(f"video has {frames} frames, limit is {limit}")
+        self.frames = frames
         self.limit = limit
 
 

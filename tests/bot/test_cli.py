@@ -135,3 +135,22 @@ def _current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def test_toon_video_and_gif_keep_their_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.engine.test_video import make_clip, make_gif, read_back
+
+    (tmp_path / "clip.mp4").write_bytes(make_clip(n=8))
+    (tmp_path / "anim.gif").write_bytes(make_gif(n=4))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[engine]\nperson_aware = false\n[video]\nmax_side = 64\n")
+    assert main(["--config", str(cfg), "toon", str(tmp_path / "clip.mp4"), "-s", "sketch"]) == 0
+    assert main(["--config", str(cfg), "toon", str(tmp_path / "anim.gif"), "-s", "sketch"]) == 0
+    out = capsys.readouterr().out.split()
+    assert out == [str(tmp_path / "clip_sketch.mp4"), str(tmp_path / "anim_sketch.gif")]
+    frames, _, _, has_audio = read_back((tmp_path / "clip_sketch.mp4").read_bytes())
+    assert frames == 8 and has_audio
+    with Image.open(tmp_path / "anim_sketch.gif") as gif:
+        assert gif.n_frames == 4 and gif.size == (64, 48)

@@ -77,3 +77,14 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
     path = tmp_path / "env.toml"
     path.write_text('[styles]\ndefault = "sketch"\n')
     assert load_config(env={"TOONBOT_CONFIG": str(path)}).styles.default == "sketch"
+
+
+def test_video_section_is_typed_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[video]\nmax_duration_s = 30\nmax_frames = 900\n")
+    cfg = load_config(path, env={})
+    assert cfg.video.max_duration_s == 30.0 and cfg.video.max_frames == 900
+    assert load_config(ROOT / "config.toml", env={}).video.max_side == 720
+    path.write_text("[video]\nmax_side = 5\n")
+    with pytest.raises(ConfigError, match="max_side"):
+        load_config(path, env={})

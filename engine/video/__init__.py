@@ -1,0 +1,16 @@
+"""Videos and GIFs: probe and limits, decode, stylize frame by frame, stabilize, encode."""
+
+from engine.video.probe import VideoInfo, VideoLimits, probe_video
+from engine.video.stability import Stabilizer, warping_error
+from engine.video.toon import OutputKind, VideoResult, toon_video
+
+__all__ = [
+    "OutputKind",
+    "Stabilizer",
+    "VideoInfo",
+    "VideoLimits",
+    "VideoResult",
+    "probe_video",
+    "toon_video",
+    "warping_error",
+]

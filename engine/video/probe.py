@@ -1,0 +1,141 @@
+"""Sniff, open and measure an untrusted video before decoding any frame of it."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Literal
+
+import av
+
+from engine.errors import (
+    FileTooLarge,
+    ImageTooLarge,
+    UnsupportedMedia,
+    VideoTooLong,
+    VideoTooManyFrames,
+)
+
+__all__ = ["Container", "VideoInfo", "VideoLimits", "fitted_even_size", "open_video", "probe_video"]
+
+Container = Literal["mp4", "webm", "gif"]
+
+# FFmpeg's demuxer names for the containers we accept; anything else is refused even if
+# FFmpeg could read it, so the attack surface stays at three well-trodden demuxers.
+_DEMUXERS: dict[str, Container] = {
+    "mov,mp4,m4a,3gp,3g2,mj2": "mp4",
+    "matroska,webm": "webm",
+    "gif": "gif",
+}
+_MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
+_NOT_VIDEO = "not a video; send an MP4, MOV, WebM or GIF"
+
+
+@dataclass(frozen=True, slots=True)
+class VideoLimits:
+    """Size limits applied to untrusted videos and GIFs before and while decoding."""
+
+    max_bytes: int = 20 * 1024 * 1024  # raw file size (Telegram's download limit)
+    max_duration_s: float = 60.0
+    max_frames: int = 1800
+    max_side: int = 720  # frames are downscaled so their longest side fits this
+    max_input_pixels: int = 8_294_400  # width*height declared by the stream (4K UHD)
+
+    def __post_init__(self) -> None:
+        if min(self.max_bytes, self.max_duration_s, self.max_frames, self.max_input_pixels) <= 0:
+            raise ValueError(f"all video limits must be positive: {self!r}")
+        if not 16 <= self.max_side <= 4096:
+            raise ValueError("video.max_side must be between 16 and 4096")
+
+
+@dataclass(frozen=True, slots=True)
+class VideoInfo:
+    """What the container says about the clip, checked against the limits."""
+
+    container: Container
+    width: int
+    height: int
+    fps: Fraction
+    duration_s: float
+    frames: int  # declared, or estimated from duration x fps when the container has no count
+    has_audio: bool
+    audio_codec: str | None
+
+
+def sniff(data: bytes) -> Container | None:
+    """The container the leading bytes announce, or None."""
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if len(data) >= 8 and data[4:8] in _MP4_BOXES:
+        return "mp4"
+    return None
+
+
+def open_video(data: bytes) -> Any:
+    """Open bytes with PyAV, refusing anything but our three containers or with no video."""
+    if not data:
+        raise UnsupportedMedia("file is empty")
+    if sniff(data) is None:
+        raise UnsupportedMedia(_NOT_VIDEO)
+    try:
+        container = av.open(io.BytesIO(data), mode="r")
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise UnsupportedMedia("video data is corrupt or truncated") from exc
+    if container.format.name not in _DEMUXERS:
+        container.close()
+        raise UnsupportedMedia(_NOT_VIDEO)
+    if not container.streams.video:
+        container.close()
+        raise UnsupportedMedia("the file has no video track")
+    return container
+
+
+def probe_video(data: bytes, limits: VideoLimits = VideoLimits()) -> VideoInfo:
+    """Check size, format, resolution, duration and frame count from the headers alone."""
+    if len(data) > limits.max_bytes:
+        raise FileTooLarge(len(data), limits.max_bytes)
+    container = open_video(data)
+    try:
+        stream = container.streams.video[0]
+        width, height = int(stream.codec_context.width), int(stream.codec_context.height)
+        if width <= 0 or height <= 0:
+            raise UnsupportedMedia("the video track has no picture size")
+        if width * height > limits.max_input_pixels:
+            raise ImageTooLarge(width * height, limits.max_input_pixels)
+        fps = stream.average_rate or stream.guessed_rate or Fraction(10)
+        fps = Fraction(fps)
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / av.time_base
+        else:
+            duration = 0.0
+        if duration > limits.max_duration_s:
+            raise VideoTooLong(duration, limits.max_duration_s)
+        frames = int(stream.frames) or round(duration * float(fps))
+        if frames > limits.max_frames:
+            raise VideoTooManyFrames(frames, limits.max_frames)
+        audio = container.streams.audio
+        return VideoInfo(
+            container=_DEMUXERS[container.format.name],
+            width=width,
+            height=height,
+            fps=fps,
+            duration_s=duration,
+            frames=frames,
+            has_audio=bool(audio),
+            audio_codec=audio[0].codec_context.name if audio else None,
+        )
+    finally:
+        container.close()
+
+
+def fitted_even_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """Downscale to fit max_side, keeping the aspect, with even sides (yuv420p needs them)."""
+    scale = min(1.0, max_side / max(width, height))
+    w = max(2, round(width * scale / 2) * 2)
+    h = max(2, round(height * scale / 2) * 2)
+    return w, h
