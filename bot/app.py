@@ -55,6 +55,7 @@ def _telegram(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
         images=config.images,
         output=config.output,
         default_style=config.styles.default,
+        video=config.video,
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
     )
@@ -71,6 +72,7 @@ def _discord(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
         images=config.images,
         output=config.output,
         default_style=config.styles.default,
+        video=config.video,
     )
 
 

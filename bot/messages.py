@@ -125,7 +125,6 @@ __all__ += [
     "TG_ADMIN_COMMAND_MENU",
     "TG_ADMIN_ONLY",
     "TG_BAD_TOKEN",
-    "TG_COMING_SOON",
     "TG_COMMAND_MENU",
     "TG_DOWNLOAD_FAILED",
     "TG_GROUPS_ONLY",
@@ -151,6 +150,9 @@ __all__ += [
     "TG_STYLE_SET",
     "TG_TEXT_HINT",
     "TG_TOON_HOW",
+    "TG_VIDEO_CAPTION",
+    "TG_VIDEO_PROGRESS",
+    "TG_VIDEO_RESULT_TOO_BIG",
     "TG_WELCOME",
 ]
 
@@ -165,6 +167,7 @@ TG_HELP = (
     "\u2022 Write a style as the caption, e.g. \u201csketch\u201d or \u201c/toon sketch\u201d, "
     "to use it for that photo.\n"
     "\u2022 Tap a button under a result to redraw it in another style.\n"
+    "\u2022 Send a video, GIF or video note to get it back drawn the same way.\n"
     "\u2022 In groups, caption your photo /toon, or reply /toon to a photo.\n"
     "\n"
     "Styles (yours is {current}):\n"
@@ -176,7 +179,12 @@ TG_HELP = (
 )
 TG_HELP_STYLE = "\u2022 {name}: {description}"
 TG_HELP_SAMPLE = "A sample: the photo, then webtoon, sketch and classic."
-TG_COMING_SOON = "Videos, GIFs and video notes are coming soon! For now I can only draw photos."
+TG_VIDEO_PROGRESS = "Drawing your clip\u2026 {percent}%"
+TG_VIDEO_CAPTION = "Drawn in {style} style."
+TG_VIDEO_RESULT_TOO_BIG = (
+    "The drawn clip came out too big for Telegram ({size:.1f} MB; the limit is {limit} MB). "
+    "Please send a shorter clip."
+)
 TG_NOT_AN_IMAGE = "That file isn't a picture. Please send a photo, or a JPEG, PNG or WebP file."
 TG_STATUS_STARTED = "Got it! Fetching your picture\u2026"
 TG_STATUS_QUEUED = "Queued \u2014 position {position}"
@@ -292,7 +300,6 @@ def human_duration(seconds: float) -> str:
 __all__ += [
     "DC_ADMIN_ONLY",
     "DC_BAD_TOKEN",
-    "DC_COMING_SOON",
     "DC_DELETE_BUTTON",
     "DC_DELETE_NOT_YOURS",
     "DC_DOWNLOAD_FAILED",
@@ -309,6 +316,9 @@ __all__ += [
     "DC_STATUS_QUEUED",
     "DC_STATUS_STARTED",
     "DC_SYNCED",
+    "DC_VIDEO_PROGRESS",
+    "DC_VIDEO_RESULT",
+    "DC_VIDEO_RESULT_TOO_BIG",
 ]
 
 DC_STATUS_STARTED = "Got it! Fetching your picture\u2026"
@@ -318,7 +328,12 @@ DC_RESULT = "{mention}, here is your picture drawn in {style} style."
 DC_RESTYLE_BUTTON = "Redraw as {style}"
 DC_DELETE_BUTTON = "Delete"
 DC_DELETE_NOT_YOURS = "Only the person who asked for this picture can delete it."
-DC_COMING_SOON = "Videos and GIFs are coming soon! For now I can only draw photos."
+DC_VIDEO_PROGRESS = "Drawing your clip\u2026 {percent}%"
+DC_VIDEO_RESULT = "{mention}, here is your clip drawn in {style} style."
+DC_VIDEO_RESULT_TOO_BIG = (
+    "The drawn clip came out too big to upload here ({size:.1f} MB; the limit is {limit:.0f} MB). "
+    "Please try a shorter clip."
+)
 DC_NOT_AN_IMAGE = "That file isn't a picture. Please attach a JPEG, PNG or WebP photo."
 DC_NO_IMAGE = "That message has no picture I can draw. Pick a message with a JPEG, PNG or WebP."
 DC_DOWNLOAD_FAILED = "I couldn't fetch your picture from Discord. Please try again."

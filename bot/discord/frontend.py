@@ -22,6 +22,7 @@ from bot.messages import DC_SERVER_ERROR
 from bot.quota import QuotaService
 from engine.engine import Engine
 from engine.imageio import ImageLimits
+from engine.video import VideoLimits
 
 __all__ = ["DiscordFrontend", "DiscordStartError", "ToonClient", "point_at"]
 
@@ -91,12 +92,22 @@ class DiscordFrontend:
         gateway: str | None = None,
         status_interval_s: float = 1.0,
         ready_timeout_s: float = READY_TIMEOUT_S,
+        video: VideoLimits | None = None,
     ) -> None:
         point_at(api_base, gateway)
         self._token = token
         self._ready_timeout_s = ready_timeout_s
         self._pipeline = DiscordPipeline(
-            engine, quota, PipelineSettings(images, output, status_interval_s=status_interval_s)
+            engine,
+            quota,
+            PipelineSettings(
+                images,
+                output,
+                status_interval_s=status_interval_s,
+                video=video or VideoLimits(),
+                # Twice the picture status pace: 2 s in production, quick in tests.
+                progress_interval_s=2 * status_interval_s,
+            ),
         )
         handlers = ToonHandlers(self._pipeline, quota, default_style)
         self._client = ToonClient(engine.style_names, handlers)

@@ -1,4 +1,4 @@
-"""One picture from a Discord interaction to a stylized followup, with quota and status handled."""
+"""A picture or clip from a Discord interaction to a stylized followup, quota and status handled."""
 
 from __future__ import annotations
 
@@ -6,18 +6,18 @@ import asyncio
 import io
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 import discord
 import numpy as np
 import numpy.typing as npt
 
+from bot.clips import toon_clip
 from bot.config import OutputSettings
 from bot.discord.buttons import ORIGINAL_PREFIX, result_view
 from bot.discord.ids import chat_key, user_key
 from bot.messages import (
-    DC_COMING_SOON,
     DC_DOWNLOAD_FAILED,
     DC_NO_IMAGE,
     DC_NOT_AN_IMAGE,
@@ -26,6 +26,9 @@ from bot.messages import (
     DC_STATUS_DRAWING,
     DC_STATUS_QUEUED,
     DC_STATUS_STARTED,
+    DC_VIDEO_PROGRESS,
+    DC_VIDEO_RESULT,
+    DC_VIDEO_RESULT_TOO_BIG,
     FAILED,
     error_message,
     quota_message,
@@ -35,6 +38,7 @@ from bot.toonjob import decode, draw, encode_to_fit
 from engine.engine import Engine
 from engine.errors import FileTooLarge, ToonError
 from engine.imageio import ImageLimits
+from engine.video import VideoLimits
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -66,6 +70,9 @@ class PipelineSettings:
     images: ImageLimits
     output: OutputSettings
     status_interval_s: float = 1.0
+    video: VideoLimits = field(default_factory=VideoLimits)
+    # Progress edits of a clip; seconds apart, as Discord rate-limits edits.
+    progress_interval_s: float = 2.0
 
 
 class _Failure(Exception):
@@ -85,10 +92,15 @@ def find_image(attachments: list[discord.Attachment]) -> discord.Attachment | No
 
 
 def is_motion(attachment: discord.Attachment) -> bool:
-    """A GIF or a video: these get "coming soon" until video support lands."""
+    """A GIF or a video: drawn frame by frame."""
     mime = (attachment.content_type or "").lower()
     suffix = PurePosixPath(attachment.filename).suffix.lower()
     return mime == "image/gif" or mime.startswith("video/") or suffix in MOTION_EXTENSIONS
+
+
+def _is_gif(attachment: discord.Attachment) -> bool:
+    mime = (attachment.content_type or "").lower()
+    return mime == "image/gif" or PurePosixPath(attachment.filename).suffix.lower() == ".gif"
 
 
 def _looks_like_image(attachment: discord.Attachment) -> bool:
@@ -120,10 +132,7 @@ class DiscordPipeline:
         self, interaction: Interaction, attachment: discord.Attachment, style: str
     ) -> None:
         """Draw an attachment the user gave (slash command or context menu)."""
-        if is_motion(attachment):
-            await _tell(interaction, DC_COMING_SOON)
-            return
-        if not _looks_like_image(attachment):
+        if not is_motion(attachment) and not _looks_like_image(attachment):
             await _tell(interaction, DC_NOT_AN_IMAGE)
             return
         await self._run(interaction, attachment, style)
@@ -132,10 +141,11 @@ class DiscordPipeline:
         self, interaction: Interaction, message: discord.Message, style: str
     ) -> None:
         """Draw the first picture of a message (the "Toonify" context menu)."""
-        attachment = find_image(message.attachments)
+        attachment = find_image(message.attachments) or next(
+            (a for a in message.attachments if is_motion(a)), None
+        )
         if attachment is None:
-            motion = any(is_motion(a) for a in message.attachments)
-            await _tell(interaction, DC_COMING_SOON if motion else DC_NO_IMAGE)
+            await _tell(interaction, DC_NO_IMAGE)
             return
         await self._run(interaction, attachment, style)
 
@@ -152,7 +162,8 @@ class DiscordPipeline:
     async def _run(
         self, interaction: Interaction, attachment: discord.Attachment, style: str
     ) -> None:
-        limit = self._settings.images.max_bytes
+        settings = self._settings
+        limit = settings.video.max_bytes if is_motion(attachment) else settings.images.max_bytes
         if attachment.size > limit:
             await _tell(interaction, error_message(FileTooLarge(attachment.size, limit)))
             return
@@ -185,7 +196,10 @@ class DiscordPipeline:
         delivered = False
         try:
             await status.show(DC_STATUS_STARTED)
-            await self._draw_and_send(interaction, attachment, style, status)
+            if is_motion(attachment):
+                await self._draw_and_send_clip(interaction, attachment, style, status)
+            else:
+                await self._draw_and_send(interaction, attachment, style, status)
             delivered = True
         except _Failure as exc:
             failure = exc.text
@@ -236,6 +250,46 @@ class DiscordPipeline:
             self._files, image, result, style, interaction.filesize_limit
         )
         await self._send(interaction, style, files)
+
+    async def _draw_and_send_clip(
+        self,
+        interaction: Interaction,
+        attachment: discord.Attachment,
+        style: str,
+        status: _Status,
+    ) -> None:
+        data = await _download(attachment)
+
+        async def show(percent: int) -> None:
+            await status.show(DC_VIDEO_PROGRESS.format(percent=percent))
+
+        gif = _is_gif(attachment)
+        result = await toon_clip(
+            self._engine,
+            data,
+            style,
+            user_key(interaction.user.id),
+            self._settings.video,
+            show=show,
+            interval_s=self._settings.progress_interval_s,
+            output="gif" if gif else "mp4",
+        )
+        del data
+        limit = interaction.filesize_limit
+        if len(result.data) > limit:
+            size_mb, limit_mb = len(result.data) / 1024 / 1024, limit / 1024 / 1024
+            raise _Failure(DC_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
+        file = discord.File(io.BytesIO(result.data), filename=f"toon_{style}.{result.kind}")
+        content = DC_VIDEO_RESULT.format(mention=interaction.user.mention, style=style)
+        mentions = discord.AllowedMentions.none()
+        # No redraw buttons: they redraw the picture kept beside a result, and clips have none.
+        if time.time() - interaction.created_at.timestamp() < TOKEN_MARGIN_S:
+            await interaction.followup.send(
+                content, file=file, allowed_mentions=mentions, wait=True
+            )
+        else:
+            channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
+            await channel.send(content, file=file, allowed_mentions=mentions)
 
     def _files(
         self,

@@ -19,6 +19,7 @@ from bot.telegram.pipeline import ToonPipeline, ToonSettings
 from bot.telegram.replies import reply
 from engine.engine import Engine
 from engine.imageio import ImageLimits
+from engine.video import VideoLimits
 
 __all__ = ["MAX_CONCURRENT_UPDATES", "MAX_RETRIES", "TelegramFrontend"]
 
@@ -49,6 +50,7 @@ class TelegramFrontend:
         base_file_url: str | None = None,
         rate_limiter: AIORateLimiter | None = None,
         status_interval_s: float = 1.0,
+        video: VideoLimits | None = None,
         poll_timeout_s: int = 10,
     ) -> None:
         builder = (
@@ -64,7 +66,16 @@ class TelegramFrontend:
         self._app = builder.build()
         self._poll_timeout_s = poll_timeout_s
         pipeline = ToonPipeline(
-            engine, quota, ToonSettings(images, output, status_interval_s=status_interval_s)
+            engine,
+            quota,
+            ToonSettings(
+                images,
+                output,
+                status_interval_s=status_interval_s,
+                video=video or VideoLimits(),
+                # Twice the picture status pace: 2 s in production, quick in tests.
+                progress_interval_s=2 * status_interval_s,
+            ),
         )
         self._app.add_handlers(UserHandlers(engine, quota, pipeline, default_style).handlers())
         self._app.add_handlers(AdminHandlers(quota).handlers())

@@ -19,7 +19,6 @@ from telegram.ext import (
 )
 
 from bot.messages import (
-    TG_COMING_SOON,
     TG_HELP,
     TG_HELP_SAMPLE,
     TG_HELP_STYLE,
@@ -222,9 +221,6 @@ class UserHandlers:
     async def _answer(
         self, bot: Bot, source: Message, media: Media, user_id: int, style: str | None
     ) -> None:
-        if media.kind is MediaKind.MOVING:
-            await reply(bot, source, TG_COMING_SOON)
-            return
         if media.kind is MediaKind.OTHER_FILE:
             await reply(bot, source, TG_NOT_AN_IMAGE)
             return

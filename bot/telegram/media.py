@@ -27,13 +27,15 @@ class MediaKind(enum.Enum):
 
     PHOTO = "photo"  # a compressed Telegram photo
     IMAGE_FILE = "image_file"  # a picture sent as a file: answered with a document too
-    MOVING = "moving"  # video, GIF or video note: not supported yet
+    VIDEO = "video"  # a video, or a video sent as a file: answered with a video
+    ANIMATION = "animation"  # a GIF (Telegram converts them to silent mp4)
+    VIDEO_NOTE = "video_note"  # a round video note: answered with a video note
     OTHER_FILE = "other_file"  # a document that is not a picture
 
 
 @dataclass(frozen=True, slots=True)
 class Media:
-    """The media of one message: its kind, and for pictures the file to fetch."""
+    """The media of one message: its kind, and for pictures and clips the file to fetch."""
 
     kind: MediaKind
     file_id: str = ""
@@ -44,14 +46,23 @@ class Media:
         """True when the bot can stylize this media."""
         return self.kind in (MediaKind.PHOTO, MediaKind.IMAGE_FILE)
 
+    @property
+    def moving(self) -> bool:
+        """True for videos, GIFs and video notes."""
+        return self.kind in (MediaKind.VIDEO, MediaKind.ANIMATION, MediaKind.VIDEO_NOTE)
+
 
 def find_media(message: Message) -> Media | None:
     """Classify a message's media; None when it carries none the bot answers."""
     # A GIF message also has message.document set, so animation must be tested first.
-    if message.animation is not None or message.video is not None:
-        return Media(MediaKind.MOVING)
+    if message.animation is not None:
+        animation = message.animation
+        return Media(MediaKind.ANIMATION, animation.file_id, animation.file_size)
+    if message.video is not None:
+        return Media(MediaKind.VIDEO, message.video.file_id, message.video.file_size)
     if message.video_note is not None:
-        return Media(MediaKind.MOVING)
+        note = message.video_note
+        return Media(MediaKind.VIDEO_NOTE, note.file_id, note.file_size)
     if message.photo:
         largest = message.photo[-1]  # Telegram lists sizes smallest first
         return Media(MediaKind.PHOTO, largest.file_id, largest.file_size)
@@ -63,8 +74,10 @@ def find_media(message: Message) -> Media | None:
 def _classify_document(document: Document) -> Media:
     mime = (document.mime_type or "").lower()
     suffix = PurePosixPath(document.file_name or "").suffix.lower()
-    if mime.startswith("video/") or mime == "image/gif" or suffix in _VIDEO_EXTENSIONS:
-        return Media(MediaKind.MOVING)
+    if mime == "image/gif" or suffix == ".gif":
+        return Media(MediaKind.ANIMATION, document.file_id, document.file_size)
+    if mime.startswith("video/") or suffix in _VIDEO_EXTENSIONS:
+        return Media(MediaKind.VIDEO, document.file_id, document.file_size)
     if mime.startswith("image/") or suffix in IMAGE_EXTENSIONS:
         return Media(MediaKind.IMAGE_FILE, document.file_id, document.file_size)
     return Media(MediaKind.OTHER_FILE)

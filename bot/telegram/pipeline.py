@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import Bot, InputFile, Message
 from telegram.constants import ChatAction
@@ -18,18 +18,21 @@ from bot.messages import (
     TG_STATUS_DRAWING,
     TG_STATUS_QUEUED,
     TG_STATUS_STARTED,
+    TG_VIDEO_RESULT_TOO_BIG,
     error_message,
     quota_message,
 )
 from bot.quota import Grant, QuotaExceeded, QuotaService
 from bot.telegram.keyboards import restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
+from bot.telegram.motion import TELEGRAM_UPLOAD_LIMIT, draw_clip, send_clip
 from bot.telegram.replies import reply, reply_parameters
 from bot.telegram.status import StatusMessage
 from bot.toonjob import decode, draw
 from engine.engine import Engine
 from engine.errors import FileTooLarge, ToonError
 from engine.imageio import ImageLimits, encode_image
+from engine.video import VideoLimits
 
 __all__ = ["ToonPipeline", "ToonSettings", "chat_key", "user_key"]
 
@@ -53,11 +56,14 @@ class ToonSettings:
     images: ImageLimits
     output: OutputSettings
     status_interval_s: float = 1.0
+    video: VideoLimits = field(default_factory=VideoLimits)
+    # Progress edits of a clip; seconds apart, as Telegram rate-limits edits per chat.
+    progress_interval_s: float = 2.0
 
-    @property
-    def download_limit(self) -> int:
+    def download_limit(self, media: Media) -> int:
         """Largest file worth fetching: Telegram's getFile cap or our own, whichever is lower."""
-        return min(TELEGRAM_DOWNLOAD_LIMIT, self.images.max_bytes)
+        own = self.video.max_bytes if media.moving else self.images.max_bytes
+        return min(TELEGRAM_DOWNLOAD_LIMIT, own)
 
 
 class _Failure(Exception):
@@ -78,7 +84,7 @@ class ToonPipeline:
 
     async def run(self, bot: Bot, source: Message, media: Media, user_id: int, style: str) -> None:
         """Draw `media` (from `source`) in `style` for `user_id` and reply to `source`."""
-        limit = self._settings.download_limit
+        limit = self._settings.download_limit(media)
         if media.file_size is not None and media.file_size > limit:
             await reply(bot, source, error_message(FileTooLarge(media.file_size, limit)))
             return
@@ -92,9 +98,12 @@ class ToonPipeline:
         failure: str | None = None
         delivered = False
         try:
-            await self._chat_action(bot, source)
+            await self._chat_action(bot, source, media)
             await status.show(TG_STATUS_STARTED)
-            await self._draw_and_send(bot, source, media, user, style, status)
+            if media.moving:
+                await self._draw_and_send_clip(bot, source, media, user, style, status)
+            else:
+                await self._draw_and_send(bot, source, media, user, style, status)
             delivered = True
         except _Failure as exc:
             failure = exc.text
@@ -143,18 +152,33 @@ class ToonPipeline:
         )
         await self._send_result(bot, source, media, style, payload)
 
+    async def _draw_and_send_clip(
+        self, bot: Bot, source: Message, media: Media, user: str, style: str, status: StatusMessage
+    ) -> None:
+        data = await self._download(bot, media)
+        settings = self._settings
+        result = await draw_clip(
+            self._engine, data, style, user, settings.video, status, settings.progress_interval_s
+        )
+        del data
+        if len(result.data) > TELEGRAM_UPLOAD_LIMIT:
+            size_mb = len(result.data) / 1024 / 1024
+            limit_mb = TELEGRAM_UPLOAD_LIMIT // 1024 // 1024
+            raise _Failure(TG_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
+        await send_clip(bot, source, media, style, result)
+
     async def _download(self, bot: Bot, media: Media) -> bytes:
+        limit = self._settings.download_limit(media)
         try:
             file = await bot.get_file(media.file_id)
-            if file.file_size is not None and file.file_size > self._settings.download_limit:
-                raise FileTooLarge(file.file_size, self._settings.download_limit)
+            if file.file_size is not None and file.file_size > limit:
+                raise FileTooLarge(file.file_size, limit)
             # In memory only: user photos never touch the disk.
             return bytes(await file.download_as_bytearray())
         except TelegramError as exc:
             log.warning("could not download %s: %s", media.file_id, exc)
             # Telegram's answer when file_size was missing or wrong: "Bad Request: file is too big".
             if "too big" in str(exc).lower():
-                limit = self._settings.download_limit
                 raise FileTooLarge(media.file_size or limit + 1, limit) from exc
             raise _Failure(TG_DOWNLOAD_FAILED) from exc
 
@@ -198,11 +222,12 @@ class ToonPipeline:
             except TelegramError as exc:
                 log.warning("could not send the full-quality file to %s: %s", source.chat_id, exc)
 
-    async def _chat_action(self, bot: Bot, source: Message) -> None:
+    async def _chat_action(self, bot: Bot, source: Message, media: Media) -> None:
+        action = ChatAction.UPLOAD_VIDEO if media.moving else ChatAction.UPLOAD_PHOTO
         try:
             await bot.send_chat_action(
                 chat_id=source.chat_id,
-                action=ChatAction.UPLOAD_PHOTO,
+                action=action,
                 message_thread_id=source.message_thread_id if source.is_topic_message else None,
             )
         except TelegramError as exc:

@@ -295,6 +295,19 @@ class FakeTelegram(UserActions):
         document = {**self.add_file(f["document"]), "file_name": p.get("_filename", "file")}
         return self._bot_message(p, document=document, **caption_fields(p.get("caption")))
 
+    async def _m_sendVideo(self, p: JSON, f: dict[str, bytes]) -> JSON:
+        video = {**self.add_file(f["video"], ext="mp4"), "width": 1, "height": 1, "duration": 1}
+        return self._bot_message(p, video=video, **caption_fields(p.get("caption")))
+
+    async def _m_sendAnimation(self, p: JSON, f: dict[str, bytes]) -> JSON:
+        media = self.add_file(f["animation"], ext="mp4")
+        animation = {**media, "width": 1, "height": 1, "duration": 1}
+        return self._bot_message(p, animation=animation, **caption_fields(p.get("caption")))
+
+    async def _m_sendVideoNote(self, p: JSON, f: dict[str, bytes]) -> JSON:
+        note = {**self.add_file(f["video_note"], ext="mp4"), "length": 1, "duration": 1}
+        return self._bot_message(p, video_note=note)
+
     async def _m_editMessageText(self, p: JSON, f: dict[str, bytes]) -> JSON:
         message = self.messages.get((p["chat_id"], p["message_id"]))
         if message is None:

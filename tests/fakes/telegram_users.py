@@ -88,21 +88,27 @@ class UserActions:
             user_id, chat_id=chat_id, document=document, **caption_fields(caption)
         )
 
-    def push_video(self, user_id: int, *, chat_id: int | None = None) -> JSON:
+    def push_video(
+        self, user_id: int, data: bytes = b"\x00" * 64, *, chat_id: int | None = None
+    ) -> JSON:
         """A video message."""
-        video = {**self.add_file(b"\x00" * 64, ext="mp4"), "width": 64, "height": 64, "duration": 3}
+        video = {**self.add_file(data, ext="mp4"), "width": 64, "height": 64, "duration": 3}
         return self.push_message(user_id, chat_id=chat_id, video=video)
 
-    def push_animation(self, user_id: int, *, chat_id: int | None = None) -> JSON:
+    def push_animation(
+        self, user_id: int, data: bytes = b"GIF89a" + b"\x00" * 64, *, chat_id: int | None = None
+    ) -> JSON:
         """A GIF: like Telegram, the message carries both animation and document."""
-        media = self.add_file(b"GIF89a" + b"\x00" * 64, ext="mp4")
+        media = self.add_file(data, ext="mp4")
         animation = {**media, "width": 64, "height": 64, "duration": 1, "file_name": "a.gif.mp4"}
         document = {**media, "file_name": "a.gif.mp4", "mime_type": "video/mp4"}
         return self.push_message(user_id, chat_id=chat_id, animation=animation, document=document)
 
-    def push_video_note(self, user_id: int, *, chat_id: int | None = None) -> JSON:
+    def push_video_note(
+        self, user_id: int, data: bytes = b"\x00" * 64, *, chat_id: int | None = None
+    ) -> JSON:
         """A round video note."""
-        note = {**self.add_file(b"\x00" * 64, ext="mp4"), "length": 240, "duration": 2}
+        note = {**self.add_file(data, ext="mp4"), "length": 240, "duration": 2}
         return self.push_message(user_id, chat_id=chat_id, video_note=note)
 
     def press(self, user_id: int, message: JSON, data: str) -> str:

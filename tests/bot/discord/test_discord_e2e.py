@@ -13,6 +13,7 @@ from bot import messages
 from bot.discord import pipeline
 from tests.bot.discord.conftest import Toonbot
 from tests.bot.telegram.conftest import decode_upload, expected_toon, photo_bytes
+from tests.fakes.clips import make_clip, make_gif, read_clip
 from tests.fakes.discord_objects import JSON, MANAGE_GUILD
 from tests.fakes.discord_objects import MEMBER_PERMISSIONS as MEMBER
 from tests.fakes.discord_server import FakeDiscord, Interaction
@@ -179,15 +180,46 @@ async def test_a_file_that_is_not_an_image_is_refused_without_charge(toonbot: To
     assert await used_today(toonbot) == 0
 
 
-@pytest.mark.parametrize(
-    ("name", "mime"), [("cat.gif", "image/gif"), ("clip.mp4", "video/mp4"), ("clip.webm", "")]
-)
-async def test_gifs_and_videos_are_coming_soon_without_charge(
-    toonbot: Toonbot, name: str, mime: str
-) -> None:
+async def test_a_video_is_answered_with_a_toon_mp4_with_sound(toonbot: Toonbot) -> None:
     fake = toonbot.fake
-    record = await fake.toon(USER, fake.upload(b"GIF89a" + bytes(64), name, mime))
-    await fake.wait_for(lambda: messages.DC_COMING_SOON in fake.ephemeral_texts(record))
+    record = await fake.toon(USER, fake.upload(make_clip(8), "clip.mp4", "video/mp4"))
+    message = await result_of(fake, record)
+    [clip] = message["attachments"]
+    assert clip["filename"] == "toon_webtoon.mp4"
+    assert read_clip(fake.file(clip)) == (8, True, (64, 48))
+    assert message["content"] == messages.DC_VIDEO_RESULT.format(
+        mention=f"<@{USER}>", style="webtoon"
+    )
+    assert messages.DC_VIDEO_PROGRESS.format(percent=0) in fake.ephemeral_texts(record)
+    assert await used_today(toonbot) == 1
+
+
+async def test_a_gif_is_answered_with_a_toon_gif(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    record = await fake.toon(USER, fake.upload(make_gif(8), "cat.gif", "image/gif"))
+    message = await result_of(fake, record)
+    [clip] = message["attachments"]
+    assert clip["filename"] == "toon_webtoon.gif"
+    assert fake.file(clip).startswith(b"GIF8")
+    assert read_clip(fake.file(clip)) == (8, False, (64, 48))
+    assert await used_today(toonbot) == 1
+
+
+async def test_a_clip_over_the_upload_limit_is_explained_and_refunded(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    upload = fake.upload(make_clip(8), "clip.mp4", "video/mp4")
+    record = await fake.toon(USER, upload, size_limit=1024)
+    prefix = messages.DC_VIDEO_RESULT_TOO_BIG.split("(")[0]
+    await fake.wait_for(lambda: any(t.startswith(prefix) for t in fake.ephemeral_texts(record)))
+    assert fake.results(record) == []
+    assert await used_today(toonbot) == 0
+
+
+async def test_a_corrupt_video_is_explained_and_refunded(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    record = await fake.toon(USER, fake.upload(b"GIF89a" + bytes(64), "clip.webm", ""))
+    prefix = messages.UNSUPPORTED.split("{reason}")[0]
+    await fake.wait_for(lambda: any(t.startswith(prefix) for t in fake.ephemeral_texts(record)))
     assert fake.results(record) == []
     assert await used_today(toonbot) == 0
     assert toonbot.images_drawn == 0

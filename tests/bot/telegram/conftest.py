@@ -23,6 +23,7 @@ from bot.telegram import TelegramFrontend
 from engine.config import EngineConfig
 from engine.engine import Engine
 from engine.imageio import ImageLimits, decode_image
+from engine.video import VideoLimits
 from tests.fakes.telegram_server import FakeTelegram
 
 # Stand-ins registered under the real style names: instant, and each result is checkable.
@@ -76,11 +77,12 @@ class Toonbot:
     engine: Engine
     styles: dict[str, StandInStyle]
     frontend: TelegramFrontend
+    video: VideoLimits | None = None
 
     async def restart(self) -> None:
         """Stop the frontend and start a fresh one: no state survives but the database."""
         await self.frontend.stop()
-        self.frontend = make_frontend(self.fake, self.engine, self.quota)
+        self.frontend = make_frontend(self.fake, self.engine, self.quota, self.video)
         await self.frontend.start()
 
     @property
@@ -89,7 +91,9 @@ class Toonbot:
         return sum(style.images for style in self.styles.values())
 
 
-def make_frontend(fake: FakeTelegram, engine: Engine, quota: QuotaService) -> TelegramFrontend:
+def make_frontend(
+    fake: FakeTelegram, engine: Engine, quota: QuotaService, video: VideoLimits | None = None
+) -> TelegramFrontend:
     """The production frontend, pointed at the fake, with quick status updates."""
     return TelegramFrontend(
         fake.token,
@@ -103,12 +107,14 @@ def make_frontend(fake: FakeTelegram, engine: Engine, quota: QuotaService) -> Te
         # The fake has no flood limits to respect; retries on 429 stay on.
         rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3),
         status_interval_s=0.02,
+        video=video,
         poll_timeout_s=5,
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "quota(**limits): QuotaSettings for the toonbot fixture")
+    config.addinivalue_line("markers", "video(**limits): VideoLimits for the toonbot fixture")
 
 
 @pytest.fixture
@@ -136,9 +142,11 @@ async def toonbot(
     settings = DatabaseSettings(sqlite_path=str(tmp_path / "quota.sqlite3"))
     async with Database(settings) as db, Engine(config, styles) as engine:
         quota = QuotaService(db, QuotaSettings(**limits))
-        frontend = make_frontend(fake, engine, quota)
+        video_marker = request.node.get_closest_marker("video")
+        video = VideoLimits(**video_marker.kwargs) if video_marker else None
+        frontend = make_frontend(fake, engine, quota, video)
         await frontend.start()
-        bot = Toonbot(fake, quota, engine, styles, frontend)
+        bot = Toonbot(fake, quota, engine, styles, frontend, video)
         try:
             yield bot
         finally:

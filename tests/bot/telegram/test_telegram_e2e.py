@@ -9,6 +9,7 @@ from bot import messages
 from engine.errors import FileTooLarge, UnknownStyle, UnsupportedMedia
 from engine.styles import describe_styles
 from tests.bot.telegram.conftest import Toonbot, decode_upload, expected_toon, photo_bytes
+from tests.fakes.clips import make_clip, make_gif, read_clip
 from tests.fakes.telegram_objects import image_size
 from tests.fakes.telegram_server import Call, FakeTelegram
 
@@ -270,13 +271,63 @@ async def test_file_over_20_mb_is_refused_before_downloading(toonbot: Toonbot) -
     assert await used_today(toonbot) == 0
 
 
-async def test_video_gif_and_video_note_are_coming_soon(toonbot: Toonbot) -> None:
+async def test_video_is_answered_with_a_toon_video_with_sound(toonbot: Toonbot) -> None:
     fake = toonbot.fake
-    fake.push_video(USER)
-    fake.push_animation(USER)
-    fake.push_video_note(USER)
-    await fake.wait_for(lambda: fake.texts(USER).count(messages.TG_COMING_SOON) == 3)
-    assert fake.find("getFile", ok=None) == [] and toonbot.images_drawn == 0
+    sent = fake.push_video(USER, make_clip(8, audio=True))
+
+    [video] = await fake.wait_for(lambda: fake.find("sendVideo", chat_id=USER))
+    assert read_clip(video.files["video"]) == (8, True, (64, 48))
+    assert replies_to(video) == sent["message_id"]
+    assert video.params["caption"] == messages.TG_VIDEO_CAPTION.format(style="webtoon")
+    [action] = fake.find("sendChatAction", chat_id=USER)
+    assert action.params["action"] == "upload_video"
+    # Progress was shown in the status message, which is gone once the clip is there.
+    [status] = fake.find("sendMessage", chat_id=USER)
+    edits = [c.params["text"] for c in fake.find("editMessageText", chat_id=USER)]
+    assert messages.TG_VIDEO_PROGRESS.format(percent=0) in edits
+    await fake.wait_for(lambda: (USER, status.result["message_id"]) in fake.deleted)
+    assert toonbot.styles["webtoon"].images == 8
+    assert await used_today(toonbot) == 1
+
+
+async def test_gif_is_answered_with_an_animation(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    sent = fake.push_animation(USER, make_gif(8))
+    [animation] = await fake.wait_for(lambda: fake.find("sendAnimation", chat_id=USER))
+    assert read_clip(animation.files["animation"]) == (8, False, (64, 48))
+    assert replies_to(animation) == sent["message_id"]
+    assert fake.find("sendDocument", ok=None) == []
+    assert await used_today(toonbot) == 1
+
+
+async def test_video_note_is_answered_with_a_video_note(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    sent = fake.push_video_note(USER, make_clip(8, audio=True, w=48, h=48))
+    [note] = await fake.wait_for(lambda: fake.find("sendVideoNote", chat_id=USER))
+    assert read_clip(note.files["video_note"]) == (8, True, (48, 48))
+    assert replies_to(note) == sent["message_id"]
+    assert note.params["length"] == 48
+    assert await used_today(toonbot) == 1
+
+
+@pytest.mark.video(max_duration_s=0.2)
+async def test_too_long_video_is_refused_and_refunded(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    fake.push_video(USER, make_clip(8, audio=False))
+    text = await fake.wait_for(
+        lambda: next((t for t in fake.texts(USER) if "at most 0.2 seconds" in t), None)
+    )
+    assert text.startswith("That video is too long")
+    assert fake.find("sendVideo", ok=None) == [] and toonbot.images_drawn == 0
+    assert await used_today(toonbot) == 0
+
+
+async def test_corrupt_video_is_refused_and_refunded(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    fake.push_video(USER, b"\x00\x00\x00\x18ftypmp42" + b"\x13" * 300)
+    prefix = messages.UNSUPPORTED.split("{reason}")[0]
+    await fake.wait_for(lambda: any(t.startswith(prefix) for t in fake.texts(USER)))
+    assert fake.find("sendVideo", ok=None) == [] and toonbot.images_drawn == 0
     assert await used_today(toonbot) == 0
 
 

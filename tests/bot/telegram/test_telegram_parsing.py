@@ -56,15 +56,17 @@ def file(file_id: str, **extra: Any) -> dict[str, Any]:
         ({"document": file("d", mime_type="image/png")}, Media(MediaKind.IMAGE_FILE, "d")),
         ({"document": file("d", file_name="IMG_1.HEIC")}, Media(MediaKind.IMAGE_FILE, "d")),
         ({"document": file("d", mime_type="application/pdf")}, Media(MediaKind.OTHER_FILE)),
-        ({"document": file("d", mime_type="video/quicktime")}, Media(MediaKind.MOVING)),
+        ({"document": file("d", mime_type="video/quicktime")}, Media(MediaKind.VIDEO, "d")),
+        ({"document": file("d", file_name="x.gif")}, Media(MediaKind.ANIMATION, "d")),
+        ({"video": file("m", width=1, height=1, duration=1)}, Media(MediaKind.VIDEO, "m")),
         (
             {
                 "animation": file("a", width=1, height=1, duration=1),
                 "document": file("a", mime_type="image/gif", file_name="a.gif"),
             },
-            Media(MediaKind.MOVING),
+            Media(MediaKind.ANIMATION, "a"),
         ),
-        ({"video_note": file("v", length=240, duration=1)}, Media(MediaKind.MOVING)),
+        ({"video_note": file("v", length=240, duration=1)}, Media(MediaKind.VIDEO_NOTE, "v")),
         ({"text": "hi"}, None),
     ],
 )

@@ -1,0 +1,76 @@
+"""Videos, GIFs and video notes: stylize with throttled percent progress, send back in kind."""
+
+from __future__ import annotations
+
+from telegram import Bot, InputFile, Message
+
+from bot.clips import toon_clip
+from bot.messages import TG_VIDEO_CAPTION, TG_VIDEO_PROGRESS
+from bot.telegram.media import Media, MediaKind
+from bot.telegram.replies import reply_parameters
+from bot.telegram.status import StatusMessage
+from engine.engine import Engine
+from engine.video import VideoLimits, VideoResult
+
+__all__ = ["TELEGRAM_UPLOAD_LIMIT", "draw_clip", "send_clip"]
+
+# Bots may upload at most 50 MB per file.
+TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024
+
+
+async def draw_clip(
+    engine: Engine,
+    data: bytes,
+    style: str,
+    user: str,
+    limits: VideoLimits,
+    status: StatusMessage,
+    interval_s: float,
+) -> VideoResult:
+    """Stylize a clip to mp4 (Telegram animations are silent mp4 too), showing progress."""
+
+    async def show(percent: int) -> None:
+        await status.show(TG_VIDEO_PROGRESS.format(percent=percent))
+
+    return await toon_clip(
+        engine, data, style, user, limits, show=show, interval_s=interval_s, output="mp4"
+    )
+
+
+async def send_clip(
+    bot: Bot, source: Message, media: Media, style: str, result: VideoResult
+) -> None:
+    """Reply to `source` with the clip as the same kind of message the user sent."""
+    upload = InputFile(result.data, filename=f"toon_{style}.mp4")
+    replying = reply_parameters(source)
+    caption = TG_VIDEO_CAPTION.format(style=style)
+    duration = max(1, round(result.frames / result.fps)) if result.fps > 0 else None
+    if media.kind is MediaKind.VIDEO_NOTE:
+        await bot.send_video_note(
+            chat_id=source.chat_id,
+            video_note=upload,
+            duration=duration,
+            length=result.width,
+            reply_parameters=replying,
+        )
+    elif media.kind is MediaKind.ANIMATION:
+        await bot.send_animation(
+            chat_id=source.chat_id,
+            animation=upload,
+            duration=duration,
+            width=result.width,
+            height=result.height,
+            caption=caption,
+            reply_parameters=replying,
+        )
+    else:
+        await bot.send_video(
+            chat_id=source.chat_id,
+            video=upload,
+            duration=duration,
+            width=result.width,
+            height=result.height,
+            caption=caption,
+            reply_parameters=replying,
+            supports_streaming=True,
+        )
