@@ -52,7 +52,10 @@ BUSY = "I'm very busy right now. Please try again in a minute."
 TIMED_OUT = "That took too long, sorry. Please try again in a few minutes."
 FAILED = "Something went wrong while drawing your picture. Please try again."
 SHUTTING_DOWN = "I'm restarting. Please send it again in a moment."
-UNSUPPORTED = "I can't read that file ({reason}). Please send a JPEG, PNG or WebP photo."
+UNSUPPORTED = (
+    "I can't read that file ({reason}). Please send a JPEG, PNG or WebP photo, "
+    "or an MP4, MOV, WebM or GIF clip."
+)
 IMAGE_TOO_LARGE = (
     "That image is too big ({megapixels:.0f} megapixels). "
     "Please send one under {limit_megapixels:.0f} megapixels."

@@ -29,7 +29,8 @@ from engine.errors import (
         (ToonError("anything else"), messages.FAILED),
         (
             UnsupportedMedia("not an image"),
-            "I can't read that file (not an image). Please send a JPEG, PNG or WebP photo.",
+            "I can't read that file (not an image). Please send a JPEG, PNG or WebP photo, "
+            "or an MP4, MOV, WebM or GIF clip.",
         ),
         (
             ImageTooLarge(100_000 * 100_000, 40_000_000),
