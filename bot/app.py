@@ -15,7 +15,6 @@ from bot.config import DISCORD_TOKEN_ENV, TELEGRAM_TOKEN_ENV, Config
 from bot.messages import (
     DC_BAD_TOKEN,
     DC_START_FAILED,
-    FRONTEND_NOT_READY,
     NO_TOKEN,
     TG_BAD_TOKEN,
     TG_START_FAILED,
@@ -90,15 +89,9 @@ async def run_bots(config: Config, *, stop: asyncio.Event | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    runnable = [name for name in frontends if name in _FACTORIES]
-    for name in frontends:
-        if name not in _FACTORIES:
-            print("toonbot: " + FRONTEND_NOT_READY.format(name=name), file=sys.stderr)
-    if not runnable:
-        return 2
     stop = stop if stop is not None else asyncio.Event()
     with _stop_on_signals(stop):
-        return await _serve(config, runnable, stop)
+        return await _serve(config, frontends, stop)
 
 
 async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:

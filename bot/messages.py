@@ -123,7 +123,6 @@ def error_message(exc: ToonError) -> str:
 # Plain text (no parse mode), so style names and user input never need escaping.
 
 __all__ += [
-    "FRONTEND_NOT_READY",
     "TG_ADMIN_CHECK_FAILED",
     "TG_ADMIN_COMMAND_MENU",
     "TG_ADMIN_ONLY",
@@ -237,7 +236,6 @@ TG_ADMIN_COMMAND_MENU: tuple[tuple[str, str], ...] = (
     ("setlimit", "Change one of this group's limits"),
 )
 # Printed for whoever runs `toonbot run`.
-FRONTEND_NOT_READY = "the {name} frontend is not part of this release yet."
 TG_BAD_TOKEN = "Telegram refused the bot token in {env}; check it with @BotFather."
 TG_START_FAILED = "could not start the Telegram bot: {reason}"
 
