@@ -29,6 +29,7 @@ from engine.errors import (
 )
 from engine.job import Job
 from engine.video import VideoLimits, probe_video, toon_video, warping_error
+from tests.fakes import clips
 
 W, H, FPS, N = 160, 120, 12, 18
 
@@ -69,38 +70,13 @@ def frames(n: int = N, w: int = W, h: int = H) -> list[np.ndarray]:
 def make_clip(
     n: int = N, fps: int = FPS, *, audio: bool = True, video: bool = True, w: int = W, h: int = H
 ) -> bytes:
-    """An mp4 (H.264 + AAC sine) made with PyAV."""
-    buf = io.BytesIO()
-    with av.open(buf, mode="w", format="mp4") as out:
-        if video:
-            vs = out.add_stream("libx264", rate=fps)
-            vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-        if audio:
-            aus = out.add_stream("aac", rate=44100)
-            aus.layout = "mono"
-        if video:
-            for f in frames(n, w, h):
-                out.mux(vs.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-            out.mux(vs.encode(None))
-        if audio:
-            total = int(44100 * n / fps)
-            t = np.arange(total) / 44100
-            pcm = (0.3 * np.sin(2 * math.pi * 440 * t)).astype(np.float32)
-            for start in range(0, total, 1024):
-                chunk = pcm[None, start : start + 1024]
-                af = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-                af.sample_rate = 44100
-                af.pts = start
-                out.mux(aus.encode(af))
-            out.mux(aus.encode(None))
-    return buf.getvalue()
+    """An mp4 (H.264 + AAC sine) of the textured test scene."""
+    return clips.make_clip(n, fps, audio=audio, video=video, w=w, h=h, frames=frames(n, w, h))
 
 
 def make_gif(n: int = 10) -> bytes:
-    buf = io.BytesIO()
-    ims = [Image.fromarray(f) for f in frames(n)]
-    ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=100, loop=0)
-    return buf.getvalue()
+    """An animated GIF of the textured test scene."""
+    return clips.make_gif(frames=frames(n))
 
 
 def read_back(data: bytes) -> tuple[int, float, float, bool]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 
 import av
 import numpy as np
@@ -26,18 +27,30 @@ def clip_frames(n: int = 8, w: int = 64, h: int = 48) -> list[np.ndarray]:
     return out
 
 
-def make_clip(n: int = 8, fps: int = 10, *, audio: bool = True, w: int = 64, h: int = 48) -> bytes:
-    """An mp4 (H.264, plus an AAC sine when `audio`)."""
+def make_clip(
+    n: int = 8,
+    fps: int = 10,
+    *,
+    audio: bool = True,
+    video: bool = True,
+    w: int = 64,
+    h: int = 48,
+    frames: Sequence[np.ndarray] | None = None,
+) -> bytes:
+    """An mp4: H.264 of `frames` (default: clip_frames) plus an AAC sine when `audio`."""
+    pictures = list(frames) if frames is not None else clip_frames(n, w, h)
     buf = io.BytesIO()
     with av.open(buf, mode="w", format="mp4") as out:
-        vs = out.add_stream("libx264", rate=fps)
-        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+        if video:
+            vs = out.add_stream("libx264", rate=fps)
+            vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
         if audio:
             aus = out.add_stream("aac", rate=44100)
             aus.layout = "mono"
-        for f in clip_frames(n, w, h):
-            out.mux(vs.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-        out.mux(vs.encode(None))
+        if video:
+            for f in pictures:
+                out.mux(vs.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+            out.mux(vs.encode(None))
         if audio:
             total = int(44100 * n / fps)
             t = np.arange(total) / 44100
@@ -53,10 +66,11 @@ def make_clip(n: int = 8, fps: int = 10, *, audio: bool = True, w: int = 64, h: 
     return buf.getvalue()
 
 
-def make_gif(n: int = 8) -> bytes:
-    """An animated GIF."""
+def make_gif(n: int = 8, *, frames: Sequence[np.ndarray] | None = None) -> bytes:
+    """An animated GIF of `frames` (default: clip_frames), 100 ms a frame."""
+    pictures = list(frames) if frames is not None else clip_frames(n)
     buf = io.BytesIO()
-    ims = [Image.fromarray(f) for f in clip_frames(n)]
+    ims = [Image.fromarray(f) for f in pictures]
     ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=100, loop=0)
     return buf.getvalue()
 
