@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -15,18 +15,34 @@ import numpy as np
 
 from engine.batcher import Batcher
 from engine.config import EngineConfig
-from engine.errors import EngineClosed, JobTimeout, UnknownStyle, UnsupportedMedia
+from engine.errors import (
+    EngineClosed,
+    InferenceFailed,
+    JobTimeout,
+    QueueFull,
+    UnknownStyle,
+    UnsupportedMedia,
+)
 from engine.fairqueue import FairQueue
 from engine.job import Job, JobState, PendingJob
 from engine.styles.base import Style
 from engine.worker import InferenceWorker, bucket_size, select_device
 
 if TYPE_CHECKING:
+    from engine.metrics import EngineMetrics
     from engine.neural.cards import ModelSettings
 
 __all__ = ["Engine"]
 
 log = logging.getLogger(__name__)
+
+_OUTCOMES: dict[type[BaseException], str] = {
+    JobTimeout: "timeout",
+    InferenceFailed: "failed",
+    asyncio.CancelledError: "cancelled",
+    QueueFull: "queue_full",
+    EngineClosed: "closed",
+}
 
 
 class Engine:
@@ -38,8 +54,12 @@ class Engine:
         styles: Mapping[str, Style] | None = None,
         *,
         models: ModelSettings | None = None,
+        metrics: EngineMetrics | None = None,
     ) -> None:
         self.config = config
+        self._metrics = metrics
+        # id(job.image) -> monotonic submit time, kept only while metrics are on (queue wait).
+        self._enqueued: dict[int, float] = {}
         self._styles_override = styles
         self._models = models
         self._exact_size: frozenset[str] = frozenset()
@@ -95,7 +115,7 @@ class Engine:
         self._queue = FairQueue(self.config.queue_size)
         self._batcher = Batcher(
             self._queue,
-            self._worker.run,
+            self._worker.run if self._metrics is None else self._measured_run,
             self._executor,
             max_batch_size=self.config.max_batch_size,
             max_wait_s=self.config.max_wait_ms / 1000.0,
@@ -104,6 +124,8 @@ class Engine:
         self._closing = False
         self._task = asyncio.create_task(self._batcher.run(), name="toonbot-batcher")
         self._task.add_done_callback(self._on_batcher_exit)
+        if self._metrics is not None:
+            self._metrics.watch_queue(lambda: self.queue_depth)
         log.info("engine started on %s (%s)", self._worker.device, self._worker.precision)
 
     def _build_worker(self) -> InferenceWorker:
@@ -125,6 +147,43 @@ class Engine:
 
     async def submit(self, job: Job) -> np.ndarray:
         """Stylize one image; raises QueueFull, JobTimeout, InferenceFailed, UnknownStyle, EngineClosed."""
+        if self._metrics is None:
+            return await self._submit(job)
+        started = time.monotonic()
+        key = id(job.image)
+        self._enqueued[key] = started
+        outcome: str | None = None
+        try:
+            result = await self._submit(job)
+            outcome = "ok"
+            return result
+        except BaseException as exc:
+            outcome = _OUTCOMES.get(type(exc))
+            raise
+        finally:
+            self._enqueued.pop(key, None)
+            if outcome is not None:  # bad requests (unknown style, wrong array) are not jobs
+                self._metrics.jobs.labels(outcome, job.style).inc()
+                self._metrics.job_latency.labels(job.style).observe(time.monotonic() - started)
+
+    def _measured_run(
+        self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
+    ) -> list[np.ndarray]:
+        # Runs on the worker thread; the instruments are thread-safe.
+        metrics, worker = self._metrics, self._require_worker()
+        assert metrics is not None
+        now = time.monotonic()
+        for image in images:
+            queued = self._enqueued.get(id(image))
+            if queued is not None:
+                metrics.queue_wait.observe(now - queued)
+        metrics.batch_size.observe(len(images))
+        try:
+            return worker.run(style, images, padded)
+        finally:
+            metrics.inference.observe(time.monotonic() - now)
+
+    async def _submit(self, job: Job) -> np.ndarray:
         if self._closing or self._queue is None or self._worker is None:
             raise EngineClosed("engine is shutting down")
         if job.style not in self._worker.style_names:
