@@ -25,11 +25,13 @@ __all__ = ["configured_frontends", "run_bots"]
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the real imports wait until the bots run: they pull in torch and PTB
+    from bot.metrics import BotMetrics
     from bot.quota import QuotaService
     from engine.engine import Engine
+    from engine.metrics import EngineMetrics
 
 Frontend = AbstractAsyncContextManager[Any]
-FrontendFactory = Callable[[Config, "Engine", "QuotaService"], Frontend]
+FrontendFactory = Callable[[Config, "Engine", "QuotaService", "BotMetrics | None"], Frontend]
 
 
 def configured_frontends(config: Config) -> list[str]:
@@ -42,7 +44,9 @@ def configured_frontends(config: Config) -> list[str]:
     return wanted
 
 
-def _telegram(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
+def _telegram(
+    config: Config, engine: Engine, quota: QuotaService, metrics: BotMetrics | None
+) -> Frontend:
     from bot.telegram import TelegramFrontend
 
     assert config.secrets.telegram_token is not None
@@ -57,10 +61,13 @@ def _telegram(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
         video=config.video,
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
+        metrics=metrics,
     )
 
 
-def _discord(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
+def _discord(
+    config: Config, engine: Engine, quota: QuotaService, metrics: BotMetrics | None
+) -> Frontend:
     from bot.discord import DiscordFrontend
 
     assert config.secrets.discord_token is not None
@@ -72,6 +79,7 @@ def _discord(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
         output=config.output,
         default_style=config.styles.default,
         video=config.video,
+        metrics=metrics,
     )
 
 
@@ -100,20 +108,25 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
 
     from bot.db import Database, DatabaseError
     from bot.discord import DiscordStartError
+    from bot.metrics import MetricsError
     from bot.quota import QuotaService
     from engine.engine import Engine
     from engine.neural.cards import CardError
 
+    engine_metrics, bot_metrics, served = _metrics(config)
     try:
         async with (
             Database(config.database, config.secrets.database_url) as db,
-            Engine(config.engine, models=config.models) as engine,
+            Engine(config.engine, models=config.models, metrics=engine_metrics) as engine,
+            served,
         ):
             quota = QuotaService(db, config.quota)
             # Frontends stop first (letting their jobs finish), then the engine, then the DB.
             async with contextlib.AsyncExitStack() as frontends:
                 for name in names:
-                    await frontends.enter_async_context(_FACTORIES[name](config, engine, quota))
+                    await frontends.enter_async_context(
+                        _FACTORIES[name](config, engine, quota, bot_metrics)
+                    )
                 log.warning("toonbot is running (%s); stop it with Ctrl+C", ", ".join(names))
                 await stop.wait()
     except InvalidToken:
@@ -134,7 +147,26 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
     except CardError as exc:
         print(f"toonbot: {exc}", file=sys.stderr)
         return 2
+    except MetricsError as exc:
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _metrics(
+    config: Config,
+) -> tuple[EngineMetrics | None, BotMetrics | None, AbstractAsyncContextManager[object]]:
+    """Instruments and the /metrics server when [metrics] port is set; nothing otherwise."""
+    if not config.metrics.port:
+        return None, None, contextlib.nullcontext()
+    from prometheus_client import CollectorRegistry
+
+    from bot.metrics import BotMetrics, MetricsServer
+    from engine.metrics import EngineMetrics
+
+    registry = CollectorRegistry()
+    server = MetricsServer(registry, config.metrics.host, config.metrics.port)
+    return EngineMetrics(registry), BotMetrics(registry), server
 
 
 @contextlib.contextmanager

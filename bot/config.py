@@ -27,6 +27,8 @@ __all__ = [
     "ConfigError",
     "DatabaseSettings",
     "DiscordSettings",
+    "LoggingSettings",
+    "MetricsSettings",
     "ModelSettings",
     "OutputSettings",
     "QuotaSettings",
@@ -134,6 +136,37 @@ class QuotaSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    """How much `toonbot run` logs, and whether as text or one JSON object per line."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"
+
+    def __post_init__(self) -> None:
+        if self.level not in ("debug", "info", "warning", "error"):
+            raise ValueError(
+                f"logging.level must be debug, info, warning or error, not {self.level!r}"
+            )
+        if self.format not in ("text", "json"):
+            raise ValueError(f"logging.format must be text or json, not {self.format!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """Where Prometheus scrapes /metrics; port 0 serves nothing."""
+
+    port: int = 0
+    # Loopback by default: the numbers are not secret, but nothing should listen unasked.
+    host: str = "127.0.0.1"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.port, bool) or not 0 <= self.port <= 65535:
+            raise ValueError(f"metrics.port must be between 0 and 65535, not {self.port!r}")
+        if not self.host.strip():
+            raise ValueError("metrics.host must not be empty")
+
+
+@dataclass(frozen=True, slots=True)
 class Secrets:
     """Values that never live in config.toml."""
 
@@ -156,6 +189,8 @@ class Config:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     quota: QuotaSettings = field(default_factory=QuotaSettings)
     models: ModelSettings = field(default_factory=ModelSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     secrets: Secrets = field(default_factory=Secrets)
 
 
@@ -170,6 +205,8 @@ _SECTIONS: dict[str, type[Any]] = {
     "database": DatabaseSettings,
     "quota": QuotaSettings,
     "models": ModelSettings,
+    "logging": LoggingSettings,
+    "metrics": MetricsSettings,
 }
 
 

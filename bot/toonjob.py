@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
@@ -13,8 +14,11 @@ import numpy.typing as npt
 from engine.engine import Engine
 from engine.imageio import ImageLimits, OutputFormat, decode_image, encode_image, fit_within
 from engine.job import Job
+from engine.logcontext import current_fields
 
 __all__ = ["PositionTracker", "ShowPosition", "decode", "draw", "encode_to_fit"]
+
+log = logging.getLogger(__name__)
 
 # Called with the job's queue position, or None once the model is drawing it.
 ShowPosition = Callable[[int | None], Awaitable[None]]
@@ -90,8 +94,12 @@ async def draw(
 ) -> npt.NDArray[np.uint8]:
     """Queue `image` on the engine for `user` and return the stylized RGB pixels."""
     job = Job(image, style, user_id=user)
+    request_id = current_fields().get("job_id")
+    if isinstance(request_id, str):  # one photo, one engine job: logs and engine share the id
+        job.job_id = request_id
     # Created before the tracker, so the job is queued by the time the tracker first looks.
     submitted = asyncio.create_task(engine.submit(job))
+    log.info("queued", extra={"fields": {"queue_depth": engine.queue_depth}})
     try:
         if show is None:
             return await submitted

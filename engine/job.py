@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["BatchKey", "Job", "JobState", "PendingJob"]
+__all__ = ["BatchKey", "Job", "JobState", "PendingJob", "new_job_id"]
 
 BatchKey = tuple[str, int, int]  # (style, padded height, padded width)
 
 
-def _new_id() -> str:
+def new_job_id() -> str:
+    """A fresh 12-hex-digit job id."""
     return uuid.uuid4().hex[:12]
 
 
@@ -25,7 +26,7 @@ class Job:
     image: np.ndarray
     style: str
     user_id: str = "local"
-    job_id: str = field(default_factory=_new_id)
+    job_id: str = field(default_factory=new_job_id)
 
 
 class JobState(enum.Enum):

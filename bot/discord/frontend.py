@@ -19,6 +19,7 @@ from bot.discord.commands import Handlers, build_commands
 from bot.discord.handlers import ToonHandlers
 from bot.discord.pipeline import DiscordPipeline, PipelineSettings
 from bot.messages import DC_SERVER_ERROR
+from bot.metrics import BotMetrics
 from bot.quota import QuotaService
 from engine.engine import Engine
 from engine.imageio import ImageLimits
@@ -93,6 +94,7 @@ class DiscordFrontend:
         status_interval_s: float = 1.0,
         ready_timeout_s: float = READY_TIMEOUT_S,
         video: VideoLimits | None = None,
+        metrics: BotMetrics | None = None,
     ) -> None:
         point_at(api_base, gateway)
         self._token = token
@@ -108,6 +110,7 @@ class DiscordFrontend:
                 # Twice the picture status pace: 2 s in production, quick in tests.
                 progress_interval_s=2 * status_interval_s,
             ),
+            metrics,
         )
         handlers = ToonHandlers(self._pipeline, quota, default_style)
         self._client = ToonClient(engine.style_names, handlers)

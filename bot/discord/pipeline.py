@@ -33,10 +33,12 @@ from bot.messages import (
     error_message,
     quota_message,
 )
+from bot.metrics import BotMetrics
 from bot.quota import Grant, QuotaExceeded, QuotaService
 from bot.toonjob import decode, draw, encode_to_fit
+from bot.tracking import Request, track_request
 from engine.engine import Engine
-from engine.errors import FileTooLarge, ToonError
+from engine.errors import EngineError, FileTooLarge, ToonError
 from engine.imageio import ImageLimits
 from engine.video import VideoLimits
 
@@ -113,10 +115,17 @@ def _looks_like_image(attachment: discord.Attachment) -> bool:
 class DiscordPipeline:
     """Checks, charges, downloads, stylizes and answers one picture; refunds on any failure."""
 
-    def __init__(self, engine: Engine, quota: QuotaService, settings: PipelineSettings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        quota: QuotaService,
+        settings: PipelineSettings,
+        metrics: BotMetrics | None = None,
+    ) -> None:
         self._engine = engine
         self._quota = quota
         self._settings = settings
+        self._metrics = metrics
         self._active = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -162,9 +171,22 @@ class DiscordPipeline:
     async def _run(
         self, interaction: Interaction, attachment: discord.Attachment, style: str
     ) -> None:
+        kind = "video" if is_motion(attachment) else "photo"
+        user = user_key(interaction.user.id)
+        with track_request("discord", kind, user, style, self._metrics) as request:
+            await self._tracked(interaction, attachment, style, request)
+
+    async def _tracked(
+        self,
+        interaction: Interaction,
+        attachment: discord.Attachment,
+        style: str,
+        request: Request,
+    ) -> None:
         settings = self._settings
         limit = settings.video.max_bytes if is_motion(attachment) else settings.images.max_bytes
         if attachment.size > limit:
+            request.outcome = "bad_input"
             await _tell(interaction, error_message(FileTooLarge(attachment.size, limit)))
             return
         self._active += 1
@@ -177,19 +199,24 @@ class DiscordPipeline:
             except discord.HTTPException as exc:
                 log.warning("could not answer interaction %s in time: %s", interaction.id, exc)
                 return
-            await self._charged(interaction, attachment, style)
+            await self._charged(interaction, attachment, style, request)
         finally:
             self._active -= 1
             if self._active == 0:
                 self._idle.set()
 
     async def _charged(
-        self, interaction: Interaction, attachment: discord.Attachment, style: str
+        self,
+        interaction: Interaction,
+        attachment: discord.Attachment,
+        style: str,
+        request: Request,
     ) -> None:
         status = _Status(interaction)
         try:
             grant = await self._quota.consume(user_key(interaction.user.id), chat_key(interaction))
         except QuotaExceeded as exc:
+            request.outcome = "refused_quota"
             await status.show(quota_message(exc))
             return
         failure: str | None = None
@@ -201,9 +228,12 @@ class DiscordPipeline:
             else:
                 await self._draw_and_send(interaction, attachment, style, status)
             delivered = True
+            request.outcome = "delivered"
         except _Failure as exc:
+            request.outcome = "error"
             failure = exc.text
         except ToonError as exc:
+            request.outcome = "error" if isinstance(exc, EngineError) else "bad_input"
             failure = error_message(exc)
         except discord.HTTPException as exc:
             log.warning("discord failed while answering %s: %s", grant.user, exc)
@@ -333,6 +363,8 @@ class DiscordPipeline:
     async def _refund(self, grant: Grant) -> None:
         try:
             await self._quota.refund(grant)
+            if self._metrics is not None:
+                self._metrics.refunds.labels("discord").inc()
         except Exception:
             # The user is still told about the failure; a lost unit resets with the day.
             log.exception("could not refund quota of %s in %s", grant.user, grant.chat)

@@ -12,6 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.config import OutputSettings
 from bot.messages import TG_ADMIN_COMMAND_MENU, TG_COMMAND_MENU, TG_SERVER_ERROR
+from bot.metrics import BotMetrics
 from bot.quota import QuotaService
 from bot.telegram.admin import AdminHandlers
 from bot.telegram.handlers import UserHandlers
@@ -52,6 +53,7 @@ class TelegramFrontend:
         status_interval_s: float = 1.0,
         video: VideoLimits | None = None,
         poll_timeout_s: int = 10,
+        metrics: BotMetrics | None = None,
     ) -> None:
         builder = (
             ApplicationBuilder()
@@ -76,6 +78,7 @@ class TelegramFrontend:
                 # Twice the picture status pace: 2 s in production, quick in tests.
                 progress_interval_s=2 * status_interval_s,
             ),
+            metrics,
         )
         self._app.add_handlers(UserHandlers(engine, quota, pipeline, default_style).handlers())
         self._app.add_handlers(AdminHandlers(quota).handlers())

@@ -22,6 +22,7 @@ from bot.messages import (
     error_message,
     quota_message,
 )
+from bot.metrics import BotMetrics
 from bot.quota import Grant, QuotaExceeded, QuotaService
 from bot.telegram.keyboards import restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
@@ -29,8 +30,9 @@ from bot.telegram.motion import TELEGRAM_UPLOAD_LIMIT, draw_clip, send_clip
 from bot.telegram.replies import reply, reply_parameters
 from bot.telegram.status import StatusMessage
 from bot.toonjob import decode, draw
+from bot.tracking import Request, track_request
 from engine.engine import Engine
-from engine.errors import FileTooLarge, ToonError
+from engine.errors import EngineError, FileTooLarge, ToonError
 from engine.imageio import ImageLimits, encode_image
 from engine.video import VideoLimits
 
@@ -77,21 +79,37 @@ class _Failure(Exception):
 class ToonPipeline:
     """Checks, charges, downloads, stylizes and answers one picture; refunds on any failure."""
 
-    def __init__(self, engine: Engine, quota: QuotaService, settings: ToonSettings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        quota: QuotaService,
+        settings: ToonSettings,
+        metrics: BotMetrics | None = None,
+    ) -> None:
         self._engine = engine
         self._quota = quota
         self._settings = settings
+        self._metrics = metrics
 
     async def run(self, bot: Bot, source: Message, media: Media, user_id: int, style: str) -> None:
         """Draw `media` (from `source`) in `style` for `user_id` and reply to `source`."""
+        user = user_key(user_id)
+        kind = "video" if media.moving else "photo"
+        with track_request("telegram", kind, user, style, self._metrics) as request:
+            await self._run(bot, source, media, user, style, request)
+
+    async def _run(
+        self, bot: Bot, source: Message, media: Media, user: str, style: str, request: Request
+    ) -> None:
         limit = self._settings.download_limit(media)
         if media.file_size is not None and media.file_size > limit:
+            request.outcome = "bad_input"
             await reply(bot, source, error_message(FileTooLarge(media.file_size, limit)))
             return
-        user = user_key(user_id)
         try:
             grant = await self._quota.consume(user, chat_key(source.chat_id))
         except QuotaExceeded as exc:
+            request.outcome = "refused_quota"
             await reply(bot, source, quota_message(exc))
             return
         status = StatusMessage(bot, source)
@@ -105,9 +123,12 @@ class ToonPipeline:
             else:
                 await self._draw_and_send(bot, source, media, user, style, status)
             delivered = True
+            request.outcome = "delivered"
         except _Failure as exc:
+            request.outcome = "error"
             failure = exc.text
         except ToonError as exc:
+            request.outcome = "error" if isinstance(exc, EngineError) else "bad_input"
             failure = error_message(exc)
         except TelegramError as exc:
             log.warning("telegram failed while answering %s: %s", user, exc)
@@ -236,6 +257,8 @@ class ToonPipeline:
     async def _refund(self, grant: Grant) -> None:
         try:
             await self._quota.refund(grant)
+            if self._metrics is not None:
+                self._metrics.refunds.labels("telegram").inc()
         except Exception:
             # The user is still told about the failure; a lost unit resets with the day.
             log.exception("could not refund quota of %s in %s", grant.user, grant.chat)
