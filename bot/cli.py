@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("styles", help="list the available styles")
     sub.add_parser("run", help="run the configured Telegram/Discord bots")
+    doctor = sub.add_parser(
+        "doctor", help="check device, models, database and tokens; exit 1 if something is wrong"
+    )
+    doctor.add_argument(
+        "--offline", action="store_true", help="skip the checks that go over the network"
+    )
     sync = sub.add_parser("discord-sync", help="publish the Discord slash commands, then exit")
     sync.add_argument(
         "--guild", type=int, metavar="ID", help="only on this server (shows up at once)"
@@ -103,8 +109,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _db_upgrade(config)
     if args.command == "discord-sync":
         return _discord_sync(config, args.guild)
-    from bot.app import run_bots
+    if args.command == "doctor":
+        from bot.doctor import run_doctor
 
+        return run_doctor(config, offline=args.offline)
+    from bot.app import run_bots
+    from bot.logsetup import configure_logging
+
+    # The bot logs per request (job ids, outcomes); the one-shot commands keep the quiet default.
+    configure_logging("debug" if args.verbose else config.logging.level, config.logging.format)
     return asyncio.run(run_bots(config))
 
 
