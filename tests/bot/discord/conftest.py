@@ -12,6 +12,7 @@ import pytest
 from bot.config import DatabaseSettings, OutputSettings, QuotaSettings
 from bot.db import Database
 from bot.discord import DiscordFrontend
+from bot.metrics import BotMetrics
 from bot.quota import QuotaService
 from engine.config import EngineConfig
 from engine.engine import Engine
@@ -42,7 +43,9 @@ class Toonbot:
         return sum(style.images for style in self.styles.values())
 
 
-def make_frontend(fake: FakeDiscord, engine: Engine, quota: QuotaService) -> DiscordFrontend:
+def make_frontend(
+    fake: FakeDiscord, engine: Engine, quota: QuotaService, metrics: BotMetrics | None = None
+) -> DiscordFrontend:
     """The production frontend, pointed at the fake, with quick status updates."""
     return DiscordFrontend(
         fake.token,
@@ -55,6 +58,7 @@ def make_frontend(fake: FakeDiscord, engine: Engine, quota: QuotaService) -> Dis
         gateway=fake.gateway,
         status_interval_s=0.02,
         ready_timeout_s=10,
+        metrics=metrics,
     )
 
 

@@ -18,6 +18,7 @@ from telegram.ext import AIORateLimiter
 
 from bot.config import DatabaseSettings, OutputSettings, QuotaSettings
 from bot.db import Database
+from bot.metrics import BotMetrics
 from bot.quota import QuotaService
 from bot.telegram import TelegramFrontend
 from engine.config import EngineConfig
@@ -92,7 +93,11 @@ class Toonbot:
 
 
 def make_frontend(
-    fake: FakeTelegram, engine: Engine, quota: QuotaService, video: VideoLimits | None = None
+    fake: FakeTelegram,
+    engine: Engine,
+    quota: QuotaService,
+    video: VideoLimits | None = None,
+    metrics: BotMetrics | None = None,
 ) -> TelegramFrontend:
     """The production frontend, pointed at the fake, with quick status updates."""
     return TelegramFrontend(
@@ -109,6 +114,7 @@ def make_frontend(
         status_interval_s=0.02,
         video=video,
         poll_timeout_s=5,
+        metrics=metrics,
     )
 
 

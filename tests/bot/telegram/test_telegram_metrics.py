@@ -9,13 +9,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import messages
 from bot.app import _metrics, run_bots
 from bot.config import TELEGRAM_TOKEN_ENV, Config, parse_config
-from tests.bot.telegram.conftest import photo_bytes
+from bot.metrics import BotMetrics
+from tests.bot.telegram.conftest import Toonbot, make_frontend, photo_bytes
 from tests.fakes.telegram_server import FakeTelegram
 
 USER = 77
@@ -120,3 +121,30 @@ async def test_a_taken_metrics_port_stops_start_up_with_a_clear_line(
     assert code == 1
     err = capsys.readouterr().err
     assert err.startswith("toonbot: cannot serve metrics on 127.0.0.1:") and str(port) in err
+
+
+async def test_failed_and_undecodable_photos_count_as_error_and_bad_input_with_refunds(
+    toonbot: Toonbot,
+) -> None:
+    registry = CollectorRegistry()
+    await toonbot.frontend.stop()
+    toonbot.frontend = make_frontend(
+        toonbot.fake, toonbot.engine, toonbot.quota, metrics=BotMetrics(registry)
+    )
+    await toonbot.frontend.start()
+    fake = toonbot.fake
+
+    def count(outcome: str) -> float:
+        labels = {"platform": "telegram", "kind": "photo", "outcome": outcome}
+        return registry.get_sample_value("toonbot_requests_total", labels) or 0.0
+
+    toonbot.styles["webtoon"].fail = True
+    fake.push_photo(USER, photo_bytes())
+    await fake.wait_for(lambda: count("error") == 1)
+    fake.push_document(
+        USER, b"this is not a photo at all", file_name="a.jpg", mime_type="image/jpeg"
+    )
+    await fake.wait_for(lambda: count("bad_input") == 1)
+    refunds = registry.get_sample_value("toonbot_quota_refunds_total", {"platform": "telegram"})
+    assert refunds == 2
+    assert count("delivered") == 0
