@@ -12,8 +12,15 @@ from engine.logcontext import ContextFilter
 
 __all__ = ["JsonFormatter", "TextFormatter", "configure_logging", "make_handler", "record_fields"]
 
-# Libraries that log every HTTP request at INFO; their chatter drowns the bot's own lines.
-_QUIET = ("httpx", "httpcore", "discord.gateway", "discord.client", "aiohttp.access")
+# Libraries chatty at INFO (httpx logs every request URL, token included): warnings only.
+_QUIET = (
+    "httpx",
+    "httpcore",
+    "discord.gateway",
+    "discord.client",
+    "aiohttp.access",
+    "alembic.runtime.plugins",
+)
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -66,6 +67,7 @@ async def test_toonbot_run_stops_cleanly_on_sigterm(fake: FakeTelegram, tmp_path
     config.write_text(
         f'[telegram]\napi_url = "{fake.url}"\n[engine]\ndevice = "cpu"\n'
         f'[database]\nsqlite_path = "{tmp_path / "toonbot.sqlite3"}"\n'
+        '[logging]\nformat = "json"\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOONBOT_")}
     env.update(
@@ -91,6 +93,10 @@ async def test_toonbot_run_stops_cleanly_on_sigterm(fake: FakeTelegram, tmp_path
             await proc.wait()
     assert proc.returncode == 0, err.decode()
     assert b"Traceback" not in err
+    # [logging] format = "json" is applied by `toonbot run`: its log lines are JSON objects.
+    logged = [json.loads(line) for line in err.decode().splitlines() if line.startswith("{")]
+    assert any(e["logger"] == "engine.engine" and e["level"] == "info" for e in logged)
+    assert any(e["msg"].startswith("toonbot is running") for e in logged)
 
 
 async def test_telegram_unreachable_at_start_is_explained(
