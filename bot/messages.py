@@ -184,7 +184,7 @@ TG_HELP_SAMPLE = "A sample: the photo, then webtoon, sketch and classic."
 TG_VIDEO_PROGRESS = "Drawing your clip\u2026 {percent}%"
 TG_VIDEO_CAPTION = "Drawn in {style} style."
 TG_VIDEO_RESULT_TOO_BIG = (
-    "The drawn clip came out too big for Telegram ({size:.1f} MB; the limit is {limit} MB). "
+    "The drawn clip came out too big for Telegram ({size:.1f} MB; the limit is {limit:.0f} MB). "
     "Please send a shorter clip."
 )
 TG_NOT_AN_IMAGE = "That file isn't a picture. Please send a photo, or a JPEG, PNG or WebP file."

@@ -13,7 +13,7 @@ import discord
 import numpy as np
 import numpy.typing as npt
 
-from bot.clips import toon_clip
+from bot.clips import fit_clip, toon_clip
 from bot.config import OutputSettings
 from bot.discord.buttons import ORIGINAL_PREFIX, result_view
 from bot.discord.ids import chat_key, user_key
@@ -276,9 +276,11 @@ class DiscordPipeline:
         )
         del data
         limit = interaction.filesize_limit
-        if len(result.data) > limit:
+        fitted = await fit_clip(result, limit)
+        if fitted is None:
             size_mb, limit_mb = len(result.data) / 1024 / 1024, limit / 1024 / 1024
             raise _Failure(DC_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
+        result = fitted
         file = discord.File(io.BytesIO(result.data), filename=f"toon_{style}.{result.kind}")
         content = DC_VIDEO_RESULT.format(mention=interaction.user.mention, style=style)
         mentions = discord.AllowedMentions.none()

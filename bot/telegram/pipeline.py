@@ -10,6 +10,7 @@ from telegram import Bot, InputFile, Message
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
+from bot.clips import fit_clip
 from bot.config import OutputSettings
 from bot.messages import (
     FAILED,
@@ -59,6 +60,8 @@ class ToonSettings:
     video: VideoLimits = field(default_factory=VideoLimits)
     # Progress edits of a clip; seconds apart, as Telegram rate-limits edits per chat.
     progress_interval_s: float = 2.0
+    # Largest clip we send; bigger results are re-encoded smaller first.
+    upload_limit: int = TELEGRAM_UPLOAD_LIMIT
 
     def download_limit(self, media: Media) -> int:
         """Largest file worth fetching: Telegram's getFile cap or our own, whichever is lower."""
@@ -161,11 +164,12 @@ class ToonPipeline:
             self._engine, data, style, user, settings.video, status, settings.progress_interval_s
         )
         del data
-        if len(result.data) > TELEGRAM_UPLOAD_LIMIT:
+        fitted = await fit_clip(result, self._settings.upload_limit)
+        if fitted is None:
             size_mb = len(result.data) / 1024 / 1024
-            limit_mb = TELEGRAM_UPLOAD_LIMIT // 1024 // 1024
+            limit_mb = self._settings.upload_limit / 1024 / 1024
             raise _Failure(TG_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
-        await send_clip(bot, source, media, style, result)
+        await send_clip(bot, source, media, style, fitted)
 
     async def _download(self, bot: Bot, media: Media) -> bytes:
         limit = self._settings.download_limit(media)

@@ -215,6 +215,23 @@ async def test_a_clip_over_the_upload_limit_is_explained_and_refunded(toonbot: T
     assert await used_today(toonbot) == 0
 
 
+async def test_a_clip_over_the_upload_limit_is_reencoded_to_fit(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    # Random pixels barely compress: the drawn clip comes out well over the limit.
+    rng = np.random.default_rng(3)
+    noise = [rng.integers(0, 256, (120, 160, 3), dtype=np.uint8) for _ in range(10)]
+    source = make_clip(10, w=160, h=120, frames=noise)
+    limit = 60_000
+    assert len(source) > 2 * limit
+    upload = fake.upload(source, "clip.mp4", "video/mp4")
+    record = await fake.toon(USER, upload, size_limit=limit)
+    message = await result_of(fake, record)
+    [clip] = message["attachments"]
+    assert clip["size"] <= limit
+    assert read_clip(fake.file(clip)) == (10, True, (160, 120))
+    assert await used_today(toonbot) == 1
+
+
 async def test_a_corrupt_video_is_explained_and_refunded(toonbot: Toonbot) -> None:
     fake = toonbot.fake
     record = await fake.toon(USER, fake.upload(b"GIF89a" + bytes(64), "clip.webm", ""))
