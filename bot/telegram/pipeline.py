@@ -10,21 +10,24 @@ from telegram import Bot, InputFile, Message
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
+from bot.cancel import CancelOutcome, ClipCancelled, ClipJobs
 from bot.clips import fit_clip
 from bot.config import OutputSettings
 from bot.messages import (
+    CLIP_CANCELLED,
     FAILED,
     TG_DOWNLOAD_FAILED,
     TG_RESULT_CAPTION,
     TG_STATUS_DRAWING,
     TG_STATUS_QUEUED,
     TG_STATUS_STARTED,
+    TG_STATUS_STARTED_CLIP,
     TG_VIDEO_RESULT_TOO_BIG,
     error_message,
     quota_message,
 )
 from bot.quota import Grant, QuotaExceeded, QuotaService
-from bot.telegram.keyboards import restyle_keyboard
+from bot.telegram.keyboards import cancel_keyboard, restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
 from bot.telegram.motion import TELEGRAM_UPLOAD_LIMIT, draw_clip, send_clip
 from bot.telegram.replies import reply, reply_parameters
@@ -33,7 +36,7 @@ from bot.toonjob import decode, draw
 from engine.engine import Engine
 from engine.errors import FileTooLarge, ToonError
 from engine.imageio import ImageLimits, encode_image
-from engine.video import VideoLimits
+from engine.video import VideoLimits, VideoResult
 
 __all__ = ["ToonPipeline", "ToonSettings", "chat_key", "user_key"]
 
@@ -84,6 +87,11 @@ class ToonPipeline:
         self._engine = engine
         self._quota = quota
         self._settings = settings
+        self._jobs = ClipJobs()
+
+    def cancel(self, job_id: str, user_id: int) -> CancelOutcome:
+        """A Cancel press under a clip's status: stop that clip if `user_id` asked for it."""
+        return self._jobs.cancel(job_id, user_key(user_id))
 
     async def run(self, bot: Bot, source: Message, media: Media, user_id: int, style: str) -> None:
         """Draw `media` (from `source`) in `style` for `user_id` and reply to `source`."""
@@ -102,12 +110,14 @@ class ToonPipeline:
         delivered = False
         try:
             await self._chat_action(bot, source, media)
-            await status.show(TG_STATUS_STARTED)
             if media.moving:
                 await self._draw_and_send_clip(bot, source, media, user, style, status)
             else:
+                await status.show(TG_STATUS_STARTED)
                 await self._draw_and_send(bot, source, media, user, style, status)
             delivered = True
+        except ClipCancelled:
+            failure = CLIP_CANCELLED
         except _Failure as exc:
             failure = exc.text
         except ToonError as exc:
@@ -158,18 +168,34 @@ class ToonPipeline:
     async def _draw_and_send_clip(
         self, bot: Bot, source: Message, media: Media, user: str, style: str, status: StatusMessage
     ) -> None:
+        # Drawn as a job of its own that the status message's Cancel button can stop; the
+        # upload is not cancellable, so a late press finds the job gone.
+        job_id = self._jobs.new_id()
+        status.keyboard = cancel_keyboard(job_id)
+        try:
+            result = await self._jobs.run(
+                job_id, user, self._draw_clip(bot, media, user, style, status)
+            )
+        finally:
+            status.keyboard = None
+        await send_clip(bot, source, media, style, result)
+
+    async def _draw_clip(
+        self, bot: Bot, media: Media, user: str, style: str, status: StatusMessage
+    ) -> VideoResult:
+        await status.show(TG_STATUS_STARTED_CLIP)
         data = await self._download(bot, media)
         settings = self._settings
         result = await draw_clip(
             self._engine, data, style, user, settings.video, status, settings.progress_interval_s
         )
         del data
-        fitted = await fit_clip(result, self._settings.upload_limit)
+        fitted = await fit_clip(result, settings.upload_limit)
         if fitted is None:
             size_mb = len(result.data) / 1024 / 1024
-            limit_mb = self._settings.upload_limit / 1024 / 1024
+            limit_mb = settings.upload_limit / 1024 / 1024
             raise _Failure(TG_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
-        await send_clip(bot, source, media, style, fitted)
+        return fitted
 
     async def _download(self, bot: Bot, media: Media) -> bytes:
         limit = self._settings.download_limit(media)
