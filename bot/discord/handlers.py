@@ -39,6 +39,14 @@ class ToonHandlers:
         """A re-run button under a result."""
         await self._pipeline.restyle(interaction, style)
 
+    async def cancel(self, interaction: Interaction, job_id: str) -> None:
+        """The Cancel button under a clip's status."""
+        await self._pipeline.cancel(interaction, job_id)
+
+    async def source_deleted(self, message_id: int) -> None:
+        """A message was deleted: a clip drawn from it (Toonify) is cancelled."""
+        self._pipeline.source_deleted(message_id)
+
     async def show_quota(self, interaction: Interaction) -> None:
         """/toon-quota, privately."""
         status = await self._quota.status(user_key(interaction.user.id), chat_key(interaction))
