@@ -310,45 +310,6 @@ async def test_video_note_is_answered_with_a_video_note(toonbot: Toonbot) -> Non
     assert await used_today(toonbot) == 1
 
 
-def answer_to(fake: FakeTelegram, query_id: str) -> str | None:
-    calls = fake.find("answerCallbackQuery")
-    return next(
-        (c.params.get("text") for c in calls if c.params["callback_query_id"] == query_id), None
-    )
-
-
-async def test_cancel_button_stops_a_clip_for_its_sender_only_and_refunds(
-    toonbot: Toonbot,
-) -> None:
-    fake, webtoon = toonbot.fake, toonbot.styles["webtoon"]
-    webtoon.hold()  # the clip's first batch sits in the model, the next frames wait in the queue
-    fake.push_video(USER, make_clip(24, audio=True))
-    await fake.wait_for(lambda: webtoon.images >= 1 and toonbot.engine.queue_depth > 0)
-    [status] = fake.find("sendMessage", chat_id=USER)
-    assert status.params["text"] == messages.TG_STATUS_STARTED_CLIP
-    [(label, data)] = buttons(status)
-    assert label == messages.CANCEL_BUTTON
-    # Progress edits keep the button under the status.
-    progress = await fake.wait_for(lambda: fake.find("editMessageText", chat_id=USER))
-    assert all(buttons(edit) == [(label, data)] for edit in progress)
-
-    other = fake.press(USER + 1, status.result, data)
-    assert await fake.wait_for(lambda: answer_to(fake, other)) == messages.CANCEL_NOT_YOURS
-    assert await used_today(toonbot) == 1
-
-    mine = fake.press(USER, status.result, data)
-    assert await fake.wait_for(lambda: answer_to(fake, mine)) == messages.CANCEL_STARTED
-    await wait_text(fake, USER, messages.CLIP_CANCELLED)
-    assert "reply_markup" not in fake.messages[(USER, status.result["message_id"])]
-    assert await used_today(toonbot) == 0
-    assert toonbot.engine.queue_depth == 0  # the clip's waiting frames were dropped
-    webtoon.allow(100)
-    late = fake.press(USER, status.result, data)
-    assert await fake.wait_for(lambda: answer_to(fake, late)) == messages.CANCEL_GONE
-    assert fake.find("sendVideo", ok=None) == []
-    # No temp files are left: the fixture checks the scratch folder at teardown.
-
-
 @pytest.mark.video(max_duration_s=0.2)
 async def test_too_long_video_is_refused_and_refunded(toonbot: Toonbot) -> None:
     fake = toonbot.fake
