@@ -178,7 +178,9 @@ class ToonPipeline:
             )
         finally:
             status.keyboard = None
-        await send_clip(bot, source, media, style, result)
+        # Redraw buttons work as under photos: the clip replies to the user's message.
+        keyboard = restyle_keyboard(self._engine.style_names, style)
+        await send_clip(bot, source, media, style, result, keyboard)
 
     async def _draw_clip(
         self, bot: Bot, media: Media, user: str, style: str, status: StatusMessage

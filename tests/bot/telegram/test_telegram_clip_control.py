@@ -1,4 +1,4 @@
-"""Stopping a clip in progress: the Cancel button, and the bot shutting down mid-clip."""
+"""Clip controls: the Cancel button, the bot shutting down mid-clip, redrawing a clip."""
 
 from __future__ import annotations
 
@@ -81,3 +81,20 @@ async def test_the_engine_stopping_mid_clip_refunds_and_says_so(toonbot: Toonbot
     assert fake.find("sendVideo", ok=None) == []
     assert await used_today(toonbot) == 0
     # No temp files are left: the fixture checks the scratch folder at teardown.
+
+
+async def test_redraw_button_under_a_clip_redraws_the_clip_in_that_style(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    sent = fake.push_video(USER, make_clip(8, audio=True))
+    [first] = await fake.wait_for(lambda: fake.find("sendVideo", chat_id=USER))
+    redraw = messages.TG_RESTYLE_BUTTON.format(style="sketch")
+    assert (redraw, "restyle:sketch") in buttons(first)
+    assert "restyle:webtoon" not in dict(buttons(first)).values()
+
+    fake.press(USER, first.result, "restyle:sketch")
+    [again] = await fake.wait_for(lambda: fake.find("sendVideo", chat_id=USER)[1:])
+    assert again.params["caption"] == messages.TG_VIDEO_CAPTION.format(style="sketch")
+    assert again.params["reply_parameters"]["message_id"] == sent["message_id"]
+    assert read_clip(again.files["video"]) == (8, True, (64, 48))
+    assert toonbot.styles["sketch"].images == 8
+    assert await used_today(toonbot) == 2
