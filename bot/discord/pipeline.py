@@ -13,15 +13,13 @@ import discord
 import numpy as np
 import numpy.typing as npt
 
-from bot.cancel import CancelOutcome, ClipCancelled, ClipJobs
+from bot.cancel import ClipCancelled, ClipJobs
 from bot.clips import fit_clip, toon_clip
 from bot.config import OutputSettings
 from bot.discord.buttons import ORIGINAL_PREFIX, cancel_view, result_view
 from bot.discord.ids import chat_key, user_key
 from bot.discord.status import StatusLine
 from bot.messages import (
-    CANCEL_GONE,
-    CANCEL_NOT_YOURS,
     CLIP_CANCELLED,
     DC_DOWNLOAD_FAILED,
     DC_NO_IMAGE,
@@ -135,24 +133,10 @@ class DiscordPipeline:
         except TimeoutError:
             log.warning("stopping with %d Discord pictures still in progress", self._active)
 
-    async def cancel(self, interaction: Interaction, job_id: str) -> None:
-        """A Cancel click under a clip's status: stop it if the clicker asked for it."""
-        outcome = self._jobs.cancel(job_id, user_key(interaction.user.id))
-        try:
-            if outcome is CancelOutcome.CANCELLED:
-                # The clip's own status line then says it was cancelled.
-                await interaction.response.defer()
-            elif outcome is CancelOutcome.NOT_YOURS:
-                await interaction.response.send_message(CANCEL_NOT_YOURS, ephemeral=True)
-            else:
-                await interaction.response.send_message(CANCEL_GONE, ephemeral=True)
-        except discord.HTTPException as exc:
-            log.info("could not answer the cancel click %s: %s", interaction.id, exc)
-
-    def source_deleted(self, message_id: int) -> None:
-        """The message a clip is drawn from was deleted: cancel that clip."""
-        if self._jobs.cancel_source(str(message_id)):
-            log.info("message %s was deleted: its clip is cancelled", message_id)
+    @property
+    def jobs(self) -> ClipJobs:
+        """The clips in progress, for the Cancel button and deleted source messages."""
+        return self._jobs
 
     async def toon(
         self, interaction: Interaction, attachment: discord.Attachment, style: str
