@@ -53,6 +53,20 @@ def test_an_mp4_over_the_limit_is_reencoded_to_fit_keeping_frames_timing_and_sou
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_budget_too_thin_for_the_full_picture_downscales_keeping_frames_and_sound() -> None:
+    # About 14 kbit/s is left for 320x240 at 10 fps: under the quality floor, so the picture
+    # is made smaller rather than smeared.
+    result = mp4_result(320, 240)
+    limit = 21_000
+    fitted = fit_video(result, limit)
+    assert fitted is not None
+    assert len(fitted.data) <= limit
+    frames, has_audio, size = clips.read_clip(fitted.data)
+    assert (frames, has_audio) == (N, True)
+    assert size == (fitted.width, fitted.height) and fitted.width < 320
+    assert fitted.width * 3 == fitted.height * 4  # the aspect is kept
+
+
 def test_a_result_that_fits_is_returned_as_it_is() -> None:
     result = mp4_result(64, 48)
     assert fit_video(result, len(result.data)) is result
