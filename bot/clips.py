@@ -7,9 +7,9 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 from engine.engine import Engine
-from engine.video import OutputKind, VideoLimits, VideoResult, toon_video
+from engine.video import OutputKind, VideoLimits, VideoResult, fit_video, toon_video
 
-__all__ = ["toon_clip"]
+__all__ = ["fit_clip", "toon_clip"]
 
 
 class _Progress:
@@ -55,3 +55,10 @@ async def toon_clip(
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
+
+
+async def fit_clip(result: VideoResult, max_bytes: int) -> VideoResult | None:
+    """`result` re-encoded (off the event loop) to fit an upload limit; None if it can't be."""
+    if len(result.data) <= max_bytes:
+        return result
+    return await asyncio.to_thread(fit_video, result, max_bytes)

@@ -22,7 +22,12 @@ from engine.errors import (
 
 __all__ = [
     "BUSY",
+    "CANCEL_BUTTON",
+    "CANCEL_GONE",
+    "CANCEL_NOT_YOURS",
+    "CANCEL_STARTED",
     "CHAT_HOURLY_LIMIT",
+    "CLIP_CANCELLED",
     "COOLDOWN",
     "DAILY_LIMIT",
     "DAILY_LIMIT_ONE",
@@ -49,6 +54,12 @@ __all__ = [
 ]
 
 BUSY = "I'm very busy right now. Please try again in a minute."
+# The Cancel button under a clip's status, and what a press or a deleted source leads to.
+CANCEL_BUTTON = "Cancel"
+CANCEL_STARTED = "Cancelling\u2026"
+CANCEL_NOT_YOURS = "Only the person who sent this clip can cancel it."
+CANCEL_GONE = "That clip is already finished."
+CLIP_CANCELLED = "Cancelled \u2014 nothing was charged."
 TIMED_OUT = "That took too long, sorry. Please try again in a few minutes."
 FAILED = "Something went wrong while drawing your picture. Please try again."
 SHUTTING_DOWN = "I'm restarting. Please send it again in a moment."
@@ -146,6 +157,7 @@ __all__ += [
     "TG_STATUS_DRAWING",
     "TG_STATUS_QUEUED",
     "TG_STATUS_STARTED",
+    "TG_STATUS_STARTED_CLIP",
     "TG_STYLE_BUTTON",
     "TG_STYLE_BUTTON_CURRENT",
     "TG_STYLE_PROMPT",
@@ -184,11 +196,12 @@ TG_HELP_SAMPLE = "A sample: the photo, then webtoon, sketch and classic."
 TG_VIDEO_PROGRESS = "Drawing your clip\u2026 {percent}%"
 TG_VIDEO_CAPTION = "Drawn in {style} style."
 TG_VIDEO_RESULT_TOO_BIG = (
-    "The drawn clip came out too big for Telegram ({size:.1f} MB; the limit is {limit} MB). "
+    "The drawn clip came out too big for Telegram ({size:.1f} MB; the limit is {limit:.0f} MB). "
     "Please send a shorter clip."
 )
 TG_NOT_AN_IMAGE = "That file isn't a picture. Please send a photo, or a JPEG, PNG or WebP file."
 TG_STATUS_STARTED = "Got it! Fetching your picture\u2026"
+TG_STATUS_STARTED_CLIP = "Got it! Fetching your clip\u2026"
 TG_STATUS_QUEUED = "Queued \u2014 position {position}"
 TG_STATUS_DRAWING = "Drawing\u2026"
 TG_DOWNLOAD_FAILED = "I couldn't fetch your picture from Telegram. Please send it again."
@@ -316,6 +329,7 @@ __all__ += [
     "DC_STATUS_DRAWING",
     "DC_STATUS_QUEUED",
     "DC_STATUS_STARTED",
+    "DC_STATUS_STARTED_CLIP",
     "DC_SYNCED",
     "DC_VIDEO_PROGRESS",
     "DC_VIDEO_RESULT",
@@ -323,6 +337,7 @@ __all__ += [
 ]
 
 DC_STATUS_STARTED = "Got it! Fetching your picture\u2026"
+DC_STATUS_STARTED_CLIP = "Got it! Fetching your clip\u2026"
 DC_STATUS_QUEUED = "Queued \u2014 position {position}"
 DC_STATUS_DRAWING = "Drawing\u2026"
 DC_RESULT = "{mention}, here is your picture drawn in {style} style."

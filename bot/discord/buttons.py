@@ -8,9 +8,16 @@ from typing import Any
 import discord
 
 from bot.discord.commands import handlers_of
-from bot.messages import DC_DELETE_BUTTON, DC_DELETE_NOT_YOURS, DC_RESTYLE_BUTTON
+from bot.messages import CANCEL_BUTTON, DC_DELETE_BUTTON, DC_DELETE_NOT_YOURS, DC_RESTYLE_BUTTON
 
-__all__ = ["ORIGINAL_PREFIX", "DeleteButton", "RestyleButton", "result_view"]
+__all__ = [
+    "ORIGINAL_PREFIX",
+    "CancelButton",
+    "DeleteButton",
+    "RestyleButton",
+    "cancel_view",
+    "result_view",
+]
 
 # The result message carries the (metadata-free) source picture under this file name, so a
 # re-run after a restart finds it in the clicked message without any state of ours.
@@ -85,6 +92,45 @@ class DeleteButton(
         # through the interaction works even where the bot can't manage messages.
         await interaction.response.defer()
         await interaction.delete_original_response()
+
+
+class CancelButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"toon:cancel:(?P<job>[0-9a-f]{1,32})",
+):
+    """Stop a clip in progress; under the requester's private status line."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=CANCEL_BUTTON,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"toon:cancel:{job_id}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[discord.Client],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> CancelButton:
+        """Rebuild the button from a click."""
+        return cls(match["job"])
+
+    async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Hand the click to the bot's pipeline, which checks who clicked."""
+        await handlers_of(interaction.client).cancel(interaction, self.job_id)
+
+
+def cancel_view(job_id: str) -> discord.ui.View:
+    """The Cancel button under a clip's status line."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(CancelButton(job_id))
+    return view
 
 
 def result_view(styles: tuple[str, ...], current: str, requester: int) -> discord.ui.View:

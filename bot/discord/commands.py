@@ -34,6 +34,12 @@ class Handlers(Protocol):
     async def restyle(self, interaction: Interaction, style: str) -> None:
         """A re-run button: draw the result's source picture in `style`."""
 
+    async def cancel(self, interaction: Interaction, job_id: str) -> None:
+        """The Cancel button under a clip's status: stop it, for its requester only."""
+
+    async def source_deleted(self, message_id: int) -> None:
+        """A message was deleted: stop the clip being drawn from it, if any."""
+
     async def show_quota(self, interaction: Interaction) -> None:
         """/toon-quota: what the user has left."""
 

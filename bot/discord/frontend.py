@@ -14,7 +14,7 @@ import yarl
 from discord import app_commands
 
 from bot.config import OutputSettings
-from bot.discord.buttons import DeleteButton, RestyleButton
+from bot.discord.buttons import CancelButton, DeleteButton, RestyleButton
 from bot.discord.commands import Handlers, build_commands
 from bot.discord.handlers import ToonHandlers
 from bot.discord.pipeline import DiscordPipeline, PipelineSettings
@@ -52,10 +52,13 @@ class ToonClient(discord.Client):
 
     def __init__(self, styles: tuple[str, ...], handlers: Handlers | None = None) -> None:
         # Interactions arrive whatever the intents; guilds only keeps discord.py's cache sane.
+        # The (unprivileged) message intents bring MESSAGE_DELETE, which cancels a clip whose
+        # source message is deleted; no message is cached, as none is ever read from a cache.
         # The bot never joins voice: no warnings about voice libraries it doesn't need.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         # The guild cache is never used, so READY need not wait for it to fill.
-        super().__init__(intents=discord.Intents(guilds=True), guild_ready_timeout=0.1)
+        intents = discord.Intents(guilds=True, guild_messages=True, dm_messages=True)
+        super().__init__(intents=intents, guild_ready_timeout=0.1, max_messages=None)
         self.handlers = handlers
         self.tree = app_commands.CommandTree(self)
         for command in build_commands(styles):
@@ -64,7 +67,18 @@ class ToonClient(discord.Client):
 
     async def setup_hook(self) -> None:
         """Make result buttons answer even on messages sent before this process started."""
-        self.add_dynamic_items(RestyleButton, DeleteButton)
+        self.add_dynamic_items(RestyleButton, DeleteButton, CancelButton)
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """A deleted message stops the clip being drawn from it."""
+        if self.handlers is not None:
+            await self.handlers.source_deleted(payload.message_id)
+
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """Bulk deletes (a moderator's purge) stop clips drawn from any of the messages."""
+        if self.handlers is not None:
+            for message_id in payload.message_ids:
+                await self.handlers.source_deleted(message_id)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction[discord.Client], error: app_commands.AppCommandError

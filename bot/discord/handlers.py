@@ -1,16 +1,29 @@
-"""What the commands and buttons do: the picture pipeline, /toon-quota and the admin limits."""
+"""What the commands and buttons do: the picture pipeline, cancelling clips, quota and limits."""
 
 from __future__ import annotations
 
+import logging
+
 import discord
 
+from bot.cancel import CancelOutcome
 from bot.discord.commands import LimitName
 from bot.discord.ids import chat_key, user_key
 from bot.discord.pipeline import DiscordPipeline
-from bot.messages import DC_ADMIN_ONLY, DC_LIMIT_SET, DC_LIMITS, quota_message, quota_status_message
+from bot.messages import (
+    CANCEL_GONE,
+    CANCEL_NOT_YOURS,
+    DC_ADMIN_ONLY,
+    DC_LIMIT_SET,
+    DC_LIMITS,
+    quota_message,
+    quota_status_message,
+)
 from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService
 
 __all__ = ["ToonHandlers"]
+
+log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[discord.Client]
 
@@ -38,6 +51,25 @@ class ToonHandlers:
     async def restyle(self, interaction: Interaction, style: str) -> None:
         """A re-run button under a result."""
         await self._pipeline.restyle(interaction, style)
+
+    async def cancel(self, interaction: Interaction, job_id: str) -> None:
+        """The Cancel button under a clip's status: stop it if the clicker asked for it."""
+        outcome = self._pipeline.jobs.cancel(job_id, user_key(interaction.user.id))
+        try:
+            if outcome is CancelOutcome.CANCELLED:
+                # The clip's own status line then says it was cancelled.
+                await interaction.response.defer()
+            elif outcome is CancelOutcome.NOT_YOURS:
+                await interaction.response.send_message(CANCEL_NOT_YOURS, ephemeral=True)
+            else:
+                await interaction.response.send_message(CANCEL_GONE, ephemeral=True)
+        except discord.HTTPException as exc:
+            log.info("could not answer the cancel click %s: %s", interaction.id, exc)
+
+    async def source_deleted(self, message_id: int) -> None:
+        """A message was deleted: a clip drawn from it (Toonify) is cancelled."""
+        if self._pipeline.jobs.cancel_source(str(message_id)):
+            log.info("message %s was deleted: its clip is cancelled", message_id)
 
     async def show_quota(self, interaction: Interaction) -> None:
         """/toon-quota, privately."""

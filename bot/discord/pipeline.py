@@ -13,11 +13,14 @@ import discord
 import numpy as np
 import numpy.typing as npt
 
-from bot.clips import toon_clip
+from bot.cancel import ClipCancelled, ClipJobs
+from bot.clips import fit_clip, toon_clip
 from bot.config import OutputSettings
-from bot.discord.buttons import ORIGINAL_PREFIX, result_view
+from bot.discord.buttons import ORIGINAL_PREFIX, cancel_view, result_view
 from bot.discord.ids import chat_key, user_key
+from bot.discord.status import StatusLine
 from bot.messages import (
+    CLIP_CANCELLED,
     DC_DOWNLOAD_FAILED,
     DC_NO_IMAGE,
     DC_NOT_AN_IMAGE,
@@ -26,6 +29,7 @@ from bot.messages import (
     DC_STATUS_DRAWING,
     DC_STATUS_QUEUED,
     DC_STATUS_STARTED,
+    DC_STATUS_STARTED_CLIP,
     DC_VIDEO_PROGRESS,
     DC_VIDEO_RESULT,
     DC_VIDEO_RESULT_TOO_BIG,
@@ -40,7 +44,7 @@ from bot.tracking import Request, track_request
 from engine.engine import Engine
 from engine.errors import EngineError, FileTooLarge, ToonError
 from engine.imageio import ImageLimits
-from engine.video import VideoLimits
+from engine.video import VideoLimits, VideoResult
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -129,6 +133,7 @@ class DiscordPipeline:
         self._active = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._jobs = ClipJobs()
 
     async def wait_idle(self, timeout_s: float) -> None:
         """Wait (bounded) until no picture is in progress."""
@@ -136,6 +141,11 @@ class DiscordPipeline:
             await asyncio.wait_for(self._idle.wait(), timeout_s)
         except TimeoutError:
             log.warning("stopping with %d Discord pictures still in progress", self._active)
+
+    @property
+    def jobs(self) -> ClipJobs:
+        """The clips in progress, for the Cancel button and deleted source messages."""
+        return self._jobs
 
     async def toon(
         self, interaction: Interaction, attachment: discord.Attachment, style: str
@@ -156,7 +166,7 @@ class DiscordPipeline:
         if attachment is None:
             await _tell(interaction, DC_NO_IMAGE)
             return
-        await self._run(interaction, attachment, style)
+        await self._run(interaction, attachment, style, source=message.id)
 
     async def restyle(self, interaction: Interaction, style: str) -> None:
         """Draw the source picture kept in a clicked result message in another style."""
@@ -169,12 +179,16 @@ class DiscordPipeline:
         await self._run(interaction, source, style)
 
     async def _run(
-        self, interaction: Interaction, attachment: discord.Attachment, style: str
+        self,
+        interaction: Interaction,
+        attachment: discord.Attachment,
+        style: str,
+        source: int | None = None,
     ) -> None:
         kind = "video" if is_motion(attachment) else "photo"
         user = user_key(interaction.user.id)
         with track_request("discord", kind, user, style, self._metrics) as request:
-            await self._tracked(interaction, attachment, style, request)
+            await self._tracked(interaction, attachment, style, request, source)
 
     async def _tracked(
         self,
@@ -182,6 +196,7 @@ class DiscordPipeline:
         attachment: discord.Attachment,
         style: str,
         request: Request,
+        source: int | None,
     ) -> None:
         settings = self._settings
         limit = settings.video.max_bytes if is_motion(attachment) else settings.images.max_bytes
@@ -199,7 +214,7 @@ class DiscordPipeline:
             except discord.HTTPException as exc:
                 log.warning("could not answer interaction %s in time: %s", interaction.id, exc)
                 return
-            await self._charged(interaction, attachment, style, request)
+            await self._charged(interaction, attachment, style, request, source)
         finally:
             self._active -= 1
             if self._active == 0:
@@ -211,8 +226,9 @@ class DiscordPipeline:
         attachment: discord.Attachment,
         style: str,
         request: Request,
+        source: int | None,
     ) -> None:
-        status = _Status(interaction)
+        status = StatusLine(interaction)
         try:
             grant = await self._quota.consume(user_key(interaction.user.id), chat_key(interaction))
         except QuotaExceeded as exc:
@@ -222,13 +238,16 @@ class DiscordPipeline:
         failure: str | None = None
         delivered = False
         try:
-            await status.show(DC_STATUS_STARTED)
             if is_motion(attachment):
-                await self._draw_and_send_clip(interaction, attachment, style, status)
+                await self._draw_and_send_clip(interaction, attachment, style, status, source)
             else:
+                await status.show(DC_STATUS_STARTED)
                 await self._draw_and_send(interaction, attachment, style, status)
             delivered = True
             request.outcome = "delivered"
+        except ClipCancelled:
+            request.outcome = "cancelled"
+            failure = CLIP_CANCELLED
         except _Failure as exc:
             request.outcome = "error"
             failure = exc.text
@@ -254,7 +273,7 @@ class DiscordPipeline:
         interaction: Interaction,
         attachment: discord.Attachment,
         style: str,
-        status: _Status,
+        status: StatusLine,
     ) -> None:
         data = await _download(attachment)
         image = await decode(data, self._settings.images)
@@ -286,29 +305,21 @@ class DiscordPipeline:
         interaction: Interaction,
         attachment: discord.Attachment,
         style: str,
-        status: _Status,
+        status: StatusLine,
+        source: int | None,
     ) -> None:
-        data = await _download(attachment)
-
-        async def show(percent: int) -> None:
-            await status.show(DC_VIDEO_PROGRESS.format(percent=percent))
-
-        gif = _is_gif(attachment)
-        result = await toon_clip(
-            self._engine,
-            data,
-            style,
-            user_key(interaction.user.id),
-            self._settings.video,
-            show=show,
-            interval_s=self._settings.progress_interval_s,
-            output="gif" if gif else "mp4",
-        )
-        del data
-        limit = interaction.filesize_limit
-        if len(result.data) > limit:
-            size_mb, limit_mb = len(result.data) / 1024 / 1024, limit / 1024 / 1024
-            raise _Failure(DC_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
+        # Drawn as a job of its own that the Cancel button (or deleting the source message)
+        # stops; the upload is not cancellable, so a late click finds the job gone.
+        job_id = self._jobs.new_id()
+        status.view = cancel_view(job_id)
+        work = self._draw_clip(interaction, attachment, style, status)
+        user = user_key(interaction.user.id)
+        try:
+            result = await self._jobs.run(
+                job_id, user, work, source=None if source is None else str(source)
+            )
+        finally:
+            status.view = None
         file = discord.File(io.BytesIO(result.data), filename=f"toon_{style}.{result.kind}")
         content = DC_VIDEO_RESULT.format(mention=interaction.user.mention, style=style)
         mentions = discord.AllowedMentions.none()
@@ -320,6 +331,37 @@ class DiscordPipeline:
         else:
             channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
             await channel.send(content, file=file, allowed_mentions=mentions)
+
+    async def _draw_clip(
+        self,
+        interaction: Interaction,
+        attachment: discord.Attachment,
+        style: str,
+        status: StatusLine,
+    ) -> VideoResult:
+        await status.show(DC_STATUS_STARTED_CLIP)
+        data = await _download(attachment)
+
+        async def show(percent: int) -> None:
+            await status.show(DC_VIDEO_PROGRESS.format(percent=percent))
+
+        result = await toon_clip(
+            self._engine,
+            data,
+            style,
+            user_key(interaction.user.id),
+            self._settings.video,
+            show=show,
+            interval_s=self._settings.progress_interval_s,
+            output="gif" if _is_gif(attachment) else "mp4",
+        )
+        del data
+        limit = interaction.filesize_limit
+        fitted = await fit_clip(result, limit)
+        if fitted is None:
+            size_mb, limit_mb = len(result.data) / 1024 / 1024, limit / 1024 / 1024
+            raise _Failure(DC_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
+        return fitted
 
     def _files(
         self,
@@ -368,34 +410,6 @@ class DiscordPipeline:
         except Exception:
             # The user is still told about the failure; a lost unit resets with the day.
             log.exception("could not refund quota of %s in %s", grant.user, grant.chat)
-
-
-class _Status:
-    """The requester's private status line (the deferred response); errors are only logged."""
-
-    def __init__(self, interaction: Interaction) -> None:
-        self._interaction = interaction
-        self._text: str | None = None
-
-    async def show(self, text: str) -> None:
-        if text == self._text:
-            return
-        self._text = text
-        interaction = self._interaction
-        try:
-            if interaction.response.is_done():
-                await interaction.edit_original_response(content=text)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException as exc:
-            # Progress is cosmetic, and the token may have expired; the result still gets sent.
-            log.info("could not update the status of %s: %s", interaction.id, exc)
-
-    async def delete(self) -> None:
-        try:
-            await self._interaction.delete_original_response()
-        except discord.HTTPException as exc:
-            log.info("could not delete the status of %s: %s", self._interaction.id, exc)
 
 
 async def _download(attachment: discord.Attachment) -> bytes:

@@ -18,7 +18,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot.cancel import CancelOutcome
 from bot.messages import (
+    CANCEL_GONE,
+    CANCEL_NOT_YOURS,
+    CANCEL_STARTED,
     TG_HELP,
     TG_HELP_SAMPLE,
     TG_HELP_STYLE,
@@ -35,7 +39,13 @@ from bot.messages import (
 )
 from bot.quota import QuotaService
 from bot.telegram.captions import TOON_COMMAND, parse_caption
-from bot.telegram.keyboards import RESTYLE_PREFIX, STYLE_PREFIX, callback_style, style_keyboard
+from bot.telegram.keyboards import (
+    CANCEL_PREFIX,
+    RESTYLE_PREFIX,
+    STYLE_PREFIX,
+    callback_style,
+    style_keyboard,
+)
 from bot.telegram.media import Media, MediaKind, find_media
 from bot.telegram.pipeline import ToonPipeline, chat_key, user_key
 from bot.telegram.replies import reply, reply_parameters
@@ -81,6 +91,7 @@ class UserHandlers:
             MessageHandler(filters.UpdateType.MESSAGE & private_text, self.on_private_text),
             CallbackQueryHandler(self.on_style_chosen, pattern=f"^{STYLE_PREFIX}"),
             CallbackQueryHandler(self.on_restyle, pattern=f"^{RESTYLE_PREFIX}"),
+            CallbackQueryHandler(self.on_cancel, pattern=f"^{CANCEL_PREFIX}"),
         ]
 
     async def on_start(self, update: Update, context: Context) -> None:
@@ -218,6 +229,16 @@ class UserHandlers:
         await _answer_query(query, TG_RESTYLE_STARTED.format(style=style))
         await self._pipeline.run(context.bot, source, media, query.from_user.id, style)
 
+    async def on_cancel(self, update: Update, context: Context) -> None:
+        """A press on a clip's Cancel button: only the person who sent the clip may cancel it."""
+        query = update.callback_query
+        if query is None:
+            return
+        job_id = callback_style(query.data, CANCEL_PREFIX) or ""
+        outcome = self._pipeline.cancel(job_id, query.from_user.id)
+        # The pipeline itself edits the status to say the clip was cancelled.
+        await _answer_query(query, _CANCEL_ANSWERS[outcome])
+
     async def _answer(
         self, bot: Bot, source: Message, media: Media, user_id: int, style: str | None
     ) -> None:
@@ -245,6 +266,13 @@ class UserHandlers:
             return stored
         # A remembered style may have been removed since; fall back rather than fail.
         return self._default_style if self._default_style in names else names[0]
+
+
+_CANCEL_ANSWERS = {
+    CancelOutcome.CANCELLED: CANCEL_STARTED,
+    CancelOutcome.NOT_YOURS: CANCEL_NOT_YOURS,
+    CancelOutcome.GONE: CANCEL_GONE,
+}
 
 
 async def _answer_query(query: CallbackQuery, text: str, *, alert: bool = False) -> None:

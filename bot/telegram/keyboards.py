@@ -6,12 +6,14 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.messages import TG_RESTYLE_BUTTON, TG_STYLE_BUTTON, TG_STYLE_BUTTON_CURRENT
+from bot.messages import CANCEL_BUTTON, TG_RESTYLE_BUTTON, TG_STYLE_BUTTON, TG_STYLE_BUTTON_CURRENT
 
 __all__ = [
+    "CANCEL_PREFIX",
     "RESTYLE_PREFIX",
     "STYLE_PREFIX",
     "callback_style",
+    "cancel_keyboard",
     "restyle_keyboard",
     "style_keyboard",
 ]
@@ -20,6 +22,8 @@ __all__ = [
 # after a restart with no state kept on the server.
 STYLE_PREFIX = "style:"
 RESTYLE_PREFIX = "restyle:"
+# "<prefix><job id>": a clip in progress lives only in this process, so its id is enough.
+CANCEL_PREFIX = "cancel:"
 _ROW = 3  # buttons per row; style names are short
 
 
@@ -45,6 +49,13 @@ def restyle_keyboard(styles: Sequence[str], drawn: str) -> InlineKeyboardMarkup 
         if name != drawn
     ]
     return InlineKeyboardMarkup(_rows(buttons)) if buttons else None
+
+
+def cancel_keyboard(job_id: str) -> InlineKeyboardMarkup:
+    """The Cancel button under a clip's status message."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(CANCEL_BUTTON, callback_data=CANCEL_PREFIX + job_id)]]
+    )
 
 
 def callback_style(data: str | None, prefix: str) -> str | None:

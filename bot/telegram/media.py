@@ -43,8 +43,8 @@ class Media:
 
     @property
     def drawable(self) -> bool:
-        """True when the bot can stylize this media."""
-        return self.kind in (MediaKind.PHOTO, MediaKind.IMAGE_FILE)
+        """True when the bot can stylize this media: pictures and clips."""
+        return self.kind is not MediaKind.OTHER_FILE
 
     @property
     def moving(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Bot, InputFile, Message
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 
 from bot.clips import toon_clip
 from bot.messages import TG_VIDEO_CAPTION, TG_VIDEO_PROGRESS
@@ -38,7 +38,12 @@ async def draw_clip(
 
 
 async def send_clip(
-    bot: Bot, source: Message, media: Media, style: str, result: VideoResult
+    bot: Bot,
+    source: Message,
+    media: Media,
+    style: str,
+    result: VideoResult,
+    keyboard: InlineKeyboardMarkup | None = None,
 ) -> None:
     """Reply to `source` with the clip as the same kind of message the user sent."""
     upload = InputFile(result.data, filename=f"toon_{style}.mp4")
@@ -52,6 +57,7 @@ async def send_clip(
             duration=duration,
             length=result.width,
             reply_parameters=replying,
+            reply_markup=keyboard,
         )
     elif media.kind is MediaKind.ANIMATION:
         await bot.send_animation(
@@ -62,6 +68,7 @@ async def send_clip(
             height=result.height,
             caption=caption,
             reply_parameters=replying,
+            reply_markup=keyboard,
         )
     else:
         await bot.send_video(
@@ -72,5 +79,6 @@ async def send_clip(
             height=result.height,
             caption=caption,
             reply_parameters=replying,
+            reply_markup=keyboard,
             supports_streaming=True,
         )

@@ -10,21 +10,25 @@ from telegram import Bot, InputFile, Message
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
+from bot.cancel import CancelOutcome, ClipCancelled, ClipJobs
+from bot.clips import fit_clip
 from bot.config import OutputSettings
 from bot.messages import (
+    CLIP_CANCELLED,
     FAILED,
     TG_DOWNLOAD_FAILED,
     TG_RESULT_CAPTION,
     TG_STATUS_DRAWING,
     TG_STATUS_QUEUED,
     TG_STATUS_STARTED,
+    TG_STATUS_STARTED_CLIP,
     TG_VIDEO_RESULT_TOO_BIG,
     error_message,
     quota_message,
 )
 from bot.metrics import BotMetrics
 from bot.quota import Grant, QuotaExceeded, QuotaService
-from bot.telegram.keyboards import restyle_keyboard
+from bot.telegram.keyboards import cancel_keyboard, restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
 from bot.telegram.motion import TELEGRAM_UPLOAD_LIMIT, draw_clip, send_clip
 from bot.telegram.replies import reply, reply_parameters
@@ -34,7 +38,7 @@ from bot.tracking import Request, track_request
 from engine.engine import Engine
 from engine.errors import EngineError, FileTooLarge, ToonError
 from engine.imageio import ImageLimits, encode_image
-from engine.video import VideoLimits
+from engine.video import VideoLimits, VideoResult
 
 __all__ = ["ToonPipeline", "ToonSettings", "chat_key", "user_key"]
 
@@ -61,6 +65,8 @@ class ToonSettings:
     video: VideoLimits = field(default_factory=VideoLimits)
     # Progress edits of a clip; seconds apart, as Telegram rate-limits edits per chat.
     progress_interval_s: float = 2.0
+    # Largest clip we send; bigger results are re-encoded smaller first.
+    upload_limit: int = TELEGRAM_UPLOAD_LIMIT
 
     def download_limit(self, media: Media) -> int:
         """Largest file worth fetching: Telegram's getFile cap or our own, whichever is lower."""
@@ -90,6 +96,11 @@ class ToonPipeline:
         self._quota = quota
         self._settings = settings
         self._metrics = metrics
+        self._jobs = ClipJobs()
+
+    def cancel(self, job_id: str, user_id: int) -> CancelOutcome:
+        """A Cancel press under a clip's status: stop that clip if `user_id` asked for it."""
+        return self._jobs.cancel(job_id, user_key(user_id))
 
     async def run(self, bot: Bot, source: Message, media: Media, user_id: int, style: str) -> None:
         """Draw `media` (from `source`) in `style` for `user_id` and reply to `source`."""
@@ -117,13 +128,16 @@ class ToonPipeline:
         delivered = False
         try:
             await self._chat_action(bot, source, media)
-            await status.show(TG_STATUS_STARTED)
             if media.moving:
                 await self._draw_and_send_clip(bot, source, media, user, style, status)
             else:
+                await status.show(TG_STATUS_STARTED)
                 await self._draw_and_send(bot, source, media, user, style, status)
             delivered = True
             request.outcome = "delivered"
+        except ClipCancelled:
+            request.outcome = "cancelled"
+            failure = CLIP_CANCELLED
         except _Failure as exc:
             request.outcome = "error"
             failure = exc.text
@@ -176,17 +190,36 @@ class ToonPipeline:
     async def _draw_and_send_clip(
         self, bot: Bot, source: Message, media: Media, user: str, style: str, status: StatusMessage
     ) -> None:
+        # Drawn as a job of its own that the status message's Cancel button can stop; the
+        # upload is not cancellable, so a late press finds the job gone.
+        job_id = self._jobs.new_id()
+        status.keyboard = cancel_keyboard(job_id)
+        try:
+            result = await self._jobs.run(
+                job_id, user, self._draw_clip(bot, media, user, style, status)
+            )
+        finally:
+            status.keyboard = None
+        # Redraw buttons work as under photos: the clip replies to the user's message.
+        keyboard = restyle_keyboard(self._engine.style_names, style)
+        await send_clip(bot, source, media, style, result, keyboard)
+
+    async def _draw_clip(
+        self, bot: Bot, media: Media, user: str, style: str, status: StatusMessage
+    ) -> VideoResult:
+        await status.show(TG_STATUS_STARTED_CLIP)
         data = await self._download(bot, media)
         settings = self._settings
         result = await draw_clip(
             self._engine, data, style, user, settings.video, status, settings.progress_interval_s
         )
         del data
-        if len(result.data) > TELEGRAM_UPLOAD_LIMIT:
+        fitted = await fit_clip(result, settings.upload_limit)
+        if fitted is None:
             size_mb = len(result.data) / 1024 / 1024
-            limit_mb = TELEGRAM_UPLOAD_LIMIT // 1024 // 1024
+            limit_mb = settings.upload_limit / 1024 / 1024
             raise _Failure(TG_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
-        await send_clip(bot, source, media, style, result)
+        return fitted
 
     async def _download(self, bot: Bot, media: Media) -> bytes:
         limit = self._settings.download_limit(media)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
 from bot.telegram.replies import reply
@@ -22,6 +22,9 @@ class StatusMessage:
         self._source = source
         self._message: Message | None = None
         self._text: str | None = None
+        # Buttons kept under the status while it shows progress (a clip's Cancel); an edit
+        # without them would remove them.
+        self.keyboard: InlineKeyboardMarkup | None = None
 
     async def show(self, text: str) -> None:
         """Send the status, or edit it if the text changed (Telegram refuses no-op edits)."""
@@ -29,14 +32,15 @@ class StatusMessage:
             return
         if self._text is None:
             self._text = text
-            self._message = await reply(self._bot, self._source, text)
+            self._message = await reply(self._bot, self._source, text, self.keyboard)
             return
         self._text = text
         if self._message is not None:
-            await self._edit(self._message, text)
+            await self._edit(self._message, text, self.keyboard)
 
     async def fail(self, text: str) -> None:
-        """Show a final failure text, as a new reply if the status message never made it."""
+        """Show a final failure text (without buttons), as a new reply if there is no status yet."""
+        self.keyboard = None
         if self._message is None:
             self._text = text
             self._message = await reply(self._bot, self._source, text)
@@ -54,10 +58,15 @@ class StatusMessage:
         except TelegramError as exc:
             log.info("could not delete status message %s: %s", message.message_id, exc)
 
-    async def _edit(self, message: Message, text: str) -> None:
+    async def _edit(
+        self, message: Message, text: str, keyboard: InlineKeyboardMarkup | None = None
+    ) -> None:
         try:
             await self._bot.edit_message_text(
-                text=text, chat_id=message.chat_id, message_id=message.message_id
+                text=text,
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                reply_markup=keyboard,
             )
         except TelegramError as exc:
             # The user may have deleted it; progress is cosmetic, the result still gets sent.

@@ -1,5 +1,6 @@
 """Videos and GIFs: probe and limits, decode, stylize frame by frame, stabilize, encode."""
 
+from engine.video.fit import fit_video, video_bitrate
 from engine.video.probe import VideoInfo, VideoLimits, probe_video
 from engine.video.stability import Stabilizer, warping_error
 from engine.video.toon import OutputKind, VideoResult, toon_video
@@ -10,7 +11,9 @@ __all__ = [
     "VideoInfo",
     "VideoLimits",
     "VideoResult",
+    "fit_video",
     "probe_video",
     "toon_video",
+    "video_bitrate",
     "warping_error",
 ]

@@ -85,16 +85,32 @@ class FrameReader:
 
 
 class Mp4Writer:
-    """H.264 yuv420p mp4 with +faststart; the source's audio is copied (or re-encoded to AAC)."""
+    """H.264 yuv420p mp4 with +faststart; the source's audio is copied (or re-encoded to AAC).
+
+    Quality-targeted (CRF) by default; `bitrate` (bits/s) targets a size instead.
+    """
 
     def __init__(
-        self, path: Path, size: tuple[int, int], fps: Fraction, audio_from: bytes | None = None
+        self,
+        path: Path,
+        size: tuple[int, int],
+        fps: Fraction,
+        audio_from: bytes | None = None,
+        *,
+        bitrate: int | None = None,
     ) -> None:
         self._out = av.open(str(path), mode="w", options={"movflags": "+faststart"})
         self._stream = self._out.add_stream("libx264", rate=fps)
         self._stream.width, self._stream.height = size
         self._stream.pix_fmt = "yuv420p"
-        self._stream.options = {"crf": "20", "preset": "veryfast"}
+        if bitrate is None:
+            self._stream.options = {"crf": "20", "preset": "veryfast"}
+        else:
+            # A target size: average bitrate, capped over one-second windows so short clips
+            # don't overshoot it.
+            rate = str(bitrate)
+            self._stream.bit_rate = bitrate
+            self._stream.options = {"preset": "veryfast", "maxrate": rate, "bufsize": rate}
         # Millisecond timestamps keep variable frame rates (GIFs) without rounding collisions.
         self._stream.codec_context.time_base = Fraction(1, 1000)
         self._last_pts = -1

@@ -73,6 +73,14 @@ class UserActions:
         }
         return await self._interact(2, data, user, **where)
 
+    async def delete(self, message: JSON) -> None:
+        """Its author deletes `message`: the gateway sends MESSAGE_DELETE."""
+        self.messages.pop(message["id"], None)
+        data = {"id": message["id"], "channel_id": message["channel_id"]}
+        if message.get("guild_id") is not None:
+            data["guild_id"] = message["guild_id"]
+        await self.dispatch("MESSAGE_DELETE", data)
+
     async def admin(
         self, user: int, sub: str, value: int | None = None, **where: Any
     ) -> Interaction:

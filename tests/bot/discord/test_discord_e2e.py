@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 
 import numpy as np
@@ -213,6 +214,74 @@ async def test_a_clip_over_the_upload_limit_is_explained_and_refunded(toonbot: T
     await fake.wait_for(lambda: any(t.startswith(prefix) for t in fake.ephemeral_texts(record)))
     assert fake.results(record) == []
     assert await used_today(toonbot) == 0
+
+
+async def test_a_clip_over_the_upload_limit_is_reencoded_to_fit(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    # Random pixels barely compress: the drawn clip comes out well over the limit.
+    rng = np.random.default_rng(3)
+    noise = [rng.integers(0, 256, (120, 160, 3), dtype=np.uint8) for _ in range(10)]
+    source = make_clip(10, w=160, h=120, frames=noise)
+    limit = 50_000
+    assert len(source) > 2 * limit
+    upload = fake.upload(source, "clip.mp4", "video/mp4")
+    record = await fake.toon(USER, upload, size_limit=limit)
+    message = await result_of(fake, record)
+    [clip] = message["attachments"]
+    assert clip["size"] <= limit
+    assert read_clip(fake.file(clip)) == (10, True, (160, 120))
+    assert await used_today(toonbot) == 1
+
+
+async def held_clip_status(toonbot: Toonbot, record: Interaction) -> tuple[JSON, str]:
+    """Once the clip's frames fill the model and the queue: its status line and Cancel id."""
+    fake, engine = toonbot.fake, toonbot.engine
+    await fake.wait_for(lambda: toonbot.images_drawn >= 1 and engine.queue_depth > 0)
+    await fake.wait_for(lambda: record.original and custom_ids(fake.messages[record.original]))
+    status = copy.deepcopy(fake.messages[str(record.original)])  # as the user's client shows it
+    [cancel] = custom_ids(status)
+    assert cancel.startswith("toon:cancel:")
+    return status, cancel
+
+
+async def test_the_cancel_button_stops_a_clip_for_its_requester_only_and_refunds(
+    toonbot: Toonbot,
+) -> None:
+    fake, webtoon = toonbot.fake, toonbot.styles["webtoon"]
+    webtoon.hold()  # the clip's first batch sits in the model, the next frames wait in the queue
+    record = await fake.toon(USER, fake.upload(make_clip(24), "clip.mp4", "video/mp4"))
+    status, cancel = await held_clip_status(toonbot, record)
+    assert fake.ephemeral_texts(record)[0] == messages.DC_STATUS_STARTED_CLIP
+
+    other = await fake.click(2002, status, cancel)
+    await fake.wait_for(lambda: messages.CANCEL_NOT_YOURS in fake.ephemeral_texts(other))
+    assert await used_today(toonbot) == 1
+
+    mine = await fake.click(USER, status, cancel)
+    await fake.wait_for(lambda: messages.CLIP_CANCELLED in fake.ephemeral_texts(record))
+    assert [c["type"] for c in mine.callbacks] == [6]
+    assert fake.messages[str(record.original)]["components"] == []
+    assert await used_today(toonbot) == 0
+    assert toonbot.engine.queue_depth == 0  # the clip's waiting frames were dropped
+    webtoon.allow(100)
+    late = await fake.click(USER, status, cancel)
+    await fake.wait_for(lambda: messages.CANCEL_GONE in fake.ephemeral_texts(late))
+    assert fake.results(record) == []
+    # No temp files are left: the fixture checks the scratch folder at teardown.
+
+
+async def test_deleting_the_toonified_message_cancels_its_clip(toonbot: Toonbot) -> None:
+    fake, webtoon = toonbot.fake, toonbot.styles["webtoon"]
+    webtoon.hold()
+    source = fake.post(USER, [fake.upload(make_clip(24), "clip.mp4", "video/mp4")])
+    record = await fake.toonify(USER, source)
+    await held_clip_status(toonbot, record)
+    await fake.delete(source)
+    await fake.wait_for(lambda: messages.CLIP_CANCELLED in fake.ephemeral_texts(record))
+    assert await used_today(toonbot) == 0
+    assert toonbot.engine.queue_depth == 0
+    webtoon.allow(100)
+    assert fake.results(record) == []
 
 
 async def test_a_corrupt_video_is_explained_and_refunded(toonbot: Toonbot) -> None:

@@ -1,0 +1,54 @@
+"""The requester's private status line: the deferred response, edited as the work progresses."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+__all__ = ["StatusLine"]
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction[discord.Client]
+
+
+class StatusLine:
+    """The private status of one job; Discord errors are logged, never raised."""
+
+    def __init__(self, interaction: Interaction) -> None:
+        self._interaction = interaction
+        self._text: str | None = None
+        # Buttons under the status while set (a clip's Cancel); the next edit after it is
+        # cleared removes them.
+        self.view: discord.ui.View | None = None
+        self._view_shown = False
+
+    async def show(self, text: str) -> None:
+        """Show `text` (with `view`, if any) unless it is already shown."""
+        if text == self._text:
+            return
+        self._text = text
+        interaction = self._interaction
+        try:
+            if not interaction.response.is_done():
+                await interaction.response.send_message(text, ephemeral=True)
+            elif self.view is not None or self._view_shown:
+                view, self._view_shown = self.view, self.view is not None
+                await interaction.edit_original_response(content=text, view=view)
+                if view is not None:
+                    # Its buttons are global dynamic items; a view stored for this message
+                    # would answer each click a second time.
+                    view.stop()
+            else:
+                await interaction.edit_original_response(content=text)
+        except discord.HTTPException as exc:
+            # Progress is cosmetic, and the token may have expired; the result still gets sent.
+            log.info("could not update the status of %s: %s", interaction.id, exc)
+
+    async def delete(self) -> None:
+        """Remove the status once the result is there."""
+        try:
+            await self._interaction.delete_original_response()
+        except discord.HTTPException as exc:
+            log.info("could not delete the status of %s: %s", self._interaction.id, exc)
