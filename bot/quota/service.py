@@ -2,49 +2,100 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import math
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.config import QUOTA_LIMIT_RANGES, QuotaSettings
 from bot.db import Database
-from bot.quota.errors import LimitOutOfRange, QuotaExceeded
-from bot.quota.models import KEY_LENGTH, ChatLimits, CooldownMark, UsageCounter, UserPreference
-from bot.quota.records import UNCHANGED, EffectiveLimits, Grant, QuotaStatus, Unchanged
+from bot.quota.errors import LimitOutOfRange, QuotaExceeded, QuotaUnavailable
+from bot.quota.models import (
+    KEY_LENGTH,
+    ChatLimits,
+    CooldownMark,
+    OpenCharge,
+    UsageCounter,
+    UserPreference,
+)
+from bot.quota.records import (
+    UNCHANGED,
+    EffectiveLimits,
+    Grant,
+    QuotaStatus,
+    RecoveredCharge,
+    Unchanged,
+)
 
-__all__ = ["DAY_S", "HOUR_S", "QuotaService"]
+__all__ = ["DAY_S", "DEFAULT_INSTANCE", "HOUR_S", "RETRY_DELAYS_S", "QuotaService"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DAY_S: Final = 86_400
 HOUR_S: Final = 3_600
 _STYLE_LENGTH: Final = 64
 # Both dialects spell the conditional upsert the same way; others lack a single-statement form.
 _DIALECTS: Final = ("sqlite", "postgresql")
+DEFAULT_INSTANCE: Final = "default"
+# Waits between tries of a refund or settle that found the database unavailable. A refund that
+# still fails leaves its open charge behind, and this instance's next start refunds it.
+RETRY_DELAYS_S: Final = (0.5, 1.0, 2.0)
+_PLATFORMS: Final = {"tg": "telegram", "dc": "discord"}
 
 
 class QuotaService:
     """Counts photos per user and chat; safe across tasks, connections and processes."""
 
     def __init__(
-        self, db: Database, settings: QuotaSettings, clock: Callable[[], float] = time.time
+        self,
+        db: Database,
+        settings: QuotaSettings,
+        clock: Callable[[], float] = time.time,
+        *,
+        instance: str = DEFAULT_INSTANCE,
+        retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
     ) -> None:
         if db.dialect not in _DIALECTS:
             raise ValueError(f"quotas need SQLite or PostgreSQL, not {db.dialect}")
         self._db = db
         self._defaults = settings
         self._clock = clock
+        self._instance = instance
+        self._retry_delays_s = tuple(retry_delays_s)
 
-    async def consume(self, user: str, chat: str) -> Grant:
-        """Count one photo for user in chat, or raise QuotaExceeded having counted nothing."""
+    @property
+    def instance(self) -> str:
+        """The name this process's open charges carry."""
+        return self._instance
+
+    async def consume(
+        self,
+        user: str,
+        chat: str,
+        *,
+        notify_chat: str | None = None,
+        notify_message: str | None = None,
+    ) -> Grant:
+        """Count one photo for user in chat, or raise QuotaExceeded having counted nothing.
+
+        The grant stays an open charge until settle() or refund(); notify_chat/notify_message say
+        where to tell the user if this process dies first. QuotaUnavailable: nothing counted.
+        """
         _check_key("user", user)
         _check_key("chat", chat)
         now = self._clock()
-        async with self._db.transaction(write=True) as conn:
+        async with self._transaction(write=True) as conn:
             # Any raise below leaves the transaction block, which rolls back every count so far.
             limits = await self._limits(conn, chat)
             if limits.daily_per_user == 0:
@@ -66,29 +117,111 @@ class QuotaService:
             if limits.cooldown_s > 0:
                 await self._start_cooldown(conn, user, now, limits.cooldown_s)
                 grant.cooldown_at = now
+            # In the same transaction as the counts: a crash leaves both or neither.
+            grant.charge_id = uuid.uuid4().hex
+            await conn.execute(
+                insert(OpenCharge).values(
+                    charge_id=grant.charge_id,
+                    instance=self._instance,
+                    platform=_PLATFORMS.get(user.split(":", 1)[0], "other"),
+                    user_key=user,
+                    chat_key=chat,
+                    daily_scope=grant.daily_scope,
+                    daily_window=grant.daily_window,
+                    hourly_scope=grant.hourly_scope,
+                    hourly_window=grant.hourly_window,
+                    cooldown_at=grant.cooldown_at,
+                    notify_chat=notify_chat,
+                    notify_message=notify_message,
+                    created_at=now,
+                )
+            )
         return grant
 
+    async def settle(self, grant: Grant) -> None:
+        """Close grant's open charge once its result was delivered: it stays counted for good."""
+        if grant.settled or grant.refunded or grant.charge_id is None:
+            return
+        grant.settled = True
+        charge_id = grant.charge_id
+
+        async def close() -> None:
+            async with self._transaction(write=True) as conn:
+                await conn.execute(delete(OpenCharge).where(OpenCharge.charge_id == charge_id))
+
+        try:
+            await self._retrying(close)
+        except BaseException:
+            grant.settled = False
+            raise
+
     async def refund(self, grant: Grant) -> None:
-        """Give back exactly what grant consumed; a second refund of the same grant does nothing."""
-        if grant.refunded:
+        """Give back exactly what grant consumed; a second refund of the same grant does nothing.
+
+        Retried with backoff while the database is unavailable; if it still is, QuotaUnavailable
+        is raised and the open charge stays for recover() at this instance's next start.
+        """
+        if grant.refunded or grant.settled:
             return
         # Set before the first await, so two concurrent refunds cannot both get through.
         grant.refunded = True
+
+        async def give_back() -> None:
+            async with self._transaction(write=True) as conn:
+                await self._give_back(conn, grant, grant.charge_id)
+
         try:
-            async with self._db.transaction(write=True) as conn:
-                await self._uncount(conn, grant.daily_scope, grant.daily_window)
-                if grant.hourly_scope is not None and grant.hourly_window is not None:
-                    await self._uncount(conn, grant.hourly_scope, grant.hourly_window)
-                if grant.cooldown_at is not None:
-                    await conn.execute(
-                        delete(CooldownMark).where(
-                            CooldownMark.user_key == grant.user,
-                            CooldownMark.last_at == grant.cooldown_at,
-                        )
-                    )
+            await self._retrying(give_back)
         except BaseException:
             grant.refunded = False
             raise
+
+    async def recover(self, instance: str | None = None) -> list[RecoveredCharge]:
+        """Refund every charge `instance` (default: this one) left open when it stopped or died.
+
+        Call it at start-up, before taking new work: another process with the same instance name
+        would have its jobs in flight refunded. One transaction per charge, so a crash midway
+        loses nothing and a second call refunds nothing twice.
+        """
+        owner = self._instance if instance is None else instance
+        async with self._transaction() as conn:
+            rows = (
+                await conn.execute(
+                    select(OpenCharge)
+                    .where(OpenCharge.instance == owner)
+                    # Oldest first, so users are told in the order they asked.
+                    .order_by(OpenCharge.created_at)
+                )
+            ).all()
+        recovered = []
+        for row in rows:
+            grant = Grant(
+                row.user_key,
+                row.chat_key,
+                row.daily_scope,
+                row.daily_window,
+                0,
+                0,
+                hourly_scope=row.hourly_scope,
+                hourly_window=row.hourly_window,
+                cooldown_at=row.cooldown_at,
+                charge_id=row.charge_id,
+            )
+            async with self._transaction(write=True) as conn:
+                if not await self._give_back(conn, grant, row.charge_id):
+                    continue  # refunded or settled meanwhile by its own job
+            recovered.append(
+                RecoveredCharge(
+                    row.platform, row.user_key, row.chat_key, row.notify_chat, row.notify_message
+                )
+            )
+        return recovered
+
+    async def open_charges(self) -> int:
+        """How many charges are open across all instances (for tests and operators)."""
+        async with self._transaction() as conn:
+            count = await conn.scalar(select(func.count()).select_from(OpenCharge))
+        return int(count or 0)
 
     async def status(self, user: str, chat: str) -> QuotaStatus:
         """The user's counts, limits and waits in chat, for /quota."""
@@ -96,7 +229,7 @@ class QuotaService:
         _check_key("chat", chat)
         now = self._clock()
         day, hour = _window(now, DAY_S), _window(now, HOUR_S)
-        async with self._db.transaction() as conn:
+        async with self._transaction() as conn:
             limits = await self._limits(conn, chat)
             used = await self._used(conn, _daily_scope(chat, user), day)
             hourly = await self._used(conn, _hourly_scope(chat), hour)
@@ -143,7 +276,7 @@ class QuotaService:
             if value is not None:
                 _check_limit(name, value)
             changes[name] = value
-        async with self._db.transaction(write=True) as conn:
+        async with self._transaction(write=True) as conn:
             if changes:
                 stamp = {"updated_by": updated_by, "updated_at": self._clock()}
                 await conn.execute(
@@ -159,13 +292,13 @@ class QuotaService:
     async def chat_limits(self, chat: str) -> EffectiveLimits:
         """The limits chat runs under now, with the overridden ones named."""
         _check_key("chat", chat)
-        async with self._db.transaction() as conn:
+        async with self._transaction() as conn:
             return await self._limits(conn, chat)
 
     async def get_style(self, user: str) -> str | None:
         """The style the user picked last, or None if they never did."""
         _check_key("user", user)
-        async with self._db.transaction() as conn:
+        async with self._transaction() as conn:
             style: str | None = await conn.scalar(
                 select(UserPreference.style).where(UserPreference.user_key == user)
             )
@@ -177,7 +310,7 @@ class QuotaService:
         if not style or len(style) > _STYLE_LENGTH or not style.isprintable():
             raise ValueError(f"style must be 1..{_STYLE_LENGTH} printable characters: {style!r}")
         values = {"style": style, "updated_at": self._clock()}
-        async with self._db.transaction(write=True) as conn:
+        async with self._transaction(write=True) as conn:
             await conn.execute(
                 self._upsert(
                     UserPreference, {"user_key": user, **values}, UserPreference.user_key, values
@@ -188,7 +321,7 @@ class QuotaService:
         """Delete counters of past days and cooldown marks that can no longer matter; return how many."""
         now = self._clock()
         oldest_cooldown = now - QUOTA_LIMIT_RANGES["cooldown_s"][1]
-        async with self._db.transaction(write=True) as conn:
+        async with self._transaction(write=True) as conn:
             counters = await conn.execute(
                 delete(UsageCounter).where(UsageCounter.window_start < _window(now, DAY_S))
             )
@@ -196,6 +329,43 @@ class QuotaService:
                 delete(CooldownMark).where(CooldownMark.last_at < oldest_cooldown)
             )
         return int(counters.rowcount) + int(marks.rowcount)
+
+    async def _give_back(self, conn: AsyncConnection, grant: Grant, charge_id: str | None) -> bool:
+        if charge_id is not None:
+            closed = await conn.execute(delete(OpenCharge).where(OpenCharge.charge_id == charge_id))
+            # Gone: settled, or refunded by another process (recover()). Never uncount twice.
+            if closed.rowcount != 1:
+                return False
+        await self._uncount(conn, grant.daily_scope, grant.daily_window)
+        if grant.hourly_scope is not None and grant.hourly_window is not None:
+            await self._uncount(conn, grant.hourly_scope, grant.hourly_window)
+        if grant.cooldown_at is not None:
+            await conn.execute(
+                delete(CooldownMark).where(
+                    CooldownMark.user_key == grant.user,
+                    CooldownMark.last_at == grant.cooldown_at,
+                )
+            )
+        return True
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        for delay in self._retry_delays_s:
+            try:
+                return await attempt()
+            except QuotaUnavailable as exc:
+                log.warning("quota database unavailable (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+        return await attempt()
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self._db.transaction(write=write) as conn:
+                yield conn
+        except (OSError, DBAPIError) as exc:
+            if not _unavailable(exc, self._db.dialect):
+                raise
+            raise QuotaUnavailable(str(exc).splitlines()[0]) from exc
 
     async def _limits(self, conn: AsyncConnection, chat: str) -> EffectiveLimits:
         row = (
@@ -303,6 +473,21 @@ class QuotaService:
             .values(values)
             .on_conflict_do_update(index_elements=keys, set_=set_, where=where)
         )
+
+
+def _unavailable(exc: BaseException, dialect: str) -> bool:
+    """A database that is busy or unreachable, as opposed to a bug in a query."""
+    if isinstance(exc, OSError):  # TimeoutError, ConnectionRefusedError... from the driver
+        return True
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated or isinstance(exc.orig, OSError):
+        return True
+    text = str(exc.orig).lower()
+    if dialect == "sqlite":
+        # "database is locked" past busy_timeout; "no such table" and the like stay bugs.
+        return "locked" in text or "busy" in text
+    # asyncpg: the server went away, refuses connections, or is shutting down.
+    return any(w in text for w in ("connection", "shutting down", "too many clients"))
 
 
 def _window(now: float, length: int) -> int:
