@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import math
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.config import QUOTA_LIMIT_RANGES, QuotaSettings
 from bot.db import Database
-from bot.quota.errors import LimitOutOfRange, QuotaExceeded, QuotaUnavailable
+from bot.quota.access import guarded_transaction, retrying
+from bot.quota.errors import LimitOutOfRange, QuotaExceeded
+from bot.quota.ledger import give_back, open_charge, open_charges_of
 from bot.quota.models import (
     KEY_LENGTH,
     ChatLimits,
@@ -39,7 +37,6 @@ from bot.quota.records import (
 
 __all__ = ["DAY_S", "DEFAULT_INSTANCE", "HOUR_S", "RETRY_DELAYS_S", "QuotaService"]
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DAY_S: Final = 86_400
@@ -51,7 +48,6 @@ DEFAULT_INSTANCE: Final = "default"
 # Waits between tries of a refund or settle that found the database unavailable. A refund that
 # still fails leaves its open charge behind, and this instance's next start refunds it.
 RETRY_DELAYS_S: Final = (0.5, 1.0, 2.0)
-_PLATFORMS: Final = {"tg": "telegram", "dc": "discord"}
 
 
 class QuotaService:
@@ -118,23 +114,13 @@ class QuotaService:
                 await self._start_cooldown(conn, user, now, limits.cooldown_s)
                 grant.cooldown_at = now
             # In the same transaction as the counts: a crash leaves both or neither.
-            grant.charge_id = uuid.uuid4().hex
-            await conn.execute(
-                insert(OpenCharge).values(
-                    charge_id=grant.charge_id,
-                    instance=self._instance,
-                    platform=_PLATFORMS.get(user.split(":", 1)[0], "other"),
-                    user_key=user,
-                    chat_key=chat,
-                    daily_scope=grant.daily_scope,
-                    daily_window=grant.daily_window,
-                    hourly_scope=grant.hourly_scope,
-                    hourly_window=grant.hourly_window,
-                    cooldown_at=grant.cooldown_at,
-                    notify_chat=notify_chat,
-                    notify_message=notify_message,
-                    created_at=now,
-                )
+            await open_charge(
+                conn,
+                grant,
+                instance=self._instance,
+                notify_chat=notify_chat,
+                notify_message=notify_message,
+                now=now,
             )
         return grant
 
@@ -166,12 +152,12 @@ class QuotaService:
         # Set before the first await, so two concurrent refunds cannot both get through.
         grant.refunded = True
 
-        async def give_back() -> None:
+        async def attempt() -> None:
             async with self._transaction(write=True) as conn:
-                await self._give_back(conn, grant, grant.charge_id)
+                await give_back(conn, grant)
 
         try:
-            await self._retrying(give_back)
+            await self._retrying(attempt)
         except BaseException:
             grant.refunded = False
             raise
@@ -185,36 +171,12 @@ class QuotaService:
         """
         owner = self._instance if instance is None else instance
         async with self._transaction() as conn:
-            rows = (
-                await conn.execute(
-                    select(OpenCharge)
-                    .where(OpenCharge.instance == owner)
-                    # Oldest first, so users are told in the order they asked.
-                    .order_by(OpenCharge.created_at)
-                )
-            ).all()
+            charges = await open_charges_of(conn, owner)
         recovered = []
-        for row in rows:
-            grant = Grant(
-                row.user_key,
-                row.chat_key,
-                row.daily_scope,
-                row.daily_window,
-                0,
-                0,
-                hourly_scope=row.hourly_scope,
-                hourly_window=row.hourly_window,
-                cooldown_at=row.cooldown_at,
-                charge_id=row.charge_id,
-            )
+        for grant, charge in charges:
             async with self._transaction(write=True) as conn:
-                if not await self._give_back(conn, grant, row.charge_id):
-                    continue  # refunded or settled meanwhile by its own job
-            recovered.append(
-                RecoveredCharge(
-                    row.platform, row.user_key, row.chat_key, row.notify_chat, row.notify_message
-                )
-            )
+                if await give_back(conn, grant):  # False: its own job closed it meanwhile
+                    recovered.append(charge)
         return recovered
 
     async def open_charges(self) -> int:
@@ -330,42 +292,11 @@ class QuotaService:
             )
         return int(counters.rowcount) + int(marks.rowcount)
 
-    async def _give_back(self, conn: AsyncConnection, grant: Grant, charge_id: str | None) -> bool:
-        if charge_id is not None:
-            closed = await conn.execute(delete(OpenCharge).where(OpenCharge.charge_id == charge_id))
-            # Gone: settled, or refunded by another process (recover()). Never uncount twice.
-            if closed.rowcount != 1:
-                return False
-        await self._uncount(conn, grant.daily_scope, grant.daily_window)
-        if grant.hourly_scope is not None and grant.hourly_window is not None:
-            await self._uncount(conn, grant.hourly_scope, grant.hourly_window)
-        if grant.cooldown_at is not None:
-            await conn.execute(
-                delete(CooldownMark).where(
-                    CooldownMark.user_key == grant.user,
-                    CooldownMark.last_at == grant.cooldown_at,
-                )
-            )
-        return True
-
     async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        for delay in self._retry_delays_s:
-            try:
-                return await attempt()
-            except QuotaUnavailable as exc:
-                log.warning("quota database unavailable (%s); retrying in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-        return await attempt()
+        return await retrying(attempt, self._retry_delays_s)
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self._db.transaction(write=write) as conn:
-                yield conn
-        except (OSError, DBAPIError) as exc:
-            if not _unavailable(exc, self._db.dialect):
-                raise
-            raise QuotaUnavailable(str(exc).splitlines()[0]) from exc
+    def _transaction(self, *, write: bool = False) -> AbstractAsyncContextManager[AsyncConnection]:
+        return guarded_transaction(self._db, write=write)
 
     async def _limits(self, conn: AsyncConnection, chat: str) -> EffectiveLimits:
         row = (
@@ -413,17 +344,6 @@ class QuotaService:
         ).returning(UsageCounter.used)
         used: int | None = await conn.scalar(stmt)
         return used
-
-    async def _uncount(self, conn: AsyncConnection, scope: str, window: int) -> None:
-        await conn.execute(
-            update(UsageCounter)
-            .where(
-                UsageCounter.scope == scope,
-                UsageCounter.window_start == window,
-                UsageCounter.used > 0,
-            )
-            .values(used=UsageCounter.used - 1)
-        )
 
     async def _used(self, conn: AsyncConnection, scope: str, window: int) -> int:
         used = await conn.scalar(
@@ -473,21 +393,6 @@ class QuotaService:
             .values(values)
             .on_conflict_do_update(index_elements=keys, set_=set_, where=where)
         )
-
-
-def _unavailable(exc: BaseException, dialect: str) -> bool:
-    """A database that is busy or unreachable, as opposed to a bug in a query."""
-    if isinstance(exc, OSError):  # TimeoutError, ConnectionRefusedError... from the driver
-        return True
-    assert isinstance(exc, DBAPIError)
-    if exc.connection_invalidated or isinstance(exc.orig, OSError):
-        return True
-    text = str(exc.orig).lower()
-    if dialect == "sqlite":
-        # "database is locked" past busy_timeout; "no such table" and the like stay bugs.
-        return "locked" in text or "busy" in text
-    # asyncpg: the server went away, refuses connections, or is shutting down.
-    return any(w in text for w in ("connection", "shutting down", "too many clients"))
 
 
 def _window(now: float, length: int) -> int:
