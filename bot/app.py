@@ -7,9 +7,10 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, Self
 
 from bot.config import DISCORD_TOKEN_ENV, TELEGRAM_TOKEN_ENV, Config
 from bot.messages import (
@@ -26,11 +27,27 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the real imports wait until the bots run: they pull in torch and PTB
     from bot.metrics import BotMetrics
-    from bot.quota import QuotaService
+    from bot.quota import QuotaService, RecoveredCharge
     from engine.engine import Engine
     from engine.metrics import EngineMetrics
 
-Frontend = AbstractAsyncContextManager[Any]
+
+class Frontend(Protocol):
+    """What the composition root needs of a frontend: run while entered, and notify users."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def notify_restarted(self, charges: Sequence[RecoveredCharge]) -> None:
+        """Tell this platform's users among `charges` that a restart refunded their picture."""
+
+
 FrontendFactory = Callable[[Config, "Engine", "QuotaService", "BotMetrics | None"], Frontend]
 
 
@@ -109,7 +126,7 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
     from bot.db import Database, DatabaseError
     from bot.discord import DiscordStartError
     from bot.metrics import MetricsError
-    from bot.quota import QuotaService
+    from bot.quota import QuotaService, QuotaUnavailable
     from engine.engine import Engine
     from engine.neural.cards import CardError
 
@@ -120,13 +137,18 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
             Engine(config.engine, models=config.models, metrics=engine_metrics) as engine,
             served,
         ):
-            quota = QuotaService(db, config.quota)
+            quota = QuotaService(db, config.quota, instance=config.bot.instance)
+            # Before any new work: jobs this instance had in flight when it last stopped (a
+            # crash, a kill, a drain that timed out) were charged and never delivered.
+            recovered = await quota.recover()
+            if recovered:
+                log.warning("refunded %d pictures cut short by a restart", len(recovered))
             # Frontends stop first (letting their jobs finish), then the engine, then the DB.
             async with contextlib.AsyncExitStack() as frontends:
                 for name in names:
-                    await frontends.enter_async_context(
-                        _FACTORIES[name](config, engine, quota, bot_metrics)
-                    )
+                    frontend = _FACTORIES[name](config, engine, quota, bot_metrics)
+                    await frontends.enter_async_context(frontend)
+                    await frontend.notify_restarted(recovered)
                 log.warning("toonbot is running (%s); stop it with Ctrl+C", ", ".join(names))
                 await stop.wait()
     except InvalidToken:
@@ -141,7 +163,7 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
     except DiscordStartError as exc:
         print("toonbot: " + DC_START_FAILED.format(reason=exc), file=sys.stderr)
         return 1
-    except DatabaseError as exc:
+    except (DatabaseError, QuotaUnavailable) as exc:
         print(f"toonbot: {exc}", file=sys.stderr)
         return 1
     except CardError as exc:

@@ -23,6 +23,7 @@ __all__ = [
     "DISCORD_TOKEN_ENV",
     "QUOTA_LIMIT_RANGES",
     "TELEGRAM_TOKEN_ENV",
+    "BotSettings",
     "Config",
     "ConfigError",
     "DatabaseSettings",
@@ -72,6 +73,20 @@ class OutputSettings:
             raise ValueError(f"output.format must be png or jpeg, not {self.format!r}")
         if not 1 <= self.jpeg_quality <= 100:
             raise ValueError("output.jpeg_quality must be between 1 and 100")
+
+
+@dataclass(frozen=True, slots=True)
+class BotSettings:
+    """Which bot process this is, among those sharing one database."""
+
+    # Open charges carry it; at start-up a process refunds only its own instance's leftovers,
+    # so every process sharing a database needs a different name.
+    instance: str = "default"
+
+    def __post_init__(self) -> None:
+        name = self.instance
+        if not 0 < len(name) <= 64 or not name.isprintable() or any(c.isspace() for c in name):
+            raise ValueError(f"bot.instance must be 1..64 characters without spaces: {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +194,7 @@ class Secrets:
 class Config:
     """Everything ToonBot reads at start-up."""
 
+    bot: BotSettings = field(default_factory=BotSettings)
     engine: EngineConfig = field(default_factory=EngineConfig)
     images: ImageLimits = field(default_factory=ImageLimits)
     video: VideoLimits = field(default_factory=VideoLimits)
@@ -195,6 +211,7 @@ class Config:
 
 
 _SECTIONS: dict[str, type[Any]] = {
+    "bot": BotSettings,
     "engine": EngineConfig,
     "images": ImageLimits,
     "video": VideoLimits,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bot.quota import LimitOutOfRange, QuotaError, QuotaExceeded, QuotaStatus
+from bot.quota import LimitOutOfRange, QuotaError, QuotaExceeded, QuotaStatus, QuotaUnavailable
 from engine.errors import (
     EngineClosed,
     FileTooLarge,
@@ -40,6 +40,8 @@ __all__ = [
     "QUOTA_COOLDOWN_LINE",
     "QUOTA_HOURLY_LINE",
     "QUOTA_STATUS",
+    "QUOTA_UNAVAILABLE",
+    "RESTARTED",
     "SHUTTING_DOWN",
     "TIMED_OUT",
     "TOONS_OFF",
@@ -63,6 +65,12 @@ CLIP_CANCELLED = "Cancelled \u2014 nothing was charged."
 TIMED_OUT = "That took too long, sorry. Please try again in a few minutes."
 FAILED = "Something went wrong while drawing your picture. Please try again."
 SHUTTING_DOWN = "I'm restarting. Please send it again in a moment."
+QUOTA_UNAVAILABLE = (
+    "I'm a little overloaded right now \u2014 please try again in a minute; nothing was charged."
+)
+RESTARTED = (
+    "ToonBot restarted while drawing your picture \u2014 nothing was charged, please send it again."
+)
 UNSUPPORTED = (
     "I can't read that file ({reason}). Please send a JPEG, PNG or WebP photo, "
     "or an MP4, MOV, WebM or GIF clip."
@@ -266,6 +274,8 @@ def quota_message(exc: QuotaError) -> str:
             return CHAT_HOURLY_LIMIT.format(limit=limit, wait=human_duration(wait or 0))
         case QuotaExceeded(retry_after_s=wait):
             return COOLDOWN.format(wait=human_duration(wait or 0))
+        case QuotaUnavailable():
+            return QUOTA_UNAVAILABLE
         case LimitOutOfRange(name=name, value=value, low=low, high=high):
             return LIMIT_OUT_OF_RANGE.format(name=name, value=value, low=low, high=high)
     return FAILED
@@ -322,6 +332,7 @@ __all__ += [
     "DC_NOT_AN_IMAGE",
     "DC_NO_IMAGE",
     "DC_ORIGINAL_GONE",
+    "DC_RESTARTED",
     "DC_RESTYLE_BUTTON",
     "DC_RESULT",
     "DC_SERVER_ERROR",
@@ -355,6 +366,7 @@ DC_NO_IMAGE = "That message has no picture I can draw. Pick a message with a JPE
 DC_DOWNLOAD_FAILED = "I couldn't fetch your picture from Discord. Please try again."
 DC_ORIGINAL_GONE = "I can't find the original picture any more. Please send it again."
 DC_SERVER_ERROR = "Sorry, something went wrong on my side. Please try again."
+DC_RESTARTED = "{mention}, " + RESTARTED
 DC_ADMIN_ONLY = "Sorry, only people who can manage this server can see or change its limits."
 DC_LIMIT_SET = "Done: {name} is now {value} on this server."
 DC_LIMITS = (

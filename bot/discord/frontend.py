@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -20,7 +21,7 @@ from bot.discord.handlers import ToonHandlers
 from bot.discord.pipeline import DiscordPipeline, PipelineSettings
 from bot.messages import DC_SERVER_ERROR
 from bot.metrics import BotMetrics
-from bot.quota import QuotaService
+from bot.quota import QuotaService, RecoveredCharge
 from engine.engine import Engine
 from engine.imageio import ImageLimits
 from engine.video import VideoLimits
@@ -176,6 +177,12 @@ class DiscordFrontend:
         except BaseException:
             await self.stop()
             raise
+
+    async def notify_restarted(self, charges: Sequence[RecoveredCharge]) -> None:
+        """Tell the Discord users among `charges` that a restart cut their picture short."""
+        for charge in charges:
+            if charge.platform == "discord":
+                await self._pipeline.notify_restarted(self._client, charge)
 
     async def stop(self) -> None:
         """Let pictures in progress finish, then disconnect and close the HTTP session."""

@@ -25,6 +25,7 @@ from bot.messages import (
     DC_NO_IMAGE,
     DC_NOT_AN_IMAGE,
     DC_ORIGINAL_GONE,
+    DC_RESTARTED,
     DC_RESULT,
     DC_STATUS_DRAWING,
     DC_STATUS_QUEUED,
@@ -38,7 +39,7 @@ from bot.messages import (
     quota_message,
 )
 from bot.metrics import BotMetrics
-from bot.quota import Grant, QuotaExceeded, QuotaService
+from bot.quota import Grant, QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCharge
 from bot.toonjob import decode, draw, encode_to_fit
 from bot.tracking import Request, track_request
 from engine.engine import Engine
@@ -230,9 +231,14 @@ class DiscordPipeline:
     ) -> None:
         status = StatusLine(interaction)
         try:
-            grant = await self._quota.consume(user_key(interaction.user.id), chat_key(interaction))
-        except QuotaExceeded as exc:
-            request.outcome = "refused_quota"
+            grant = await self._quota.consume(
+                user_key(interaction.user.id),
+                chat_key(interaction),
+                # The interaction token dies with the process: a restart tells the channel.
+                notify_chat=None if interaction.channel_id is None else str(interaction.channel_id),
+            )
+        except (QuotaExceeded, QuotaUnavailable) as exc:
+            request.outcome = "refused_quota" if isinstance(exc, QuotaExceeded) else "error"
             await status.show(quota_message(exc))
             return
         failure: str | None = None
@@ -261,7 +267,9 @@ class DiscordPipeline:
             log.exception("unexpected error while drawing for %s", grant.user)
             failure = FAILED
         finally:
-            if not delivered:
+            if delivered:
+                await self._settle(grant)
+            else:
                 await self._refund(grant)
         if failure is not None:
             await status.show(failure)
@@ -402,13 +410,35 @@ class DiscordPipeline:
             # each click a second time.
             view.stop()
 
+    async def notify_restarted(self, client: discord.Client, charge: RecoveredCharge) -> None:
+        """Tell a user whose job a restart cut short, in its channel, that it was refunded."""
+        if charge.notify_chat is None:
+            return
+        mention = f"<@{charge.user.removeprefix('dc:')}>"
+        channel = client.get_partial_messageable(int(charge.notify_chat))
+        try:
+            await channel.send(
+                DC_RESTARTED.format(mention=mention),
+                allowed_mentions=discord.AllowedMentions(users=True),
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not tell %s about the restart: %s", charge.user, exc)
+
+    async def _settle(self, grant: Grant) -> None:
+        try:
+            await self._quota.settle(grant)
+        except Exception:
+            # Delivered, but still open: this instance's next start refunds one unit too many.
+            log.exception("could not settle the charge of %s in %s", grant.user, grant.chat)
+
     async def _refund(self, grant: Grant) -> None:
         try:
             await self._quota.refund(grant)
             if self._metrics is not None:
                 self._metrics.refunds.labels("discord").inc()
         except Exception:
-            # The user is still told about the failure; a lost unit resets with the day.
+            # The user is still told about the failure; the charge stays open in the ledger, and
+            # this instance's next start refunds it.
             log.exception("could not refund quota of %s in %s", grant.user, grant.chat)
 
 

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.quota.errors import LimitOutOfRange, QuotaError, QuotaExceeded, QuotaReason
-from bot.quota.records import UNCHANGED, EffectiveLimits, Grant, QuotaStatus, Unchanged
+from bot.quota.errors import (
+    LimitOutOfRange,
+    QuotaError,
+    QuotaExceeded,
+    QuotaReason,
+    QuotaUnavailable,
+)
+from bot.quota.records import (
+    UNCHANGED,
+    EffectiveLimits,
+    Grant,
+    QuotaStatus,
+    RecoveredCharge,
+    Unchanged,
+)
 
 if TYPE_CHECKING:
     from bot.quota.service import DAY_S, HOUR_S, QuotaService
@@ -22,6 +35,8 @@ __all__ = [
     "QuotaReason",
     "QuotaService",
     "QuotaStatus",
+    "QuotaUnavailable",
+    "RecoveredCharge",
     "Unchanged",
 ]
 

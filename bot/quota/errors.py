@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["LimitOutOfRange", "QuotaError", "QuotaExceeded", "QuotaReason"]
+__all__ = ["LimitOutOfRange", "QuotaError", "QuotaExceeded", "QuotaReason", "QuotaUnavailable"]
 
 QuotaReason = Literal["daily", "chat_hourly", "cooldown"]
 
@@ -37,3 +37,11 @@ class LimitOutOfRange(QuotaError):
         self.value = value
         self.low = low
         self.high = high
+
+
+class QuotaUnavailable(QuotaError):
+    """The database is locked past busy_timeout or unreachable; nothing was counted."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"quota database unavailable: {reason}")
+        self.reason = reason

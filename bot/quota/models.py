@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base
 
-__all__ = ["KEY_LENGTH", "ChatLimits", "CooldownMark", "UsageCounter", "UserPreference"]
+__all__ = [
+    "KEY_LENGTH",
+    "ChatLimits",
+    "CooldownMark",
+    "OpenCharge",
+    "UsageCounter",
+    "UserPreference",
+]
 
 # Longest user or chat key ("tg:-1001234567890" is 17); scopes hold a chat and a user.
 KEY_LENGTH = 128
@@ -56,3 +63,27 @@ class UserPreference(Base):
     user_key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
     style: Mapped[str] = mapped_column(String(64), nullable=False)
     updated_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class OpenCharge(Base):
+    """A unit counted for a job whose result was not delivered yet; refunded if its process dies."""
+
+    __tablename__ = "quota_charges"
+    __table_args__ = (Index("ix_quota_charges_instance", "instance"),)
+
+    charge_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The bot process that made it ([bot] instance): only that process's restart refunds it.
+    instance: Mapped[str] = mapped_column(String(64), nullable=False)
+    platform: Mapped[str] = mapped_column(String(16), nullable=False)
+    user_key: Mapped[str] = mapped_column(String(KEY_LENGTH), nullable=False)
+    chat_key: Mapped[str] = mapped_column(String(KEY_LENGTH), nullable=False)
+    # What the grant counted, so a refund in another process gives back exactly that.
+    daily_scope: Mapped[str] = mapped_column(String(2 * KEY_LENGTH + 8), nullable=False)
+    daily_window: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    hourly_scope: Mapped[str | None] = mapped_column(String(2 * KEY_LENGTH + 8), nullable=True)
+    hourly_window: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cooldown_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Where to tell the user after a restart: platform chat/channel id and message to reply to.
+    notify_chat: Mapped[str | None] = mapped_column(String(KEY_LENGTH), nullable=True)
+    notify_message: Mapped[str | None] = mapped_column(String(KEY_LENGTH), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)

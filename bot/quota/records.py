@@ -6,7 +6,14 @@ import enum
 from dataclasses import dataclass, field
 from typing import Final
 
-__all__ = ["UNCHANGED", "EffectiveLimits", "Grant", "QuotaStatus", "Unchanged"]
+__all__ = [
+    "UNCHANGED",
+    "EffectiveLimits",
+    "Grant",
+    "QuotaStatus",
+    "RecoveredCharge",
+    "Unchanged",
+]
 
 
 class Unchanged(enum.Enum):
@@ -32,7 +39,10 @@ class Grant:
     hourly_window: int | None = None
     # The cooldown mark this grant wrote, so a refund clears only its own.
     cooldown_at: float | None = None
+    # Its row in the open-charge ledger, removed by settle() or refund().
+    charge_id: str | None = None
     refunded: bool = field(default=False, compare=False)
+    settled: bool = field(default=False, compare=False)
 
     @property
     def remaining_today(self) -> int:
@@ -64,3 +74,14 @@ class QuotaStatus:
     chat_hourly_used: int
     chat_hourly_limit: int  # 0 means unlimited (and nothing is counted)
     chat_hourly_resets_in_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveredCharge:
+    """A charge a dead process left open, now refunded; the frontend tells its user."""
+
+    platform: str  # "telegram" or "discord"
+    user: str
+    chat: str
+    notify_chat: str | None  # platform chat or channel id to tell the user in
+    notify_message: str | None  # the user's message to reply to, if the platform has one

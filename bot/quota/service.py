@@ -4,47 +4,94 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.config import QUOTA_LIMIT_RANGES, QuotaSettings
 from bot.db import Database
+from bot.quota.access import guarded_transaction, retrying
 from bot.quota.errors import LimitOutOfRange, QuotaExceeded
-from bot.quota.models import KEY_LENGTH, ChatLimits, CooldownMark, UsageCounter, UserPreference
-from bot.quota.records import UNCHANGED, EffectiveLimits, Grant, QuotaStatus, Unchanged
+from bot.quota.ledger import give_back, open_charge, open_charges_of
+from bot.quota.models import (
+    KEY_LENGTH,
+    ChatLimits,
+    CooldownMark,
+    OpenCharge,
+    UsageCounter,
+    UserPreference,
+)
+from bot.quota.records import (
+    UNCHANGED,
+    EffectiveLimits,
+    Grant,
+    QuotaStatus,
+    RecoveredCharge,
+    Unchanged,
+)
 
-__all__ = ["DAY_S", "HOUR_S", "QuotaService"]
+__all__ = ["DAY_S", "DEFAULT_INSTANCE", "HOUR_S", "RETRY_DELAYS_S", "QuotaService"]
+
+T = TypeVar("T")
 
 DAY_S: Final = 86_400
 HOUR_S: Final = 3_600
 _STYLE_LENGTH: Final = 64
 # Both dialects spell the conditional upsert the same way; others lack a single-statement form.
 _DIALECTS: Final = ("sqlite", "postgresql")
+DEFAULT_INSTANCE: Final = "default"
+# Waits between tries of a refund or settle that found the database unavailable. A refund that
+# still fails leaves its open charge behind, and this instance's next start refunds it.
+RETRY_DELAYS_S: Final = (0.5, 1.0, 2.0)
 
 
 class QuotaService:
     """Counts photos per user and chat; safe across tasks, connections and processes."""
 
     def __init__(
-        self, db: Database, settings: QuotaSettings, clock: Callable[[], float] = time.time
+        self,
+        db: Database,
+        settings: QuotaSettings,
+        clock: Callable[[], float] = time.time,
+        *,
+        instance: str = DEFAULT_INSTANCE,
+        retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
     ) -> None:
         if db.dialect not in _DIALECTS:
             raise ValueError(f"quotas need SQLite or PostgreSQL, not {db.dialect}")
         self._db = db
         self._defaults = settings
         self._clock = clock
+        self._instance = instance
+        self._retry_delays_s = tuple(retry_delays_s)
 
-    async def consume(self, user: str, chat: str) -> Grant:
-        """Count one photo for user in chat, or raise QuotaExceeded having counted nothing."""
+    @property
+    def instance(self) -> str:
+        """The name this process's open charges carry."""
+        return self._instance
+
+    async def consume(
+        self,
+        user: str,
+        chat: str,
+        *,
+        notify_chat: str | None = None,
+        notify_message: str | None = None,
+    ) -> Grant:
+        """Count one photo for user in chat, or raise QuotaExceeded having counted nothing.
+
+        The grant stays an open charge until settle() or refund(); notify_chat/notify_message say
+        where to tell the user if this process dies first. QuotaUnavailable: nothing counted.
+        """
         _check_key("user", user)
         _check_key("chat", chat)
         now = self._clock()
-        async with self._db.transaction(write=True) as conn:
+        async with self._transaction(write=True) as conn:
             # Any raise below leaves the transaction block, which rolls back every count so far.
             limits = await self._limits(conn, chat)
             if limits.daily_per_user == 0:
@@ -66,29 +113,77 @@ class QuotaService:
             if limits.cooldown_s > 0:
                 await self._start_cooldown(conn, user, now, limits.cooldown_s)
                 grant.cooldown_at = now
+            # In the same transaction as the counts: a crash leaves both or neither.
+            await open_charge(
+                conn,
+                grant,
+                instance=self._instance,
+                notify_chat=notify_chat,
+                notify_message=notify_message,
+                now=now,
+            )
         return grant
 
+    async def settle(self, grant: Grant) -> None:
+        """Close grant's open charge once its result was delivered: it stays counted for good."""
+        if grant.settled or grant.refunded or grant.charge_id is None:
+            return
+        grant.settled = True
+        charge_id = grant.charge_id
+
+        async def close() -> None:
+            async with self._transaction(write=True) as conn:
+                await conn.execute(delete(OpenCharge).where(OpenCharge.charge_id == charge_id))
+
+        try:
+            await self._retrying(close)
+        except BaseException:
+            grant.settled = False
+            raise
+
     async def refund(self, grant: Grant) -> None:
-        """Give back exactly what grant consumed; a second refund of the same grant does nothing."""
-        if grant.refunded:
+        """Give back exactly what grant consumed; a second refund of the same grant does nothing.
+
+        Retried with backoff while the database is unavailable; if it still is, QuotaUnavailable
+        is raised and the open charge stays for recover() at this instance's next start.
+        """
+        if grant.refunded or grant.settled:
             return
         # Set before the first await, so two concurrent refunds cannot both get through.
         grant.refunded = True
+
+        async def attempt() -> None:
+            async with self._transaction(write=True) as conn:
+                await give_back(conn, grant)
+
         try:
-            async with self._db.transaction(write=True) as conn:
-                await self._uncount(conn, grant.daily_scope, grant.daily_window)
-                if grant.hourly_scope is not None and grant.hourly_window is not None:
-                    await self._uncount(conn, grant.hourly_scope, grant.hourly_window)
-                if grant.cooldown_at is not None:
-                    await conn.execute(
-                        delete(CooldownMark).where(
-                            CooldownMark.user_key == grant.user,
-                            CooldownMark.last_at == grant.cooldown_at,
-                        )
-                    )
+            await self._retrying(attempt)
         except BaseException:
             grant.refunded = False
             raise
+
+    async def recover(self, instance: str | None = None) -> list[RecoveredCharge]:
+        """Refund every charge `instance` (default: this one) left open when it stopped or died.
+
+        Call it at start-up, before taking new work: another process with the same instance name
+        would have its jobs in flight refunded. One transaction per charge, so a crash midway
+        loses nothing and a second call refunds nothing twice.
+        """
+        owner = self._instance if instance is None else instance
+        async with self._transaction() as conn:
+            charges = await open_charges_of(conn, owner)
+        recovered = []
+        for grant, charge in charges:
+            async with self._transaction(write=True) as conn:
+                if await give_back(conn, grant):  # False: its own job closed it meanwhile
+                    recovered.append(charge)
+        return recovered
+
+    async def open_charges(self) -> int:
+        """How many charges are open across all instances (for tests and operators)."""
+        async with self._transaction() as conn:
+            count = await conn.scalar(select(func.count()).select_from(OpenCharge))
+        return int(count or 0)
 
     async def status(self, user: str, chat: str) -> QuotaStatus:
         """The user's counts, limits and waits in chat, for /quota."""
@@ -96,7 +191,7 @@ class QuotaService:
         _check_key("chat", chat)
         now = self._clock()
         day, hour = _window(now, DAY_S), _window(now, HOUR_S)
-        async with self._db.transaction() as conn:
+        async with self._transaction() as conn:
             limits = await self._limits(conn, chat)
             used = await self._used(conn, _daily_scope(chat, user), day)
             hourly = await self._used(conn, _hourly_scope(chat), hour)
@@ -143,7 +238,7 @@ class QuotaService:
             if value is not None:
                 _check_limit(name, value)
             changes[name] = value
-        async with self._db.transaction(write=True) as conn:
+        async with self._transaction(write=True) as conn:
             if changes:
                 stamp = {"updated_by": updated_by, "updated_at": self._clock()}
                 await conn.execute(
@@ -159,13 +254,13 @@ class QuotaService:
     async def chat_limits(self, chat: str) -> EffectiveLimits:
         """The limits chat runs under now, with the overridden ones named."""
         _check_key("chat", chat)
-        async with self._db.transaction() as conn:
+        async with self._transaction() as conn:
             return await self._limits(conn, chat)
 
     async def get_style(self, user: str) -> str | None:
         """The style the user picked last, or None if they never did."""
         _check_key("user", user)
-        async with self._db.transaction() as conn:
+        async with self._transaction() as conn:
             style: str | None = await conn.scalar(
                 select(UserPreference.style).where(UserPreference.user_key == user)
             )
@@ -177,7 +272,7 @@ class QuotaService:
         if not style or len(style) > _STYLE_LENGTH or not style.isprintable():
             raise ValueError(f"style must be 1..{_STYLE_LENGTH} printable characters: {style!r}")
         values = {"style": style, "updated_at": self._clock()}
-        async with self._db.transaction(write=True) as conn:
+        async with self._transaction(write=True) as conn:
             await conn.execute(
                 self._upsert(
                     UserPreference, {"user_key": user, **values}, UserPreference.user_key, values
@@ -188,7 +283,7 @@ class QuotaService:
         """Delete counters of past days and cooldown marks that can no longer matter; return how many."""
         now = self._clock()
         oldest_cooldown = now - QUOTA_LIMIT_RANGES["cooldown_s"][1]
-        async with self._db.transaction(write=True) as conn:
+        async with self._transaction(write=True) as conn:
             counters = await conn.execute(
                 delete(UsageCounter).where(UsageCounter.window_start < _window(now, DAY_S))
             )
@@ -196,6 +291,12 @@ class QuotaService:
                 delete(CooldownMark).where(CooldownMark.last_at < oldest_cooldown)
             )
         return int(counters.rowcount) + int(marks.rowcount)
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        return await retrying(attempt, self._retry_delays_s)
+
+    def _transaction(self, *, write: bool = False) -> AbstractAsyncContextManager[AsyncConnection]:
+        return guarded_transaction(self._db, write=write)
 
     async def _limits(self, conn: AsyncConnection, chat: str) -> EffectiveLimits:
         row = (
@@ -243,17 +344,6 @@ class QuotaService:
         ).returning(UsageCounter.used)
         used: int | None = await conn.scalar(stmt)
         return used
-
-    async def _uncount(self, conn: AsyncConnection, scope: str, window: int) -> None:
-        await conn.execute(
-            update(UsageCounter)
-            .where(
-                UsageCounter.scope == scope,
-                UsageCounter.window_start == window,
-                UsageCounter.used > 0,
-            )
-            .values(used=UsageCounter.used - 1)
-        )
 
     async def _used(self, conn: AsyncConnection, scope: str, window: int) -> int:
         used = await conn.scalar(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -13,7 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.config import OutputSettings
 from bot.messages import TG_ADMIN_COMMAND_MENU, TG_COMMAND_MENU, TG_SERVER_ERROR
 from bot.metrics import BotMetrics
-from bot.quota import QuotaService
+from bot.quota import QuotaService, RecoveredCharge
 from bot.telegram.admin import AdminHandlers
 from bot.telegram.handlers import UserHandlers
 from bot.telegram.pipeline import ToonPipeline, ToonSettings
@@ -80,6 +81,7 @@ class TelegramFrontend:
             ),
             metrics,
         )
+        self._pipeline = pipeline
         self._app.add_handlers(UserHandlers(engine, quota, pipeline, default_style).handlers())
         self._app.add_handlers(AdminHandlers(quota).handlers())
         self._app.add_error_handler(_on_error)
@@ -132,6 +134,12 @@ class TelegramFrontend:
             # Waits for handlers in flight, so their users still get an answer.
             await self._app.stop()
         await self._app.shutdown()
+
+    async def notify_restarted(self, charges: Sequence[RecoveredCharge]) -> None:
+        """Tell the Telegram users among `charges` that a restart cut their picture short."""
+        for charge in charges:
+            if charge.platform == "telegram":
+                await self._pipeline.notify_restarted(self._app.bot, charge)
 
     async def _publish_commands(self) -> None:
         everyone = [BotCommand(name, text) for name, text in TG_COMMAND_MENU]

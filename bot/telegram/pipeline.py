@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from telegram import Bot, InputFile, Message
+from telegram import Bot, InputFile, Message, ReplyParameters
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
@@ -16,6 +16,7 @@ from bot.config import OutputSettings
 from bot.messages import (
     CLIP_CANCELLED,
     FAILED,
+    RESTARTED,
     TG_DOWNLOAD_FAILED,
     TG_RESULT_CAPTION,
     TG_STATUS_DRAWING,
@@ -27,11 +28,12 @@ from bot.messages import (
     quota_message,
 )
 from bot.metrics import BotMetrics
-from bot.quota import Grant, QuotaExceeded, QuotaService
+from bot.quota import Grant, QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCharge
 from bot.telegram.keyboards import cancel_keyboard, restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
 from bot.telegram.motion import TELEGRAM_UPLOAD_LIMIT, draw_clip, send_clip
 from bot.telegram.replies import reply, reply_parameters
+from bot.telegram.retry import retry_send
 from bot.telegram.status import StatusMessage
 from bot.toonjob import decode, draw
 from bot.tracking import Request, track_request
@@ -118,9 +120,14 @@ class ToonPipeline:
             await reply(bot, source, error_message(FileTooLarge(media.file_size, limit)))
             return
         try:
-            grant = await self._quota.consume(user, chat_key(source.chat_id))
-        except QuotaExceeded as exc:
-            request.outcome = "refused_quota"
+            grant = await self._quota.consume(
+                user,
+                chat_key(source.chat_id),
+                notify_chat=str(source.chat_id),
+                notify_message=str(source.message_id),
+            )
+        except (QuotaExceeded, QuotaUnavailable) as exc:
+            request.outcome = "refused_quota" if isinstance(exc, QuotaExceeded) else "error"
             await reply(bot, source, quota_message(exc))
             return
         status = StatusMessage(bot, source)
@@ -151,7 +158,9 @@ class ToonPipeline:
             log.exception("unexpected error while drawing for %s", user)
             failure = FAILED
         finally:
-            if not delivered:
+            if delivered:
+                await self._settle(grant)
+            else:
                 await self._refund(grant)
         if failure is not None:
             await status.fail(failure)
@@ -202,7 +211,7 @@ class ToonPipeline:
             status.keyboard = None
         # Redraw buttons work as under photos: the clip replies to the user's message.
         keyboard = restyle_keyboard(self._engine.style_names, style)
-        await send_clip(bot, source, media, style, result, keyboard)
+        await retry_send(lambda: send_clip(bot, source, media, style, result, keyboard))
 
     async def _draw_clip(
         self, bot: Bot, media: Media, user: str, style: str, status: StatusMessage
@@ -245,22 +254,26 @@ class ToonPipeline:
         replying = reply_parameters(source)
         as_document = media.kind is MediaKind.IMAGE_FILE
         try:
-            await bot.send_photo(
-                chat_id=source.chat_id,
-                photo=InputFile(payload, filename=filename),
-                caption=caption,
-                reply_markup=keyboard,
-                reply_parameters=replying,
+            await retry_send(
+                lambda: bot.send_photo(
+                    chat_id=source.chat_id,
+                    photo=InputFile(payload, filename=filename),
+                    caption=caption,
+                    reply_markup=keyboard,
+                    reply_parameters=replying,
+                )
             )
         except BadRequest as exc:
             # sendPhoto refuses very thin pictures and photos over 10 MB; a file always works.
             log.info("sendPhoto refused the result (%s); sending it as a file", exc)
-            await bot.send_document(
-                chat_id=source.chat_id,
-                document=InputFile(payload, filename=filename),
-                caption=caption,
-                reply_markup=keyboard,
-                reply_parameters=replying,
+            await retry_send(
+                lambda: bot.send_document(
+                    chat_id=source.chat_id,
+                    document=InputFile(payload, filename=filename),
+                    caption=caption,
+                    reply_markup=keyboard,
+                    reply_parameters=replying,
+                )
             )
             return
         if as_document:
@@ -287,11 +300,35 @@ class ToonPipeline:
         except TelegramError as exc:
             log.info("could not send chat action to %s: %s", source.chat_id, exc)
 
+    async def notify_restarted(self, bot: Bot, charge: RecoveredCharge) -> None:
+        """Tell a user whose job a restart cut short that it was refunded."""
+        if charge.notify_chat is None:
+            return
+        replying = None
+        if charge.notify_message is not None:
+            replying = ReplyParameters(
+                message_id=int(charge.notify_message), allow_sending_without_reply=True
+            )
+        try:
+            await bot.send_message(
+                chat_id=int(charge.notify_chat), text=RESTARTED, reply_parameters=replying
+            )
+        except TelegramError as exc:
+            log.warning("could not tell %s about the restart: %s", charge.user, exc)
+
+    async def _settle(self, grant: Grant) -> None:
+        try:
+            await self._quota.settle(grant)
+        except Exception:
+            # Delivered, but still open: this instance's next start refunds one unit too many.
+            log.exception("could not settle the charge of %s in %s", grant.user, grant.chat)
+
     async def _refund(self, grant: Grant) -> None:
         try:
             await self._quota.refund(grant)
             if self._metrics is not None:
                 self._metrics.refunds.labels("telegram").inc()
         except Exception:
-            # The user is still told about the failure; a lost unit resets with the day.
+            # The user is still told about the failure; the charge stays open in the ledger, and
+            # this instance's next start refunds it.
             log.exception("could not refund quota of %s in %s", grant.user, grant.chat)

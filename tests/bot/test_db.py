@@ -19,7 +19,14 @@ from bot.config import DatabaseSettings, QuotaSettings
 from bot.db import Base, Database, DatabaseError, head_revision, migrations_dir, sqlite_url
 from bot.quota import QuotaService
 
-TABLES = {"alembic_version", "chat_limits", "quota_cooldowns", "quota_usage", "user_preferences"}
+TABLES = {
+    "alembic_version",
+    "chat_limits",
+    "quota_charges",
+    "quota_cooldowns",
+    "quota_usage",
+    "user_preferences",
+}
 
 
 @pytest.fixture
@@ -45,8 +52,8 @@ def _versions(path: str) -> list[str]:
         return [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
 
 
-def test_head_is_the_first_revision_and_migrations_sit_beside_the_bot_package() -> None:
-    assert head_revision() == "0001"
+def test_head_is_the_newest_revision_and_migrations_sit_beside_the_bot_package() -> None:
+    assert head_revision() == "0002"
     assert migrations_dir() == Path(__file__).resolve().parents[2] / "migrations"
 
 

@@ -49,6 +49,7 @@ class Call:
     files: dict[str, bytes] = field(default_factory=dict)
     status: int = 200
     result: Any = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic clock)
 
 
 @dataclass
@@ -128,10 +129,20 @@ class FakeDiscord(UserActions):
         )
 
     def fail_next(
-        self, method: str, path: str, status: int, *, retry_after: float | None = None
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        retry_after: float | None = None,
+        times: int = 1,
     ) -> None:
-        """Answer the next `method` call whose path contains `path` with an error (429, 5xx)."""
-        self._failures.append((method, path, status, retry_after))
+        """Answer the next `times` `method` calls whose path contains `path` with an error.
+
+        429 (with retry_after) or 5xx; the failing call does nothing, as when Discord refuses
+        up front.
+        """
+        self._failures.extend([(method, path, status, retry_after)] * times)
 
     async def wait_for(self, predicate: Callable[[], T], timeout: float = 15.0) -> T:
         """Poll until predicate() is truthy and return it; fail after `timeout` seconds."""
@@ -358,5 +369,16 @@ def _error(status: int, retry_after: float | None) -> web.Response:
         response = json_response(data, 429)
         # Without Via, discord.py takes a 429 for a Cloudflare ban and gives up at once.
         response.headers["Via"] = "1.1 google"
+        wait = str(data["retry_after"])
+        response.headers.update(
+            {
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(time.time() + float(wait)),
+                "X-RateLimit-Reset-After": wait,
+                "X-RateLimit-Bucket": "fake-bucket",
+                "X-RateLimit-Scope": "user",
+            }
+        )
         return response
     return json_response({"message": "Server error", "code": 0}, status)

@@ -50,6 +50,7 @@ class Call:
     ok: bool = True
     result: Any = None
     error_code: int | None = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic clock)
 
 
 @dataclass
@@ -114,9 +115,14 @@ class FakeTelegram(UserActions):
 
     # -- what tests set up ---------------------------------------------------------------------
 
-    def fail_next(self, method: str, status: int, *, retry_after: int | None = None) -> None:
-        """Answer the next call of `method` with an error (429 with retry_after, 5xx, ...)."""
-        self._failures.setdefault(method, []).append((status, retry_after))
+    def fail_next(
+        self, method: str, status: int, *, retry_after: int | None = None, times: int = 1
+    ) -> None:
+        """Answer the next `times` calls of `method` with an error (429 with retry_after, 5xx...).
+
+        The failing call does nothing: no message is sent, as when Telegram refuses up front.
+        """
+        self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         """What getChatMember says: "member", "administrator", "creator", "left"..."""
@@ -207,7 +213,11 @@ class FakeTelegram(UserActions):
         if failures:
             status, retry_after = failures.pop(0)
             extra = {"retry_after": retry_after} if retry_after is not None else None
-            text = "Too Many Requests: retry after" if status == 429 else "Internal Server Error"
+            text = (
+                f"Too Many Requests: retry after {retry_after}"
+                if status == 429
+                else "Internal Server Error"
+            )
             return self._fail(call, ApiError(status, text, extra))
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:

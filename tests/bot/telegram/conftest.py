@@ -120,6 +120,9 @@ def make_frontend(
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "quota(**limits): QuotaSettings for the toonbot fixture")
+    config.addinivalue_line(
+        "markers", "database(**settings): DatabaseSettings for the toonbot fixture"
+    )
     config.addinivalue_line("markers", "video(**limits): VideoLimits for the toonbot fixture")
 
 
@@ -145,7 +148,10 @@ async def toonbot(
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     styles = {name: StandInStyle(name) for name in TRANSFORMS}
     config = EngineConfig(device="cpu", max_batch_size=8, max_wait_ms=5.0, bucket_px=32)
-    settings = DatabaseSettings(sqlite_path=str(tmp_path / "quota.sqlite3"))
+    db_marker = request.node.get_closest_marker("database")
+    settings = DatabaseSettings(
+        sqlite_path=str(tmp_path / "quota.sqlite3"), **(db_marker.kwargs if db_marker else {})
+    )
     async with Database(settings) as db, Engine(config, styles) as engine:
         quota = QuotaService(db, QuotaSettings(**limits))
         video_marker = request.node.get_closest_marker("video")
