@@ -207,7 +207,15 @@ def _refusal_reason(data: bytes) -> str | None:
         return "video files are not supported here; send a photo"
     if head.startswith(_ARCHIVE_MAGIC):
         return "archives are not supported; send a photo"
+    if _is_svg(data):
+        return "SVG is not supported; send a JPEG, PNG or WebP"
     return "not an image"
+
+
+def _is_svg(data: bytes) -> bool:
+    # Drawings saved from design tools: an XML prolog or comments may come before <svg.
+    start = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return start.startswith(b"<svg") or (start.startswith(b"<?xml") and b"<svg" in start)
 
 
 @contextmanager
