@@ -90,6 +90,9 @@ def test_the_disguises_are_real() -> None:
         ("zip_bomb_as_jpg", "archives are not supported; send a photo"),
         ("mp4_named_png", "video files are not supported here; send a photo"),
         ("html", "not an image"),
+        ("png_iccp_bomb", "its embedded metadata is too large"),
+        ("png_ztxt_bomb", "its embedded metadata is too large"),
+        ("truncated_png", "image data is corrupt or truncated"),
     ],
 )
 def test_photo_refusals_say_why(item: str, reason: str) -> None:

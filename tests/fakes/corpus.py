@@ -169,6 +169,13 @@ def _png_with_huge_icc() -> bytes:
     return png[:33] + iccp + png[33:]  # right after IHDR, where iCCP belongs
 
 
+def _png_with_text_bomb() -> bytes:
+    """A valid PNG with a compressed text comment inflating to 20 MB."""
+    png = png_bytes()
+    ztxt = _chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"a" * 20_000_000, 9))
+    return png[:-12] + ztxt + png[-12:]  # just before IEND
+
+
 def _jpeg_with_huge_exif() -> bytes:
     # The largest EXIF segment JPEG allows (64 KB), full of one bogus tag's data.
     exif = Image.Exif()
@@ -208,6 +215,7 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("png_bomb_1600mp", lambda: _solid_png(40_000, 40_000), "bomb.png", "image/png", ImageTooLarge, UnsupportedMedia),
     Sample("png_bomb_64mp", lambda: _solid_png(8_000, 8_000), "big.png", "image/png", ImageTooLarge, UnsupportedMedia),
     Sample("jpeg_claims_65000px", lambda: _jpeg_claiming(65_000, 65_000), "huge.jpg", "image/jpeg", ImageTooLarge, UnsupportedMedia),
+    Sample("png_ztxt_bomb", _png_with_text_bomb, "text.png", "image/png", UnsupportedMedia, UnsupportedMedia),
     Sample("png_iccp_bomb", _png_with_huge_icc, "icc.png", "image/png", UnsupportedMedia, UnsupportedMedia),
     # Archives in disguise.
     Sample("zip_bomb_as_jpg", _zip_bomb, "photo.jpg", "image/jpeg", UnsupportedMedia, UnsupportedMedia),
