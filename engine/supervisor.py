@@ -109,9 +109,13 @@ class WorkerSupervisor:
 
     async def start(self) -> InferenceWorker:
         """Start the inference thread and build the worker on it."""
-        self._thread = InferenceThread(f"{self._thread_name}-{self.restarts}")
+        thread = self._thread = InferenceThread(f"{self._thread_name}-{self.restarts}")
         # Device probing and model construction can touch CUDA: on the thread that runs them.
-        self._worker = await asyncio.wrap_future(self._thread.submit(self._build_worker))
+        try:
+            self._worker = await asyncio.wrap_future(thread.submit(self._build_worker))
+        except BaseException:
+            thread.stop()
+            raise
         self._stale = False
         return self._worker
 
