@@ -11,6 +11,7 @@ from engine.errors import (
     ImageTooLarge,
     ImageTooSmall,
     InferenceFailed,
+    InferenceTimeout,
     JobTimeout,
     QueueFull,
     ToonError,
@@ -115,7 +116,7 @@ def error_message(exc: ToonError) -> str:
     match exc:
         case QueueFull():
             return BUSY
-        case JobTimeout():
+        case JobTimeout() | InferenceTimeout():
             return TIMED_OUT
         case EngineClosed():
             return SHUTTING_DOWN

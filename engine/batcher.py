@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Awaitable, Callable, Sequence
 
 import numpy as np
 
-from engine.errors import InferenceFailed, JobTimeout
+from engine.errors import InferenceFailed, InferenceTimeout, JobTimeout
 from engine.fairqueue import FairQueue
 from engine.job import BatchKey, JobState, PendingJob
 
@@ -18,8 +16,8 @@ __all__ = ["BatchRunner", "Batcher"]
 
 log = logging.getLogger(__name__)
 
-# (style, images, padded size) -> results, run on the worker thread.
-BatchRunner = Callable[[str, Sequence[np.ndarray], tuple[int, int]], list[np.ndarray]]
+# (style, images, padded size) -> results; runs the batch off the event loop (WorkerSupervisor).
+BatchRunner = Callable[[str, Sequence[np.ndarray], tuple[int, int]], Awaitable[list[np.ndarray]]]
 
 
 class Batcher:
@@ -29,7 +27,6 @@ class Batcher:
         self,
         queue: FairQueue,
         runner: BatchRunner,
-        executor: Executor,
         *,
         max_batch_size: int,
         max_wait_s: float,
@@ -37,7 +34,6 @@ class Batcher:
     ) -> None:
         self._queue = queue
         self._runner = runner
-        self._executor = executor
         self._max_batch_size = max_batch_size
         self._max_wait_s = max_wait_s
         self._job_timeout_s = job_timeout_s
@@ -88,18 +84,15 @@ class Batcher:
         key: BatchKey = live[0].key
         style, ph, pw = key
         images = [item.job.image for item in live]
-        loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:
-            results = await loop.run_in_executor(
-                self._executor, self._runner, style, images, (ph, pw)
-            )
+            results = await self._runner(style, images, (ph, pw))
             if len(results) != len(live):
                 raise RuntimeError(f"runner returned {len(results)} results for {len(live)} jobs")
         except Exception as exc:  # a failed batch fails every job in it, never just some
             log.exception("batch of %d %s jobs failed", len(live), style)
             for item in live:
-                _settle(item, exc=InferenceFailed(exc))
+                _settle(item, exc=_failure(exc))
             return
         finally:
             self.batches_run += 1
@@ -114,6 +107,13 @@ class Batcher:
         )
         for item, result in zip(live, results, strict=True):
             _settle(item, result=result)
+
+
+def _failure(exc: Exception) -> InferenceFailed:
+    # A fresh exception per job: one object raised in many tasks would share its traceback.
+    if isinstance(exc, InferenceTimeout):
+        return InferenceTimeout(exc.timeout_s)
+    return InferenceFailed(exc.cause if isinstance(exc, InferenceFailed) else exc)
 
 
 def _settle(

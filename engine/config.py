@@ -22,6 +22,9 @@ class EngineConfig:
     max_wait_ms: float = 15.0
     queue_size: int = 256
     job_timeout_s: float = 120.0
+    # A batch still in the model after this long is failed and its thread abandoned (a hung
+    # GPU call cannot be interrupted); the engine goes on with a fresh thread.
+    batch_timeout_s: float = 120.0
     # Images are padded up to a multiple of this so photos of similar size share a batch.
     bucket_px: int = 128
     # On the CPU, run a batch image by image: these memory-bound filters are 2-3x slower on a
@@ -47,6 +50,8 @@ class EngineConfig:
             raise ValueError("engine.max_wait_ms must be between 0 and 10000")
         if not 0 < self.job_timeout_s <= 86_400:
             raise ValueError("engine.job_timeout_s must be > 0 and at most a day")
+        if not 0 < self.batch_timeout_s <= 86_400:
+            raise ValueError("engine.batch_timeout_s must be > 0 and at most a day")
         if not 0 <= self.torch_threads <= 1024:
             raise ValueError("engine.torch_threads must be between 0 and 1024")
 

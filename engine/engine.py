@@ -7,7 +7,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -26,6 +25,7 @@ from engine.errors import (
 from engine.fairqueue import FairQueue
 from engine.job import Job, JobState, PendingJob
 from engine.styles.base import Style
+from engine.supervisor import WorkerSupervisor
 from engine.worker import InferenceWorker, bucket_size, select_device
 
 if TYPE_CHECKING:
@@ -66,7 +66,8 @@ class Engine:
         self._queue: FairQueue | None = None
         self._batcher: Batcher | None = None
         self._task: asyncio.Task[None] | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._supervisor: WorkerSupervisor | None = None
+        self._styles: Mapping[str, Style] | None = None
         self._worker: InferenceWorker | None = None
         self._closing = False
 
@@ -104,19 +105,25 @@ class Engine:
             raise EngineClosed("engine is not started")
         return self._batcher
 
+    @property
+    def restarts(self) -> int:
+        """Times the inference worker was replaced after a failed or hung batch."""
+        return self._supervisor.restarts if self._supervisor is not None else 0
+
     async def start(self) -> None:
         """Build styles and the worker, start the inference thread and the batcher task."""
         if self._task is not None:
             return
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toonbot-infer")
-        loop = asyncio.get_running_loop()
-        # Device probing and style construction can touch CUDA: keep them off the event loop.
-        self._worker = await loop.run_in_executor(self._executor, self._build_worker)
+        # The supervisor builds the worker on the inference thread, off the event loop, and
+        # rebuilds it (styles are kept) whenever a batch crashes or hangs.
+        self._supervisor = WorkerSupervisor(
+            self._build_worker, batch_timeout_s=self.config.batch_timeout_s
+        )
+        self._worker = await self._supervisor.start()
         self._queue = FairQueue(self.config.queue_size)
         self._batcher = Batcher(
             self._queue,
-            self._worker.run if self._metrics is None else self._measured_run,
-            self._executor,
+            self._supervisor.run if self._metrics is None else self._measured_run,
             max_batch_size=self.config.max_batch_size,
             max_wait_s=self.config.max_wait_ms / 1000.0,
             job_timeout_s=self.config.job_timeout_s,
@@ -129,7 +136,8 @@ class Engine:
         log.info("engine started on %s (%s)", self._worker.device, self._worker.precision)
 
     def _build_worker(self) -> InferenceWorker:
-        styles = self._styles_override
+        # Models are loaded once; a restart only builds a fresh worker around them.
+        styles = self._styles_override if self._styles_override is not None else self._styles
         if styles is None:
             from engine.styles import build_styles
 
@@ -138,6 +146,7 @@ class Engine:
                 self._models,
                 person_aware=self.config.person_aware,
             )
+            self._styles = styles
         # Generators that normalize over the whole picture would see the bucket padding;
         # their jobs only batch with images of exactly the same size.
         self._exact_size = frozenset(
@@ -166,12 +175,11 @@ class Engine:
                 self._metrics.jobs.labels(outcome, job.style).inc()
                 self._metrics.job_latency.labels(job.style).observe(time.monotonic() - started)
 
-    def _measured_run(
+    async def _measured_run(
         self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
     ) -> list[np.ndarray]:
-        # Runs on the worker thread; the instruments are thread-safe.
-        metrics, worker = self._metrics, self._require_worker()
-        assert metrics is not None
+        metrics, supervisor = self._metrics, self._supervisor
+        assert metrics is not None and supervisor is not None
         now = time.monotonic()
         for image in images:
             queued = self._enqueued.get(id(image))
@@ -179,7 +187,7 @@ class Engine:
                 metrics.queue_wait.observe(now - queued)
         metrics.batch_size.observe(len(images))
         try:
-            return worker.run(style, images, padded)
+            return await supervisor.run(style, images, padded)
         finally:
             metrics.inference.observe(time.monotonic() - now)
 
@@ -250,9 +258,8 @@ class Engine:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        if self._supervisor is not None:
+            self._supervisor.shutdown(wait=True)
         log.info("engine stopped")
 
     def _require_worker(self) -> InferenceWorker:

@@ -9,6 +9,7 @@ __all__ = [
     "ImageTooLarge",
     "ImageTooSmall",
     "InferenceFailed",
+    "InferenceTimeout",
     "JobTimeout",
     "MediaError",
     "QueueFull",
@@ -121,3 +122,11 @@ class InferenceFailed(EngineError):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(f"inference failed: {type(cause).__name__}: {cause}")
         self.cause = cause
+
+
+class InferenceTimeout(InferenceFailed):
+    """The batch this job was in ran longer than the engine's batch timeout."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(TimeoutError(f"batch ran longer than {timeout_s:g} s"))
+        self.timeout_s = timeout_s

@@ -41,6 +41,8 @@ _FORMAT_ALIASES = {"MPO": "JPEG"}
 _PILLOW_FORMATS = ("PNG", "JPEG", "WEBP")
 
 _CORRUPT = "image data is corrupt or truncated"
+_METADATA_TOO_LARGE = "its embedded metadata is too large"
+_METADATA_BOMB = re.compile(r"decompressed data too large|too much memory used in text", re.I)
 
 # Errors Pillow's parsers and decoders raise on hostile or damaged input. Kept explicit so a
 # bug in this module (say an AttributeError) still surfaces instead of reading as "corrupt".
@@ -207,7 +209,15 @@ def _refusal_reason(data: bytes) -> str | None:
         return "video files are not supported here; send a photo"
     if head.startswith(_ARCHIVE_MAGIC):
         return "archives are not supported; send a photo"
+    if _is_svg(data):
+        return "SVG is not supported; send a JPEG, PNG or WebP"
     return "not an image"
+
+
+def _is_svg(data: bytes) -> bool:
+    # Drawings saved from design tools: an XML prolog or comments may come before <svg.
+    start = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return start.startswith(b"<svg") or (start.startswith(b"<?xml") and b"<svg" in start)
 
 
 @contextmanager
@@ -218,6 +228,10 @@ def _pillow_errors(limits: ImageLimits) -> Iterator[None]:
     # size; the warning class only arrives here if someone turned warnings into errors.
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         _raise_bomb(exc, limits)
+    except ValueError as exc:
+        # Pillow's own caps on compressed metadata (iCCP, zTXt, iTXt): a zip bomb in a chunk.
+        reason = _METADATA_TOO_LARGE if _METADATA_BOMB.search(str(exc)) else _CORRUPT
+        raise UnsupportedMedia(reason) from exc
     except _DECODE_ERRORS as exc:
         raise UnsupportedMedia(_CORRUPT) from exc
 

@@ -21,15 +21,12 @@ __all__ = ["Container", "VideoInfo", "VideoLimits", "fitted_even_size", "open_vi
 
 Container = Literal["mp4", "webm", "gif"]
 
-# FFmpeg's demuxer names for the containers we accept; anything else is refused even if
-# FFmpeg could read it, so the attack surface stays at three well-trodden demuxers.
-_DEMUXERS: dict[str, Container] = {
-    "mov,mp4,m4a,3gp,3g2,mj2": "mp4",
-    "matroska,webm": "webm",
-    "gif": "gif",
-}
+# The FFmpeg demuxer for each container we accept, picked from the sniffed header; no other
+# demuxer ever sees the bytes, so the attack surface stays at three well-trodden ones.
+_DEMUXERS: dict[Container, str] = {"mp4": "mov", "webm": "matroska", "gif": "gif"}
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
 _NOT_VIDEO = "not a video; send an MP4, MOV, WebM or GIF"
+_CORRUPT = "video data is corrupt or truncated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +75,30 @@ def open_video(data: bytes) -> Any:
     """Open bytes with PyAV, refusing anything but our three containers or with no video."""
     if not data:
         raise UnsupportedMedia("file is empty")
-    if sniff(data) is None:
+    kind = sniff(data)
+    if kind is None:
         raise UnsupportedMedia(_NOT_VIDEO)
     try:
-        container = av.open(io.BytesIO(data), mode="r")
+        # Not FFmpeg's own probing: it scores every demuxer it has against the bytes, and data
+        # appended to a GIF (a polyglot) could win it.
+        container = av.open(io.BytesIO(data), mode="r", format=_DEMUXERS[kind])
     except (av.FFmpegError, ValueError, OSError) as exc:
-        raise UnsupportedMedia("video data is corrupt or truncated") from exc
-    if container.format.name not in _DEMUXERS:
+        raise UnsupportedMedia(_CORRUPT) from exc
+    # Decide before close(): PyAV's stream objects must not be touched after it (segfault).
+    problem = _stream_problem(container.streams)
+    if problem is not None:
         container.close()
-        raise UnsupportedMedia(_NOT_VIDEO)
-    if not container.streams.video:
-        container.close()
-        raise UnsupportedMedia("the file has no video track")
+        raise UnsupportedMedia(problem)
     return container
+
+
+def _stream_problem(streams: Any) -> str | None:
+    if not streams.video:
+        # No streams at all means the index (an mp4's moov) is cut off or mangled.
+        return "the file has no video track" if streams.audio else _CORRUPT
+    if streams.video[0].codec_context is None:  # FFmpeg could not make sense of the track
+        return _CORRUPT
+    return None
 
 
 def probe_video(data: bytes, limits: VideoLimits = VideoLimits()) -> VideoInfo:
@@ -98,6 +106,8 @@ def probe_video(data: bytes, limits: VideoLimits = VideoLimits()) -> VideoInfo:
     if len(data) > limits.max_bytes:
         raise FileTooLarge(len(data), limits.max_bytes)
     container = open_video(data)
+    kind = sniff(data)
+    assert kind is not None  # open_video refuses anything else
     try:
         stream = container.streams.video[0]
         width, height = int(stream.codec_context.width), int(stream.codec_context.height)
@@ -118,9 +128,10 @@ def probe_video(data: bytes, limits: VideoLimits = VideoLimits()) -> VideoInfo:
         frames = int(stream.frames) or round(duration * float(fps))
         if frames > limits.max_frames:
             raise VideoTooManyFrames(frames, limits.max_frames)
-        audio = container.streams.audio
+        # A damaged audio track (no codec) is dropped rather than failing the whole clip.
+        audio = [a for a in container.streams.audio[:1] if a.codec_context is not None]
         return VideoInfo(
-            container=_DEMUXERS[container.format.name],
+            container=kind,
             width=width,
             height=height,
             fps=fps,

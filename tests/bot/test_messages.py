@@ -11,6 +11,7 @@ from engine.errors import (
     ImageTooLarge,
     ImageTooSmall,
     InferenceFailed,
+    InferenceTimeout,
     JobTimeout,
     QueueFull,
     ToonError,
@@ -26,6 +27,7 @@ from engine.errors import (
         (JobTimeout(120), messages.TIMED_OUT),
         (EngineClosed("bye"), messages.SHUTTING_DOWN),
         (InferenceFailed(RuntimeError("CUDA out of memory")), messages.FAILED),
+        (InferenceTimeout(120), messages.TIMED_OUT),
         (ToonError("anything else"), messages.FAILED),
         (
             UnsupportedMedia("not an image"),
