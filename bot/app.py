@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from bot.config import DISCORD_TOKEN_ENV, TELEGRAM_TOKEN_ENV, Config
 from bot.messages import (
@@ -20,7 +20,7 @@ from bot.messages import (
     TG_START_FAILED,
 )
 
-__all__ = ["configured_frontends", "run_bots"]
+__all__ = ["configured_frontends", "open_engine", "run_bots"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,19 @@ def _discord(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
     )
 
 
+def open_engine(config: Config) -> Engine:
+    """The engine the frontends share: in this process, or a Ray Serve app (engine.backend)."""
+    from engine.engine import Engine
+
+    if config.engine.backend == "ray":
+        from engine.remote import RayEngine
+
+        # RayEngine offers everything the frontends use of an Engine (engine.remote.EngineSurface,
+        # checked by mypy), so they need not know which backend they got.
+        return cast("Engine", RayEngine(config.engine))
+    return Engine(config.engine, models=config.models)
+
+
 # Each frontend shares the one engine and database.
 _FACTORIES: dict[str, FrontendFactory] = {"telegram": _telegram, "discord": _discord}
 
@@ -101,13 +114,13 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
     from bot.db import Database, DatabaseError
     from bot.discord import DiscordStartError
     from bot.quota import QuotaService
-    from engine.engine import Engine
+    from engine.errors import EngineClosed
     from engine.neural.cards import CardError
 
     try:
         async with (
             Database(config.database, config.secrets.database_url) as db,
-            Engine(config.engine, models=config.models) as engine,
+            open_engine(config) as engine,
         ):
             quota = QuotaService(db, config.quota)
             # Frontends stop first (letting their jobs finish), then the engine, then the DB.
@@ -134,6 +147,9 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
     except CardError as exc:
         print(f"toonbot: {exc}", file=sys.stderr)
         return 2
+    except EngineClosed as exc:  # the Ray backend could not reach its cluster or app
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
