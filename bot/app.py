@@ -72,6 +72,8 @@ def _discord(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
         output=config.output,
         default_style=config.styles.default,
         video=config.video,
+        shards=config.discord.shards,
+        shard_ids=config.discord.shard_ids,
     )
 
 
