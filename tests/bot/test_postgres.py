@@ -17,7 +17,7 @@ from bot.config import DatabaseSettings, QuotaSettings
 from bot.db import Database, head_revision
 from bot.quota import Grant, QuotaExceeded, QuotaService
 from tests.bot import quota_worker
-from tests.bot.postgres import PostgresCluster, running_postgres
+from tests.bot.postgres import USER, PostgresCluster, running_postgres
 
 pytest.importorskip("asyncpg")
 
@@ -36,14 +36,16 @@ def cluster() -> Iterator[PostgresCluster]:
 @pytest.fixture
 async def url(cluster: PostgresCluster) -> str:
     """A fresh, empty database on the shared cluster for each test."""
+    import asyncpg
+
     name = f"t{os.getpid()}_{next(_names)}"
-    async with Database(DatabaseSettings(), cluster.url()) as admin:
-        conn = await admin.engine.connect()
-        try:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            await conn.close()
+    conn = await asyncpg.connect(
+        host="127.0.0.1", port=cluster.port, user=USER, database="postgres"
+    )
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
     return cluster.url(name)
 
 
