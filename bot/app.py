@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self, cast
 
 from bot.config import DISCORD_TOKEN_ENV, TELEGRAM_TOKEN_ENV, Config
 from bot.messages import (
@@ -21,7 +21,7 @@ from bot.messages import (
     TG_START_FAILED,
 )
 
-__all__ = ["configured_frontends", "run_bots"]
+__all__ = ["configured_frontends", "open_engine", "run_bots"]
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,23 @@ def _discord(
         default_style=config.styles.default,
         video=config.video,
         metrics=metrics,
+        shards=config.discord.shards,
+        shard_ids=config.discord.shard_ids,
     )
+
+
+def open_engine(config: Config, metrics: EngineMetrics | None = None) -> Engine:
+    """The engine the frontends share: in this process, or a Ray Serve app (engine.backend)."""
+    from engine.engine import Engine
+
+    if config.engine.backend == "ray":
+        from engine.remote import RayEngine
+
+        # RayEngine offers everything the frontends use of an Engine (engine.remote.EngineSurface,
+        # checked by mypy), so they need not know which backend they got.
+        return cast("Engine", RayEngine(config.engine))
+    # Engine metrics are local: with Ray the replicas' queues live in other processes.
+    return Engine(config.engine, models=config.models, metrics=metrics)
 
 
 # Each frontend shares the one engine and database.
@@ -127,14 +143,14 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
     from bot.discord import DiscordStartError
     from bot.metrics import MetricsError
     from bot.quota import QuotaService, QuotaUnavailable
-    from engine.engine import Engine
+    from engine.errors import EngineClosed
     from engine.neural.cards import CardError
 
     engine_metrics, bot_metrics, served = _metrics(config)
     try:
         async with (
             Database(config.database, config.secrets.database_url) as db,
-            Engine(config.engine, models=config.models, metrics=engine_metrics) as engine,
+            open_engine(config, engine_metrics) as engine,
             served,
         ):
             quota = QuotaService(db, config.quota, instance=config.bot.instance)
@@ -170,6 +186,9 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
         print(f"toonbot: {exc}", file=sys.stderr)
         return 2
     except MetricsError as exc:
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 1
+    except EngineClosed as exc:  # the Ray backend could not reach its cluster or app
         print(f"toonbot: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--offline", action="store_true", help="skip the checks that go over the network"
     )
+    sub.add_parser(
+        "engine-serve",
+        help="deploy the engine as a Ray Serve app on the cluster at engine.ray_address, then exit",
+    )
     sync = sub.add_parser("discord-sync", help="publish the Discord slash commands, then exit")
     sync.add_argument(
         "--guild", type=int, metavar="ID", help="only on this server (shows up at once)"
@@ -109,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _db_upgrade(config)
     if args.command == "discord-sync":
         return _discord_sync(config, args.guild)
+    if args.command == "engine-serve":
+        return _engine_serve(config)
     if args.command == "doctor":
         from bot.doctor import run_doctor
 
@@ -158,6 +164,29 @@ def _discord_sync(config: Config, guild: int | None) -> int:
         return 1
     where = "globally (may take up to an hour to show)" if guild is None else f"to server {guild}"
     print(DC_SYNCED.format(count=count, where=where))
+    return 0
+
+
+def _engine_serve(config: Config) -> int:
+    try:
+        import ray
+        from ray import serve
+    except ImportError:
+        print("toonbot: engine-serve needs Ray: pip install 'ray[serve]'", file=sys.stderr)
+        return 2
+    from engine.remote import build_app
+
+    engine = config.engine
+    ray.init(address=engine.ray_address, logging_level=logging.WARNING)
+    try:
+        # Serve keeps the app on the cluster after this driver exits; rerunning updates it.
+        serve.run(build_app(engine, models=config.models), name=engine.ray_app, route_prefix=None)
+    finally:
+        ray.shutdown()
+    print(
+        f"engine deployed as Ray Serve app {engine.ray_app!r}: {engine.ray_replicas} replica(s), "
+        f"{engine.ray_gpus_per_replica:g} GPU(s) each"
+    )
     return 0
 
 

@@ -114,6 +114,32 @@ class DiscordSettings:
     """Discord frontend switches (the token comes from the environment)."""
 
     enabled: bool = True
+    # 0: one gateway connection (a plain Client). "auto": as many shards as Discord recommends
+    # (GET /gateway/bot). N: exactly N shards (an AutoShardedClient either way).
+    shards: int | Literal["auto"] = 0
+    # Which of the N shards this process runs, to split one bot over several processes;
+    # () = all of them. Needs an explicit shard count.
+    shard_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        shards = self.shards
+        if shards != "auto" and (
+            isinstance(shards, bool) or not isinstance(shards, int) or not 0 <= shards <= 4096
+        ):
+            raise ValueError(f'discord.shards must be "auto" or 0..4096, not {shards!r}')
+        ids = self.shard_ids
+        if not isinstance(ids, list | tuple) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids
+        ):
+            raise ValueError(f"discord.shard_ids must be a list of shard numbers, not {ids!r}")
+        object.__setattr__(self, "shard_ids", tuple(ids))
+        if ids and (shards == "auto" or shards == 0):
+            raise ValueError("discord.shard_ids needs discord.shards set to the total shard count")
+        bad = [i for i in ids if not 0 <= i < int(shards)] if ids else []
+        if bad or len(set(ids)) != len(ids):
+            raise ValueError(
+                f"discord.shard_ids must be distinct numbers from 0 to {int(shards) - 1}, not {ids!r}"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData, event
+from sqlalchemy import Connection, MetaData, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -46,6 +46,8 @@ NAMING_CONVENTION: dict[str, str] = {
 
 # Execution option read by the SQLite "begin" hook below.
 _IMMEDIATE = "toonbot_begin_immediate"
+# Any fixed 64-bit number; PostgreSQL advisory locks are keyed by it, database-wide.
+_MIGRATION_LOCK = 0x70_0B07_D8
 
 
 class Base(DeclarativeBase):
@@ -190,6 +192,12 @@ class Database:
         try:
             # Immediate, so two processes starting together migrate one after the other.
             async with self.transaction(write=True) as conn:
+                if conn.dialect.name == "postgresql":
+                    # PostgreSQL has no BEGIN IMMEDIATE: bots started together on one fresh
+                    # database would race to create the same tables. Queue them on a lock.
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                    )
                 await conn.run_sync(_run_upgrade, cfg)
         except (OSError, SQLAlchemyError) as exc:
             raise DatabaseError(self.url, str(exc)) from exc

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["DeviceName", "EngineConfig", "Precision"]
+__all__ = ["Backend", "DeviceName", "EngineConfig", "Precision"]
 
 DeviceName = Literal["auto", "cpu", "cuda"]
 Precision = Literal["auto", "fp32", "fp16", "bf16"]
+Backend = Literal["local", "ray"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,16 @@ class EngineConfig:
     person_aware: bool = True
     # 0 means "all cores": torch's default already is, but an explicit value makes benches honest.
     torch_threads: int = 0
+    # "local": the engine runs in this process. "ray": jobs go to a Ray Serve application
+    # (engine/remote/) whose replicas each run this same engine, e.g. one per GPU machine.
+    backend: Backend = "local"
+    # Where the Ray cluster is: "auto" finds one started on this machine with `ray start`.
+    ray_address: str = "auto"
+    # Name of the Serve application the engine is deployed as (and the bots look up).
+    ray_app: str = "toonbot-engine"
+    # Used when deploying: how many replicas, and how many GPUs each one reserves.
+    ray_replicas: int = 1
+    ray_gpus_per_replica: float = 1.0
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):
@@ -54,6 +65,15 @@ class EngineConfig:
             raise ValueError("engine.batch_timeout_s must be > 0 and at most a day")
         if not 0 <= self.torch_threads <= 1024:
             raise ValueError("engine.torch_threads must be between 0 and 1024")
+        if self.backend not in ("local", "ray"):
+            raise ValueError(f"engine.backend must be local or ray, not {self.backend!r}")
+        if not self.ray_address.strip():
+            raise ValueError('engine.ray_address must not be empty (use "auto")')
+        if not self.ray_app.strip():
+            raise ValueError("engine.ray_app must not be empty")
+        _positive("engine.ray_replicas", self.ray_replicas, upper=1024)
+        if not 0 <= self.ray_gpus_per_replica <= 16:
+            raise ValueError("engine.ray_gpus_per_replica must be between 0 and 16")
 
 
 def _positive(name: str, value: int, *, upper: int) -> None:

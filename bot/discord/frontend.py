@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Self
+from typing import Any, Literal, Self
 
 import aiohttp
 import discord
@@ -26,13 +26,15 @@ from engine.engine import Engine
 from engine.imageio import ImageLimits
 from engine.video import VideoLimits
 
-__all__ = ["DiscordFrontend", "DiscordStartError", "ToonClient", "point_at"]
+__all__ = ["DiscordFrontend", "DiscordStartError", "ShardedToonClient", "ToonClient", "point_at"]
 
 log = logging.getLogger(__name__)
 
 # How long start() waits for the gateway's READY, and stop() for pictures in progress.
 READY_TIMEOUT_S = 60.0
 DRAIN_TIMEOUT_S = 120.0
+# Discord allows one IDENTIFY per 5 s per bot (max_concurrency 1); discord.py's default pace.
+IDENTIFY_INTERVAL_S = 5.0
 
 
 class DiscordStartError(Exception):
@@ -48,23 +50,17 @@ def point_at(api_base: str | None = None, gateway: str | None = None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
-class ToonClient(discord.Client):
-    """A Client carrying the command tree, the result buttons and the handlers they call."""
+def _intents() -> discord.Intents:
+    # Interactions arrive whatever the intents; guilds only keeps discord.py's cache sane. The
+    # (unprivileged) message intents bring MESSAGE_DELETE, which cancels a clip whose source
+    # message is deleted; no message is cached (max_messages=None), as none is read from a cache.
+    return discord.Intents(guilds=True, guild_messages=True, dm_messages=True)
 
-    def __init__(self, styles: tuple[str, ...], handlers: Handlers | None = None) -> None:
-        # Interactions arrive whatever the intents; guilds only keeps discord.py's cache sane.
-        # The (unprivileged) message intents bring MESSAGE_DELETE, which cancels a clip whose
-        # source message is deleted; no message is cached, as none is ever read from a cache.
-        # The bot never joins voice: no warnings about voice libraries it doesn't need.
-        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-        # The guild cache is never used, so READY need not wait for it to fill.
-        intents = discord.Intents(guilds=True, guild_messages=True, dm_messages=True)
-        super().__init__(intents=intents, guild_ready_timeout=0.1, max_messages=None)
-        self.handlers = handlers
-        self.tree = app_commands.CommandTree(self)
-        for command in build_commands(styles):
-            self.tree.add_command(command)
-        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+
+class _ToonEvents(discord.Client):
+    """Buttons and delete events shared by the plain and the sharded client."""
+
+    handlers: Handlers | None
 
     async def setup_hook(self) -> None:
         """Make result buttons answer even on messages sent before this process started."""
@@ -81,15 +77,75 @@ class ToonClient(discord.Client):
             for message_id in payload.message_ids:
                 await self.handlers.source_deleted(message_id)
 
-    async def _on_tree_error(
-        self, interaction: discord.Interaction[discord.Client], error: app_commands.AppCommandError
+
+class ToonClient(_ToonEvents):
+    """A Client carrying the command tree, the result buttons and the handlers they call."""
+
+    def __init__(self, styles: tuple[str, ...], handlers: Handlers | None = None) -> None:
+        _quiet_voice()
+        # The guild cache is never used, so READY need not wait for it to fill.
+        super().__init__(intents=_intents(), guild_ready_timeout=0.1, max_messages=None)
+        self.handlers = handlers
+        self.tree = _command_tree(self, styles)
+
+
+class ShardedToonClient(_ToonEvents, discord.AutoShardedClient):
+    """ToonClient over several gateway connections (shards), for bots in many servers."""
+
+    def __init__(
+        self,
+        styles: tuple[str, ...],
+        handlers: Handlers | None = None,
+        *,
+        shard_count: int | None = None,
+        shard_ids: tuple[int, ...] = (),
+        identify_interval_s: float = IDENTIFY_INTERVAL_S,
     ) -> None:
-        log.error("error while handling a Discord command", exc_info=error)
-        with contextlib.suppress(discord.HTTPException):
-            if interaction.response.is_done():
-                await interaction.followup.send(DC_SERVER_ERROR, ephemeral=True)
-            else:
-                await interaction.response.send_message(DC_SERVER_ERROR, ephemeral=True)
+        _quiet_voice()
+        # shard_count None asks Discord (GET /gateway/bot) how many shards it recommends.
+        # shard_ids: this process's part of the shards; none given = all of them.
+        subset: dict[str, Any] = {"shard_ids": list(shard_ids)} if shard_ids else {}
+        super().__init__(
+            intents=_intents(),
+            guild_ready_timeout=0.1,
+            max_messages=None,
+            shard_count=shard_count,
+            **subset,
+        )
+        self.handlers = handlers
+        self.tree = _command_tree(self, styles)
+        self._identify_interval_s = identify_interval_s
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Space out shard IDENTIFYs as Discord requires (one per 5 s for most bots)."""
+        if not initial:
+            await asyncio.sleep(self._identify_interval_s)
+
+
+def _quiet_voice() -> None:
+    # The bot never joins voice: no warnings about voice libraries it doesn't need.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+
+
+def _command_tree(
+    client: discord.Client, styles: tuple[str, ...]
+) -> app_commands.CommandTree[discord.Client]:
+    tree = app_commands.CommandTree(client)
+    for command in build_commands(styles):
+        tree.add_command(command)
+    tree.on_error = _on_tree_error  # type: ignore[method-assign]
+    return tree
+
+
+async def _on_tree_error(
+    interaction: discord.Interaction[discord.Client], error: app_commands.AppCommandError
+) -> None:
+    log.error("error while handling a Discord command", exc_info=error)
+    with contextlib.suppress(discord.HTTPException):
+        if interaction.response.is_done():
+            await interaction.followup.send(DC_SERVER_ERROR, ephemeral=True)
+        else:
+            await interaction.response.send_message(DC_SERVER_ERROR, ephemeral=True)
 
 
 class DiscordFrontend:
@@ -110,6 +166,9 @@ class DiscordFrontend:
         ready_timeout_s: float = READY_TIMEOUT_S,
         video: VideoLimits | None = None,
         metrics: BotMetrics | None = None,
+        shards: int | Literal["auto"] = 0,
+        shard_ids: tuple[int, ...] = (),
+        identify_interval_s: float = IDENTIFY_INTERVAL_S,
     ) -> None:
         point_at(api_base, gateway)
         self._token = token
@@ -128,11 +187,22 @@ class DiscordFrontend:
             metrics,
         )
         handlers = ToonHandlers(self._pipeline, quota, default_style)
-        self._client = ToonClient(engine.style_names, handlers)
+        # shards: 0 = one plain connection; "auto" = as many as Discord recommends; N = N.
+        self._client: ToonClient | ShardedToonClient = (
+            ToonClient(engine.style_names, handlers)
+            if shards == 0
+            else ShardedToonClient(
+                engine.style_names,
+                handlers,
+                shard_count=None if shards == "auto" else shards,
+                shard_ids=shard_ids,
+                identify_interval_s=identify_interval_s,
+            )
+        )
         self._connection: asyncio.Task[None] | None = None
 
     @property
-    def client(self) -> ToonClient:
+    def client(self) -> ToonClient | ShardedToonClient:
         """The underlying discord.py Client."""
         return self._client
 

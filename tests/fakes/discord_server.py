@@ -80,6 +80,11 @@ class FakeDiscord(UserActions):
         self.commands: dict[str, list[JSON]] = {}  # "global" or guild id -> synced commands
         self.interactions: dict[str, Interaction] = {}  # by token
         self.identified = 0
+        # Sharding: what GET /gateway/bot recommends, each IDENTIFY's [shard_id, num_shards]
+        # (None for an unsharded client), and the live connection of each shard.
+        self.shard_count = 1
+        self.identifies: list[list[int] | None] = []
+        self.shard_sessions: dict[int, web.WebSocketResponse] = {}
         self._failures: list[tuple[str, str, int, float | None]] = []
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
@@ -91,6 +96,7 @@ class FakeDiscord(UserActions):
     async def __aenter__(self) -> FakeDiscord:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/api/v10/gateway/bot", self._gateway_bot)
         app.router.add_get("/attachments/{id}/{name}", self._attachment)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False)
@@ -103,6 +109,8 @@ class FakeDiscord(UserActions):
     async def __aexit__(self, *exc: object) -> None:
         if self._ws is not None:
             await self._ws.close()
+        for ws in list(self.shard_sessions.values()):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -158,12 +166,20 @@ class FakeDiscord(UserActions):
 
     # -- gateway -------------------------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: JSON) -> None:
-        """Send one op 0 DISPATCH to the connected client."""
-        if self._ws is None or self._ws.closed:
-            raise AssertionError("no client is connected to the fake gateway")
+    async def dispatch(self, event: str, data: JSON, *, shard: int | None = None) -> None:
+        """Send one op 0 DISPATCH to the connected client (on `shard`'s connection if given)."""
+        ws = self._ws if shard is None else self.shard_sessions.get(shard)
+        if ws is None or ws.closed:
+            raise AssertionError(f"no client is connected to the fake gateway (shard {shard})")
         self._seq += 1
-        await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+        await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        # Only AutoShardedClient asks; it then opens one connection per shard at this url.
+        self.calls.append(Call(request.method, "gateway/bot"))
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        data = {"url": self.gateway, "shards": self.shard_count, "session_start_limit": limit}
+        return json_response(data)
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -178,7 +194,14 @@ class FakeDiscord(UserActions):
                 await ws.send_str(json.dumps({"op": 11}))
             elif frame["op"] == 2:
                 self.identified += 1
-                await self.dispatch("READY", self._ready())
+                shard = frame["d"].get("shard")
+                self.identifies.append(shard)
+                ready = self._ready()
+                if shard is not None:
+                    self.shard_sessions[shard[0]] = ws
+                    ready["shard"] = shard
+                self._seq += 1
+                await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self._seq, "d": ready}))
         return ws
 
     def _ready(self) -> JSON:

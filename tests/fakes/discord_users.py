@@ -33,7 +33,7 @@ class UserActions:
     def store_file(self, data: bytes, filename: str, content_type: str | None) -> JSON:
         raise NotImplementedError
 
-    async def dispatch(self, event: str, data: JSON) -> None:
+    async def dispatch(self, event: str, data: JSON, *, shard: int | None = None) -> None:
         raise NotImplementedError
 
     # -- actions -------------------------------------------------------------------------------
@@ -121,6 +121,7 @@ class UserActions:
         permissions: int = MEMBER_PERMISSIONS,
         size_limit: int = DEFAULT_LIMIT,
         message: JSON | None = None,
+        shard: int | None = None,
     ) -> Interaction:
         from tests.fakes.discord_server import Interaction
 
@@ -136,7 +137,7 @@ class UserActions:
         )
         record = Interaction(payload)
         self.interactions[record.token] = record
-        await self.dispatch("INTERACTION_CREATE", payload)
+        await self.dispatch("INTERACTION_CREATE", payload, shard=shard)
         return record
 
     # -- lookups -------------------------------------------------------------------------------
