@@ -153,6 +153,10 @@ class Mp4Writer:
 
     def finish(self) -> None:
         """Flush the encoder, add the source audio, and write the index."""
+        if self.frames == 0:
+            # Every frame failed to decode: FFmpeg would write no file at all.
+            self.abort()
+            raise UnsupportedMedia("the video has no frames")
         self._out.mux(self._stream.encode(None))
         if self._a_out is not None:
             self._add_audio()

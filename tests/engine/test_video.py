@@ -29,6 +29,7 @@ from engine.errors import (
 )
 from engine.job import Job
 from engine.video import VideoLimits, probe_video, toon_video, warping_error
+from engine.video.codec import Mp4Writer
 from tests.fakes import clips
 
 W, H, FPS, N = 160, 120, 12, 18
@@ -287,3 +288,12 @@ async def test_too_thin_video_is_refused() -> None:
     async with Engine(config(), {"flicker": FlickerStyle()}) as engine:
         with pytest.raises(ImageTooSmall):
             await toon_video(engine, make_clip(n=4, audio=False, w=160, h=8), "flicker", "u1")
+
+
+def test_mp4_writer_with_no_frames_refuses_and_leaves_no_file(tmp_path: Path) -> None:
+    # A clip whose every frame fails to decode reaches finish() with nothing written.
+    out = tmp_path / "out.mp4"
+    writer = Mp4Writer(out, (32, 32), Fraction(10))
+    with pytest.raises(UnsupportedMedia, match="no frames"):
+        writer.finish()
+    assert not out.exists() or out.stat().st_size == 0
