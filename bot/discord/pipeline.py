@@ -7,15 +7,16 @@ import io
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 import discord
 import numpy as np
 import numpy.typing as npt
 
 from bot.cancel import ClipCancelled, ClipJobs
+from bot.charging import refund_quietly, settle_quietly
 from bot.clips import fit_clip, toon_clip
 from bot.config import OutputSettings
+from bot.discord.attachments import find_image, is_gif, is_motion, looks_like_image
 from bot.discord.buttons import ORIGINAL_PREFIX, cancel_view, result_view
 from bot.discord.ids import chat_key, user_key
 from bot.discord.status import StatusLine
@@ -39,7 +40,7 @@ from bot.messages import (
     quota_message,
 )
 from bot.metrics import BotMetrics
-from bot.quota import Grant, QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCharge
+from bot.quota import QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCharge
 from bot.toonjob import decode, draw, encode_to_fit
 from bot.tracking import Request, track_request
 from engine.engine import Engine
@@ -48,21 +49,15 @@ from engine.imageio import ImageLimits
 from engine.video import VideoLimits, VideoResult
 
 __all__ = [
-    "IMAGE_EXTENSIONS",
-    "MOTION_EXTENSIONS",
     "TOKEN_MARGIN_S",
     "DiscordPipeline",
     "PipelineSettings",
-    "find_image",
-    "is_motion",
 ]
 
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[discord.Client]
 
-MOTION_EXTENSIONS = frozenset({".gif", ".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"})
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jfif", ".png", ".webp", ".heic", ".avif", ".bmp"})
 # Interaction tokens live 15 minutes; past this the result goes to the channel instead.
 TOKEN_MARGIN_S = 14 * 60
 # Share of the upload limit the source copy may take; the rest is the result's.
@@ -88,33 +83,6 @@ class _Failure(Exception):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
-
-
-def find_image(attachments: list[discord.Attachment]) -> discord.Attachment | None:
-    """The first attachment that looks like a picture, if any."""
-    for attachment in attachments:
-        if _looks_like_image(attachment):
-            return attachment
-    return None
-
-
-def is_motion(attachment: discord.Attachment) -> bool:
-    """A GIF or a video: drawn frame by frame."""
-    mime = (attachment.content_type or "").lower()
-    suffix = PurePosixPath(attachment.filename).suffix.lower()
-    return mime == "image/gif" or mime.startswith("video/") or suffix in MOTION_EXTENSIONS
-
-
-def _is_gif(attachment: discord.Attachment) -> bool:
-    mime = (attachment.content_type or "").lower()
-    return mime == "image/gif" or PurePosixPath(attachment.filename).suffix.lower() == ".gif"
-
-
-def _looks_like_image(attachment: discord.Attachment) -> bool:
-    mime = (attachment.content_type or "").lower()
-    if mime.startswith("image/") and mime != "image/gif":
-        return True
-    return not mime and PurePosixPath(attachment.filename).suffix.lower() in IMAGE_EXTENSIONS
 
 
 class DiscordPipeline:
@@ -152,7 +120,7 @@ class DiscordPipeline:
         self, interaction: Interaction, attachment: discord.Attachment, style: str
     ) -> None:
         """Draw an attachment the user gave (slash command or context menu)."""
-        if not is_motion(attachment) and not _looks_like_image(attachment):
+        if not is_motion(attachment) and not looks_like_image(attachment):
             await _tell(interaction, DC_NOT_AN_IMAGE)
             return
         await self._run(interaction, attachment, style)
@@ -268,9 +236,9 @@ class DiscordPipeline:
             failure = FAILED
         finally:
             if delivered:
-                await self._settle(grant)
+                await settle_quietly(self._quota, grant)
             else:
-                await self._refund(grant)
+                await refund_quietly(self._quota, grant, self._metrics, "discord")
         if failure is not None:
             await status.show(failure)
         else:
@@ -361,7 +329,7 @@ class DiscordPipeline:
             self._settings.video,
             show=show,
             interval_s=self._settings.progress_interval_s,
-            output="gif" if _is_gif(attachment) else "mp4",
+            output="gif" if is_gif(attachment) else "mp4",
         )
         del data
         limit = interaction.filesize_limit
@@ -423,23 +391,6 @@ class DiscordPipeline:
             )
         except discord.HTTPException as exc:
             log.warning("could not tell %s about the restart: %s", charge.user, exc)
-
-    async def _settle(self, grant: Grant) -> None:
-        try:
-            await self._quota.settle(grant)
-        except Exception:
-            # Delivered, but still open: this instance's next start refunds one unit too many.
-            log.exception("could not settle the charge of %s in %s", grant.user, grant.chat)
-
-    async def _refund(self, grant: Grant) -> None:
-        try:
-            await self._quota.refund(grant)
-            if self._metrics is not None:
-                self._metrics.refunds.labels("discord").inc()
-        except Exception:
-            # The user is still told about the failure; the charge stays open in the ledger, and
-            # this instance's next start refunds it.
-            log.exception("could not refund quota of %s in %s", grant.user, grant.chat)
 
 
 async def _download(attachment: discord.Attachment) -> bytes:

@@ -11,6 +11,7 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
 from bot.cancel import CancelOutcome, ClipCancelled, ClipJobs
+from bot.charging import refund_quietly, settle_quietly
 from bot.clips import fit_clip
 from bot.config import OutputSettings
 from bot.messages import (
@@ -28,7 +29,7 @@ from bot.messages import (
     quota_message,
 )
 from bot.metrics import BotMetrics
-from bot.quota import Grant, QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCharge
+from bot.quota import QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCharge
 from bot.telegram.keyboards import cancel_keyboard, restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
 from bot.telegram.motion import TELEGRAM_UPLOAD_LIMIT, draw_clip, send_clip
@@ -159,9 +160,9 @@ class ToonPipeline:
             failure = FAILED
         finally:
             if delivered:
-                await self._settle(grant)
+                await settle_quietly(self._quota, grant)
             else:
-                await self._refund(grant)
+                await refund_quietly(self._quota, grant, self._metrics, "telegram")
         if failure is not None:
             await status.fail(failure)
         else:
@@ -315,20 +316,3 @@ class ToonPipeline:
             )
         except TelegramError as exc:
             log.warning("could not tell %s about the restart: %s", charge.user, exc)
-
-    async def _settle(self, grant: Grant) -> None:
-        try:
-            await self._quota.settle(grant)
-        except Exception:
-            # Delivered, but still open: this instance's next start refunds one unit too many.
-            log.exception("could not settle the charge of %s in %s", grant.user, grant.chat)
-
-    async def _refund(self, grant: Grant) -> None:
-        try:
-            await self._quota.refund(grant)
-            if self._metrics is not None:
-                self._metrics.refunds.labels("telegram").inc()
-        except Exception:
-            # The user is still told about the failure; the charge stays open in the ledger, and
-            # this instance's next start refunds it.
-            log.exception("could not refund quota of %s in %s", grant.user, grant.chat)
