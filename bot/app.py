@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # the real imports wait until the bots run: they pull in torc
 
 Frontend = AbstractAsyncContextManager[Any]
 FrontendFactory = Callable[[Config, "Engine", "QuotaService"], Frontend]
+# Builds the one shared engine from config; benchmarks pass one that also times each job.
+EngineFactory = Callable[[Config], "Engine"]
 
 
 def configured_frontends(config: Config) -> list[str]:
@@ -79,7 +81,12 @@ def _discord(config: Config, engine: Engine, quota: QuotaService) -> Frontend:
 _FACTORIES: dict[str, FrontendFactory] = {"telegram": _telegram, "discord": _discord}
 
 
-async def run_bots(config: Config, *, stop: asyncio.Event | None = None) -> int:
+async def run_bots(
+    config: Config,
+    *,
+    stop: asyncio.Event | None = None,
+    engine_factory: EngineFactory | None = None,
+) -> int:
     """Start every configured frontend on one shared engine; return the exit code."""
     frontends = configured_frontends(config)
     if not frontends:
@@ -91,23 +98,30 @@ async def run_bots(config: Config, *, stop: asyncio.Event | None = None) -> int:
         return 2
     stop = stop if stop is not None else asyncio.Event()
     with _stop_on_signals(stop):
-        return await _serve(config, frontends, stop)
+        return await _serve(config, frontends, stop, engine_factory or _engine)
 
 
-async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
+def _engine(config: Config) -> Engine:
+    from engine.engine import Engine
+
+    return Engine(config.engine, models=config.models)
+
+
+async def _serve(
+    config: Config, names: list[str], stop: asyncio.Event, engine_factory: EngineFactory
+) -> int:
     from discord import LoginFailure
     from telegram.error import InvalidToken, TelegramError
 
     from bot.db import Database, DatabaseError
     from bot.discord import DiscordStartError
     from bot.quota import QuotaService
-    from engine.engine import Engine
     from engine.neural.cards import CardError
 
     try:
         async with (
             Database(config.database, config.secrets.database_url) as db,
-            Engine(config.engine, models=config.models) as engine,
+            engine_factory(config) as engine,
         ):
             quota = QuotaService(db, config.quota)
             # Frontends stop first (letting their jobs finish), then the engine, then the DB.

@@ -1,0 +1,426 @@
+"""Load: N users send photos at once through fake Telegram and Discord to the real running bot.
+
+Run: .venv/bin/python bench/load.py [--users 100] [--size 512] [--style webtoon] [--photos 1]
+     [--quota 20] [--out PATH]
+The bot starts through its composition root (bot.app.run_bots) with a real SQLite file, real
+engine and real style; users are split between Telegram and Discord and are timed from the fake's
+side: update or interaction created -> result picture received. Engine time is each job's
+engine.submit (queue wait + inference); bot overhead is end-to-end minus that. Exits 1 when a
+user got no answer or two, or the database counts differ from the pictures delivered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import discord
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.engine import test_images as sample_images
+from bot import messages
+from bot.app import run_bots
+from bot.config import (
+    DISCORD_TOKEN_ENV,
+    TELEGRAM_TOKEN_ENV,
+    Config,
+    DatabaseSettings,
+    QuotaSettings,
+    parse_config,
+)
+from bot.db import Database
+from bot.discord.frontend import point_at
+from bot.quota import QuotaService
+from engine.engine import Engine
+from engine.job import Job
+from tests.fakes.discord_objects import TOKEN as DISCORD_TOKEN
+from tests.fakes.discord_users import GUILD
+from tests.fakes.timed import TimedDiscord, TimedTelegram
+
+__all__ = ["LoadReport", "LoadSettings", "Request", "check", "run_load", "summarize"]
+
+WARMUP_TG, WARMUP_DC = 900_001, 900_002
+# Friendly refusals: the fixed text before the first placeholder of each quota message.
+_REFUSALS = tuple(
+    text.split("{")[0]
+    for text in (
+        messages.DAILY_LIMIT,
+        messages.DAILY_LIMIT_ONE,
+        messages.CHAT_HOURLY_LIMIT,
+        messages.COOLDOWN,
+        messages.TOONS_OFF,
+    )
+)
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """One load scenario."""
+
+    users: int = 100
+    size: int = 512
+    style: str = "webtoon"
+    photos: int = 1  # sent by each user at once
+    quota: int = 20  # daily_per_user; below `photos` some photos must be refused
+    timeout_s: float = 900.0
+    engine: dict[str, Any] = field(default_factory=lambda: {"device": "cpu"})
+
+
+@dataclass
+class Request:
+    """One photo one user sent, and what came back."""
+
+    platform: str  # "telegram" or "discord"
+    user: int
+    key: str  # telegram: "chat:message_id"; discord: interaction token
+    sent_at: float
+    results_at: list[float] = field(default_factory=list)
+    refusals: int = 0
+
+    @property
+    def user_key(self) -> str:
+        """How the quota service and the engine name this user."""
+        return f"{'tg' if self.platform == 'telegram' else 'dc'}:{self.user}"
+
+
+@dataclass
+class LoadReport:
+    """Everything measured in one run; `check` and `summarize` read it."""
+
+    settings: LoadSettings
+    requests: list[Request]
+    engine_s: dict[str, list[float]]  # user key -> engine.submit durations, in finishing order
+    batches: list[tuple[int, float]]  # (images, seconds) per inference call
+    db_used: dict[str, int]  # user key -> photos counted today
+    exit_code: int
+
+
+class TimedEngine(Engine):
+    """The real engine, timing each submit and each inference call."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.submit_s: dict[str, list[float]] = {}
+        self.batches: list[tuple[int, float]] = []
+
+    def _build_worker(self) -> Any:
+        worker = super()._build_worker()
+        run = worker.run
+
+        def timed(style: str, images: Sequence[np.ndarray], padded: tuple[int, int]) -> Any:
+            started = time.perf_counter()
+            try:
+                return run(style, images, padded)
+            finally:
+                self.batches.append((len(images), time.perf_counter() - started))
+
+        worker.run = timed  # type: ignore[method-assign]
+        return worker
+
+    async def submit(self, job: Job) -> np.ndarray:
+        """Engine.submit, timed per user."""
+        started = time.perf_counter()
+        result = await super().submit(job)
+        self.submit_s.setdefault(job.user_id, []).append(time.perf_counter() - started)
+        return result
+
+
+@contextlib.contextmanager
+def _discord_at(fake: TimedDiscord) -> Iterator[None]:
+    # The composition root has no Discord URL setting: discord.py's class attributes decide.
+    saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    point_at(fake.api_base, fake.gateway)
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+def _jpeg(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _is_refusal(text: str) -> bool:
+    return text.startswith(_REFUSALS)
+
+
+def _collect(tg: TimedTelegram, dc: TimedDiscord, requests: list[Request]) -> None:
+    """Fill in each request's results and refusals from what the fakes received."""
+    refused_tg: dict[str, int] = {}
+    for call in tg.find("sendMessage"):
+        reply = call.params.get("reply_parameters") or {}
+        if _is_refusal(str(call.params.get("text", ""))):
+            key = f"{call.params['chat_id']}:{reply.get('message_id')}"
+            refused_tg[key] = refused_tg.get(key, 0) + 1
+    for r in requests:
+        if r.platform == "telegram":
+            chat, message_id = r.key.split(":")
+            r.results_at = list(tg.photos_at.get((int(chat), int(message_id)), []))
+            r.refusals = refused_tg.get(r.key, 0)
+        else:
+            r.results_at = list(dc.files_at.get(r.key, []))
+            record = dc.interactions[r.key]
+            r.refusals = sum(_is_refusal(t) for t in dc.ephemeral_texts(record))
+
+
+def _config(settings: LoadSettings, tg: TimedTelegram, workdir: Path) -> Config:
+    data = {
+        "telegram": {"api_url": tg.url},
+        "database": {"sqlite_path": str(workdir / "toonbot.sqlite3")},
+        "engine": settings.engine,
+        "styles": {"default": settings.style},
+        "quota": {"daily_per_user": settings.quota, "cooldown_s": 0, "per_chat_per_hour": 0},
+        "models": {"cache_dir": str(workdir / "models")},  # built-in styles only
+    }
+    env = {TELEGRAM_TOKEN_ENV: tg.token, DISCORD_TOKEN_ENV: DISCORD_TOKEN}
+    return parse_config(data, env)
+
+
+async def _send(
+    tg: TimedTelegram, dc: TimedDiscord, photos: list[tuple[str, int, bytes]]
+) -> list[Request]:
+    """Every (platform, user, photo) sent as fast as the fakes take them."""
+    requests = []
+    for platform_name, user, data in photos:
+        if platform_name == "telegram":
+            sent_at = time.perf_counter()
+            message = tg.push_photo(user, data)
+            key = f"{message['chat']['id']}:{message['message_id']}"
+        else:
+            attachment = dc.upload(data)
+            sent_at = time.perf_counter()
+            key = (await dc.toon(user, attachment)).token
+        requests.append(Request(platform_name, user, key, sent_at))
+    return requests
+
+
+async def _until_answered(
+    tg: TimedTelegram,
+    dc: TimedDiscord,
+    requests: list[Request],
+    bot: asyncio.Task[int],
+    limit: float,
+) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and not bot.done():
+        _collect(tg, dc, requests)
+        if all(r.results_at or r.refusals for r in requests):
+            return
+        await asyncio.sleep(0.25)
+
+
+async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
+    """Start the fakes and the bot, send every photo at once, stop the bot, read the database."""
+    n_tg = (settings.users + 1) // 2
+    users = [("telegram", 1 + i) for i in range(n_tg)]
+    users += [("discord", 1_000 + i) for i in range(settings.users - n_tg)]
+    images = sample_images(settings.size, max(1, settings.users * settings.photos))
+    photos = [
+        (name, user, _jpeg(images[(i * settings.photos + k) % len(images)]))
+        for i, (name, user) in enumerate(users)
+        for k in range(settings.photos)
+    ]
+    engines: list[TimedEngine] = []
+
+    def make_engine(config: Config) -> Engine:
+        engines.append(TimedEngine(config.engine, models=config.models))
+        return engines[-1]
+
+    async with TimedTelegram() as tg, TimedDiscord() as dc:
+        config = _config(settings, tg, workdir)
+        stop = asyncio.Event()
+        with _discord_at(dc):
+            bot = asyncio.create_task(run_bots(config, stop=stop, engine_factory=make_engine))
+            try:
+                await dc.wait_for(lambda: dc.identified or bot.done(), timeout=120)
+                if bot.done():
+                    raise RuntimeError(f"the bot did not start (exit code {bot.result()})")
+                # One photo per platform first: both bots are up and the engine is warm.
+                first = photos[0][2]
+                warm = await _send(
+                    tg, dc, [("telegram", WARMUP_TG, first), ("discord", WARMUP_DC, first)]
+                )
+                await _until_answered(tg, dc, warm, bot, 300)
+                if not all(r.results_at or r.refusals for r in warm):
+                    raise RuntimeError("the warm-up photos got no answer; is the bot stuck?")
+                warm_batches = len(engines[0].batches)
+                engines[0].submit_s.clear()
+                requests = await _send(tg, dc, photos)
+                await _until_answered(tg, dc, requests, bot, settings.timeout_s)
+                await asyncio.sleep(0.5)  # room for a late duplicate to show up
+            finally:
+                stop.set()
+                exit_code = await asyncio.wait_for(bot, timeout=120)
+        _collect(tg, dc, requests)
+    engine = engines[0]
+    db_used = await _usage(config, requests)
+    return LoadReport(
+        settings, requests, engine.submit_s, engine.batches[warm_batches:], db_used, exit_code
+    )
+
+
+async def _usage(config: Config, requests: list[Request]) -> dict[str, int]:
+    """Photos counted today per user, read back from the bot's database file."""
+    used: dict[str, int] = {}
+    async with Database(DatabaseSettings(sqlite_path=config.database.sqlite_path)) as db:
+        quota = QuotaService(db, QuotaSettings(daily_per_user=config.quota.daily_per_user))
+        for r in requests:
+            chat = f"tg:{r.user}" if r.platform == "telegram" else f"dc:{GUILD}"
+            used[r.user_key] = (await quota.status(r.user_key, chat)).used_today
+    return used
+
+
+def check(report: LoadReport) -> list[str]:
+    """Every broken promise: lost or doubled answers, quota over-granted, counts that disagree."""
+    problems = []
+    s = report.settings
+    granted_per_user = min(s.photos, s.quota)
+    per_user: dict[str, list[Request]] = {}
+    for r in report.requests:
+        per_user.setdefault(r.user_key, []).append(r)
+        answers = len(r.results_at) + r.refusals
+        if answers == 0:
+            problems.append(f"{r.platform} user {r.user}: photo {r.key} got no answer (lost)")
+        elif answers > 1:
+            problems.append(
+                f"{r.platform} user {r.user}: photo {r.key} answered {answers} times "
+                f"({len(r.results_at)} pictures, {r.refusals} refusals)"
+            )
+    for user, reqs in per_user.items():
+        delivered = sum(len(r.results_at) for r in reqs)
+        if delivered > granted_per_user:
+            problems.append(
+                f"{user}: {delivered} pictures with a quota of {s.quota} (over-granted)"
+            )
+        elif delivered < granted_per_user:
+            problems.append(f"{user}: {delivered} pictures, quota allowed {granted_per_user}")
+        if report.db_used.get(user, 0) != delivered:
+            problems.append(
+                f"{user}: database counts {report.db_used.get(user, 0)}, delivered {delivered}"
+            )
+        jobs = len(report.engine_s.get(user, []))
+        if jobs != delivered:
+            problems.append(f"{user}: engine ran {jobs} jobs, delivered {delivered}")
+    if report.exit_code != 0:
+        problems.append(f"the bot exited with code {report.exit_code}")
+    return problems
+
+
+def _pcts(values: Sequence[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
+    p50, p95, p99 = np.percentile(np.asarray(values), [50, 95, 99])
+    return {"p50": float(p50), "p95": float(p95), "p99": float(p99)}
+
+
+def summarize(report: LoadReport) -> dict[str, Any]:
+    """Latency percentiles (s), throughput, and how the time splits between engine and bot."""
+    done = [r for r in report.requests if r.results_at]
+    e2e = {"all": [r.results_at[0] - r.sent_at for r in done]}
+    for name in ("telegram", "discord"):
+        e2e[name] = [r.results_at[0] - r.sent_at for r in done if r.platform == name]
+    # A user's jobs pair with their results in finishing order (exact with one photo each).
+    overhead = []
+    for user in {r.user_key for r in done}:
+        ends = sorted(r.results_at[0] - r.sent_at for r in done if r.user_key == user)
+        overhead += [
+            e - j for e, j in zip(ends, sorted(report.engine_s.get(user, [])), strict=False)
+        ]
+    engine = [t for times in report.engine_s.values() for t in times]
+    per_image = [sec / n for n, sec in report.batches for _ in range(n)]
+    span = max((r.results_at[0] for r in done), default=0.0) - min(
+        (r.sent_at for r in report.requests), default=0.0
+    )
+    return {
+        "sent": len(report.requests),
+        "results": len(done),
+        "refusals": sum(r.refusals for r in report.requests),
+        "throughput_per_s": len(done) / span if span > 0 else 0.0,
+        "span_s": span,
+        "batches": len(report.batches),
+        "mean_batch": float(np.mean([n for n, _ in report.batches])) if report.batches else 0.0,
+        "latency_s": {
+            **{f"end_to_end_{k}": _pcts(v) for k, v in e2e.items()},
+            "engine_submit": _pcts(engine),
+            "inference_per_image": _pcts(per_image),
+            "bot_overhead": _pcts(overhead),
+        },
+    }
+
+
+def _print_table(summary: dict[str, Any]) -> None:
+    print(
+        f"sent={summary['sent']} results={summary['results']} refusals={summary['refusals']} "
+        f"throughput={summary['throughput_per_s']:.2f} results/s over {summary['span_s']:.1f} s "
+        f"batches={summary['batches']} (mean {summary['mean_batch']:.1f} images)"
+    )
+    print(f"{'seconds':<24} {'p50':>8} {'p95':>8} {'p99':>8}")
+    for name, p in summary["latency_s"].items():
+        print(f"{name:<24} {p['p50']:>8.2f} {p['p95']:>8.2f} {p['p99']:>8.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the scenario, print a table, write JSON; exit 1 if an invariant broke."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100, help="split between Telegram and Discord")
+    parser.add_argument("--size", type=int, default=512, help="photo side in pixels")
+    parser.add_argument("--style", default="webtoon")
+    parser.add_argument("--photos", type=int, default=1, help="photos each user sends at once")
+    parser.add_argument("--quota", type=int, default=20, help="daily photos per user")
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for answers")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    settings = LoadSettings(
+        users=args.users,
+        size=args.size,
+        style=args.style,
+        photos=args.photos,
+        quota=args.quota,
+        timeout_s=args.timeout,
+        engine={"device": args.device},
+    )
+    with tempfile.TemporaryDirectory(prefix="toonbot-load-") as workdir:
+        report = asyncio.run(run_load(settings, Path(workdir)))
+    summary = summarize(report)
+    problems = check(report)
+    device = "cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu"
+    meta = {
+        "device": torch.cuda.get_device_name(0)
+        if device == "cuda"
+        else platform.processor() or "cpu",
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        **{k: v for k, v in asdict(settings).items() if k != "engine"},
+    }
+    print(" ".join(f"{k}={v}" for k, v in meta.items()))
+    _print_table(summary)
+    target = args.out or Path(__file__).with_name("results") / f"load-{device}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    result = {"meta": meta, "summary": summary, "violations": problems}
+    target.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {target}")
+    for problem in problems:
+        print(f"VIOLATION: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
