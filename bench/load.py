@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import io
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -91,6 +92,7 @@ class Request:
     sent_at: float
     results_at: list[float] = field(default_factory=list)
     refusals: int = 0
+    last_text: str = ""  # the bot's last words to this request, for the report on a lost one
 
     @property
     def user_key(self) -> str:
@@ -161,8 +163,10 @@ def _is_refusal(text: str) -> bool:
     return text.startswith(_REFUSALS)
 
 
-def _collect(tg: TimedTelegram, dc: TimedDiscord, requests: list[Request]) -> None:
-    """Fill in each request's results and refusals from what the fakes received."""
+def _collect(
+    tg: TimedTelegram, dc: TimedDiscord, requests: list[Request], *, texts: bool = False
+) -> None:
+    """Fill in each request's results and refusals (and last text) from what the fakes got."""
     refused_tg: dict[str, int] = {}
     for call in tg.find("sendMessage"):
         reply = call.params.get("reply_parameters") or {}
@@ -174,10 +178,14 @@ def _collect(tg: TimedTelegram, dc: TimedDiscord, requests: list[Request]) -> No
             chat, message_id = r.key.split(":")
             r.results_at = list(tg.photos_at.get((int(chat), int(message_id)), []))
             r.refusals = refused_tg.get(r.key, 0)
+            if texts:
+                r.last_text = (tg.texts(int(chat)) or [""])[-1]
         else:
             r.results_at = list(dc.files_at.get(r.key, []))
             record = dc.interactions[r.key]
             r.refusals = sum(_is_refusal(t) for t in dc.ephemeral_texts(record))
+            if texts:
+                r.last_text = (dc.texts(record) or [""])[-1]
 
 
 def _config(settings: LoadSettings, tg: TimedTelegram, workdir: Path) -> Config:
@@ -219,10 +227,15 @@ async def _until_answered(
     limit: float,
 ) -> None:
     deadline = time.monotonic() + limit
+    next_note = time.monotonic() + 10
     while time.monotonic() < deadline and not bot.done():
         _collect(tg, dc, requests)
-        if all(r.results_at or r.refusals for r in requests):
+        answered = sum(bool(r.results_at or r.refusals) for r in requests)
+        if answered == len(requests):
             return
+        if time.monotonic() > next_note:
+            print(f"... {answered} of {len(requests)} answered", file=sys.stderr)
+            next_note += 10
         await asyncio.sleep(0.25)
 
 
@@ -268,7 +281,7 @@ async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
             finally:
                 stop.set()
                 exit_code = await asyncio.wait_for(bot, timeout=120)
-        _collect(tg, dc, requests)
+        _collect(tg, dc, requests, texts=True)
     engine = engines[0]
     db_used = await _usage(config, requests)
     return LoadReport(
@@ -297,7 +310,10 @@ def check(report: LoadReport) -> list[str]:
         per_user.setdefault(r.user_key, []).append(r)
         answers = len(r.results_at) + r.refusals
         if answers == 0:
-            problems.append(f"{r.platform} user {r.user}: photo {r.key} got no answer (lost)")
+            problems.append(
+                f"{r.platform} user {r.user}: photo {r.key} got no answer (lost); "
+                f"last text: {r.last_text or '-'}"
+            )
         elif answers > 1:
             problems.append(
                 f"{r.platform} user {r.user}: photo {r.key} answered {answers} times "
@@ -333,18 +349,21 @@ def _pcts(values: Sequence[float]) -> dict[str, float]:
 def summarize(report: LoadReport) -> dict[str, Any]:
     """Latency percentiles (s), throughput, and how the time splits between engine and bot."""
     done = [r for r in report.requests if r.results_at]
-    e2e = {"all": [r.results_at[0] - r.sent_at for r in done]}
-    for name in ("telegram", "discord"):
-        e2e[name] = [r.results_at[0] - r.sent_at for r in done if r.platform == name]
-    # A user's jobs pair with their results in finishing order (exact with one photo each).
-    overhead = []
+    # (platform, end to end, engine) per picture; a user's several jobs pair shortest first.
+    timed: list[tuple[str, float, float]] = []
     for user in {r.user_key for r in done}:
-        ends = sorted(r.results_at[0] - r.sent_at for r in done if r.user_key == user)
-        overhead += [
-            e - j for e, j in zip(ends, sorted(report.engine_s.get(user, [])), strict=False)
-        ]
-    engine = [t for times in report.engine_s.values() for t in times]
-    per_image = [sec / n for n, sec in report.batches for _ in range(n)]
+        mine = sorted(done, key=lambda r: r.results_at[0] - r.sent_at)
+        mine = [r for r in mine if r.user_key == user]
+        engine_s = sorted(report.engine_s.get(user, []))
+        for r, spent in zip(mine, engine_s, strict=False):
+            timed.append((r.platform, r.results_at[0] - r.sent_at, spent))
+    latency: dict[str, dict[str, float]] = {}
+    for name in ("all", "telegram", "discord"):
+        rows = [t for t in timed if name in ("all", t[0])]
+        latency[f"end_to_end {name}"] = _pcts([e2e for _, e2e, _ in rows])
+        latency[f"engine_submit {name}"] = _pcts([spent for _, _, spent in rows])
+        latency[f"bot_overhead {name}"] = _pcts([e2e - spent for _, e2e, spent in rows])
+    latency["inference_per_image"] = _pcts([sec / n for n, sec in report.batches for _ in range(n)])
     span = max((r.results_at[0] for r in done), default=0.0) - min(
         (r.sent_at for r in report.requests), default=0.0
     )
@@ -356,12 +375,7 @@ def summarize(report: LoadReport) -> dict[str, Any]:
         "span_s": span,
         "batches": len(report.batches),
         "mean_batch": float(np.mean([n for n, _ in report.batches])) if report.batches else 0.0,
-        "latency_s": {
-            **{f"end_to_end_{k}": _pcts(v) for k, v in e2e.items()},
-            "engine_submit": _pcts(engine),
-            "inference_per_image": _pcts(per_image),
-            "bot_overhead": _pcts(overhead),
-        },
+        "latency_s": latency,
     }
 
 
@@ -409,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         **{k: v for k, v in asdict(settings).items() if k != "engine"},
+        # The allocator matters for eager torch on the CPU (see README, Benchmarks).
+        "malloc": os.environ.get("LD_PRELOAD") or os.environ.get("MALLOC_MMAP_THRESHOLD_") or "",
     }
     print(" ".join(f"{k}={v}" for k, v in meta.items()))
     _print_table(summary)

@@ -98,7 +98,7 @@ async def run_bots(
         return 2
     stop = stop if stop is not None else asyncio.Event()
     with _stop_on_signals(stop):
-        return await _serve(config, frontends, stop, engine_factory or _engine)
+        return await _serve(config, frontends, stop, engine_factory)
 
 
 def _engine(config: Config) -> Engine:
@@ -108,7 +108,10 @@ def _engine(config: Config) -> Engine:
 
 
 async def _serve(
-    config: Config, names: list[str], stop: asyncio.Event, engine_factory: EngineFactory
+    config: Config,
+    names: list[str],
+    stop: asyncio.Event,
+    engine_factory: EngineFactory | None = None,
 ) -> int:
     from discord import LoginFailure
     from telegram.error import InvalidToken, TelegramError
@@ -121,7 +124,7 @@ async def _serve(
     try:
         async with (
             Database(config.database, config.secrets.database_url) as db,
-            engine_factory(config) as engine,
+            (engine_factory or _engine)(config) as engine,
         ):
             quota = QuotaService(db, config.quota)
             # Frontends stop first (letting their jobs finish), then the engine, then the DB.

@@ -21,7 +21,7 @@ async def test_ten_users_each_get_one_answer_and_the_quota_holds(tmp_path: Path)
     assert {r.platform for r in report.requests} == {"telegram", "discord"}
     assert report.db_used == {r.user_key: 1 for r in report.requests}
     assert sum(len(times) for times in report.engine_s.values()) == 10
-    assert summary["latency_s"]["end_to_end_all"]["p50"] > 0
+    assert summary["latency_s"]["end_to_end all"]["p50"] > 0
 
 
 def _report() -> LoadReport:
