@@ -367,6 +367,7 @@ def summarize(report: LoadReport) -> dict[str, Any]:
     span = max((r.results_at[0] for r in done), default=0.0) - min(
         (r.sent_at for r in report.requests), default=0.0
     )
+    busy = sum(sec for _, sec in report.batches)
     return {
         "sent": len(report.requests),
         "results": len(done),
@@ -375,6 +376,9 @@ def summarize(report: LoadReport) -> dict[str, Any]:
         "span_s": span,
         "batches": len(report.batches),
         "mean_batch": float(np.mean([n for n, _ in report.batches])) if report.batches else 0.0,
+        # Below 1 the inference thread sat idle part of the time: the bot, not the model, limits.
+        "inference_busy_s": busy,
+        "engine_busy_share": busy / span if span > 0 else 0.0,
         "latency_s": latency,
     }
 
@@ -383,7 +387,8 @@ def _print_table(summary: dict[str, Any]) -> None:
     print(
         f"sent={summary['sent']} results={summary['results']} refusals={summary['refusals']} "
         f"throughput={summary['throughput_per_s']:.2f} results/s over {summary['span_s']:.1f} s "
-        f"batches={summary['batches']} (mean {summary['mean_batch']:.1f} images)"
+        f"batches={summary['batches']} (mean {summary['mean_batch']:.1f} images), "
+        f"inference busy {summary['inference_busy_s']:.1f} s ({summary['engine_busy_share']:.0%})"
     )
     print(f"{'seconds':<24} {'p50':>8} {'p95':>8} {'p99':>8}")
     for name, p in summary["latency_s"].items():
@@ -411,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         timeout_s=args.timeout,
         engine={"device": args.device},
     )
+    load_before = os.getloadavg()[0]  # other work on the host skews every figure
     with tempfile.TemporaryDirectory(prefix="toonbot-load-") as workdir:
         report = asyncio.run(run_load(settings, Path(workdir)))
     summary = summarize(report)
@@ -425,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
         **{k: v for k, v in asdict(settings).items() if k != "engine"},
         # The allocator matters for eager torch on the CPU (see README, Benchmarks).
         "malloc": os.environ.get("LD_PRELOAD") or os.environ.get("MALLOC_MMAP_THRESHOLD_") or "",
+        "host_load_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
     }
     print(" ".join(f"{k}={v}" for k, v in meta.items()))
     _print_table(summary)
