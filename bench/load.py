@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.engine import test_images as sample_images
+from bench.load_report import LoadReport, LoadSettings, Request, check, print_table, summarize
 from bot import messages
 from bot.app import run_bots
 from bot.config import (
@@ -53,7 +54,7 @@ from tests.fakes.discord_objects import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_users import GUILD
 from tests.fakes.timed import TimedDiscord, TimedTelegram
 
-__all__ = ["LoadReport", "LoadSettings", "Request", "check", "run_load", "summarize"]
+__all__ = ["run_load"]
 
 WARMUP_TG, WARMUP_DC = 900_001, 900_002
 # Friendly refusals: the fixed text before the first placeholder of each quota message.
@@ -67,49 +68,6 @@ _REFUSALS = tuple(
         messages.TOONS_OFF,
     )
 )
-
-
-@dataclass(frozen=True)
-class LoadSettings:
-    """One load scenario."""
-
-    users: int = 100
-    size: int = 512
-    style: str = "webtoon"
-    photos: int = 1  # sent by each user at once
-    quota: int = 20  # daily_per_user; below `photos` some photos must be refused
-    timeout_s: float = 900.0
-    engine: dict[str, Any] = field(default_factory=lambda: {"device": "cpu"})
-
-
-@dataclass
-class Request:
-    """One photo one user sent, and what came back."""
-
-    platform: str  # "telegram" or "discord"
-    user: int
-    key: str  # telegram: "chat:message_id"; discord: interaction token
-    sent_at: float
-    results_at: list[float] = field(default_factory=list)
-    refusals: int = 0
-    last_text: str = ""  # the bot's last words to this request, for the report on a lost one
-
-    @property
-    def user_key(self) -> str:
-        """How the quota service and the engine name this user."""
-        return f"{'tg' if self.platform == 'telegram' else 'dc'}:{self.user}"
-
-
-@dataclass
-class LoadReport:
-    """Everything measured in one run; `check` and `summarize` read it."""
-
-    settings: LoadSettings
-    requests: list[Request]
-    engine_s: dict[str, list[float]]  # user key -> engine.submit durations, in finishing order
-    batches: list[tuple[int, float]]  # (images, seconds) per inference call
-    db_used: dict[str, int]  # user key -> photos counted today
-    exit_code: int
 
 
 class TimedEngine(Engine):
@@ -300,101 +258,6 @@ async def _usage(config: Config, requests: list[Request]) -> dict[str, int]:
     return used
 
 
-def check(report: LoadReport) -> list[str]:
-    """Every broken promise: lost or doubled answers, quota over-granted, counts that disagree."""
-    problems = []
-    s = report.settings
-    granted_per_user = min(s.photos, s.quota)
-    per_user: dict[str, list[Request]] = {}
-    for r in report.requests:
-        per_user.setdefault(r.user_key, []).append(r)
-        answers = len(r.results_at) + r.refusals
-        if answers == 0:
-            problems.append(
-                f"{r.platform} user {r.user}: photo {r.key} got no answer (lost); "
-                f"last text: {r.last_text or '-'}"
-            )
-        elif answers > 1:
-            problems.append(
-                f"{r.platform} user {r.user}: photo {r.key} answered {answers} times "
-                f"({len(r.results_at)} pictures, {r.refusals} refusals)"
-            )
-    for user, reqs in per_user.items():
-        delivered = sum(len(r.results_at) for r in reqs)
-        if delivered > granted_per_user:
-            problems.append(
-                f"{user}: {delivered} pictures with a quota of {s.quota} (over-granted)"
-            )
-        elif delivered < granted_per_user:
-            problems.append(f"{user}: {delivered} pictures, quota allowed {granted_per_user}")
-        if report.db_used.get(user, 0) != delivered:
-            problems.append(
-                f"{user}: database counts {report.db_used.get(user, 0)}, delivered {delivered}"
-            )
-        jobs = len(report.engine_s.get(user, []))
-        if jobs != delivered:
-            problems.append(f"{user}: engine ran {jobs} jobs, delivered {delivered}")
-    if report.exit_code != 0:
-        problems.append(f"the bot exited with code {report.exit_code}")
-    return problems
-
-
-def _pcts(values: Sequence[float]) -> dict[str, float]:
-    if not values:
-        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
-    p50, p95, p99 = np.percentile(np.asarray(values), [50, 95, 99])
-    return {"p50": float(p50), "p95": float(p95), "p99": float(p99)}
-
-
-def summarize(report: LoadReport) -> dict[str, Any]:
-    """Latency percentiles (s), throughput, and how the time splits between engine and bot."""
-    done = [r for r in report.requests if r.results_at]
-    # (platform, end to end, engine) per picture; a user's several jobs pair shortest first.
-    timed: list[tuple[str, float, float]] = []
-    for user in {r.user_key for r in done}:
-        mine = sorted(done, key=lambda r: r.results_at[0] - r.sent_at)
-        mine = [r for r in mine if r.user_key == user]
-        engine_s = sorted(report.engine_s.get(user, []))
-        for r, spent in zip(mine, engine_s, strict=False):
-            timed.append((r.platform, r.results_at[0] - r.sent_at, spent))
-    latency: dict[str, dict[str, float]] = {}
-    for name in ("all", "telegram", "discord"):
-        rows = [t for t in timed if name in ("all", t[0])]
-        latency[f"end_to_end {name}"] = _pcts([e2e for _, e2e, _ in rows])
-        latency[f"engine_submit {name}"] = _pcts([spent for _, _, spent in rows])
-        latency[f"bot_overhead {name}"] = _pcts([e2e - spent for _, e2e, spent in rows])
-    latency["inference_per_image"] = _pcts([sec / n for n, sec in report.batches for _ in range(n)])
-    span = max((r.results_at[0] for r in done), default=0.0) - min(
-        (r.sent_at for r in report.requests), default=0.0
-    )
-    busy = sum(sec for _, sec in report.batches)
-    return {
-        "sent": len(report.requests),
-        "results": len(done),
-        "refusals": sum(r.refusals for r in report.requests),
-        "throughput_per_s": len(done) / span if span > 0 else 0.0,
-        "span_s": span,
-        "batches": len(report.batches),
-        "mean_batch": float(np.mean([n for n, _ in report.batches])) if report.batches else 0.0,
-        # Below 1 the inference thread sat idle part of the time: the bot, not the model, limits.
-        "inference_busy_s": busy,
-        "engine_busy_share": busy / span if span > 0 else 0.0,
-        "latency_s": latency,
-    }
-
-
-def _print_table(summary: dict[str, Any]) -> None:
-    print(
-        f"sent={summary['sent']} results={summary['results']} refusals={summary['refusals']} "
-        f"throughput={summary['throughput_per_s']:.2f} results/s over {summary['span_s']:.1f} s "
-        f"batches={summary['batches']} (mean {summary['mean_batch']:.1f} images), "
-        f"inference busy {summary['inference_busy_s']:.1f} s ({summary['engine_busy_share']:.0%})"
-    )
-    print(f"{'seconds':<24} {'p50':>8} {'p95':>8} {'p99':>8}")
-    for name, p in summary["latency_s"].items():
-        print(f"{name:<24} {p['p50']:>8.2f} {p['p95']:>8.2f} {p['p99']:>8.2f}")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the scenario, print a table, write JSON; exit 1 if an invariant broke."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -435,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
     }
     print(" ".join(f"{k}={v}" for k, v in meta.items()))
-    _print_table(summary)
+    print_table(summary)
     target = args.out or Path(__file__).with_name("results") / f"load-{device}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     result = {"meta": meta, "summary": summary, "violations": problems}

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import LoadReport, LoadSettings, Request, check, run_load, summarize
+from bench.load import run_load
+from bench.load_report import LoadReport, LoadSettings, Request, check, summarize
 
 
 async def test_ten_users_each_get_one_answer_and_the_quota_holds(tmp_path: Path) -> None:
