@@ -68,6 +68,18 @@ _REFUSALS = tuple(
         messages.TOONS_OFF,
     )
 )
+# Status lines while a photo is on its way; any other text that is not a refusal is a failure.
+_PROGRESS = tuple(
+    text.split("{")[0]
+    for text in (
+        messages.TG_STATUS_STARTED,
+        messages.TG_STATUS_QUEUED,
+        messages.TG_STATUS_DRAWING,
+        messages.DC_STATUS_STARTED,
+        messages.DC_STATUS_QUEUED,
+        messages.DC_STATUS_DRAWING,
+    )
+)
 
 
 class TimedEngine(Engine):
@@ -121,29 +133,42 @@ def _is_refusal(text: str) -> bool:
     return text.startswith(_REFUSALS)
 
 
-def _collect(
-    tg: TimedTelegram, dc: TimedDiscord, requests: list[Request], *, texts: bool = False
-) -> None:
-    """Fill in each request's results and refusals (and last text) from what the fakes got."""
-    refused_tg: dict[str, int] = {}
-    for call in tg.find("sendMessage"):
-        reply = call.params.get("reply_parameters") or {}
-        if _is_refusal(str(call.params.get("text", ""))):
-            key = f"{call.params['chat_id']}:{reply.get('message_id')}"
-            refused_tg[key] = refused_tg.get(key, 0) + 1
+def _sort(text: str, request: Request) -> None:
+    """Count one text the bot sent about `request`: a refusal, a failure, or just progress."""
+    if _is_refusal(text):
+        request.refusals += 1
+    elif text and not text.startswith(_PROGRESS):
+        request.failures.append(text)
+
+
+def _collect(tg: TimedTelegram, dc: TimedDiscord, requests: list[Request]) -> None:
+    """Fill in each request's results, refusals and failures from what the fakes received."""
+    by_key = {r.key: r for r in requests}
+    for r in requests:
+        r.refusals, r.failures = 0, []
+    # Telegram: replies to the photo, and edits of such a reply (the status line).
+    status_of: dict[tuple[int, int], Request] = {}
+    for call in tg.calls:
+        if not call.ok or call.method not in ("sendMessage", "editMessageText"):
+            continue
+        chat, text = int(call.params["chat_id"]), str(call.params.get("text", ""))
+        if call.method == "sendMessage":
+            reply = call.params.get("reply_parameters") or {}
+            request = by_key.get(f"{chat}:{reply.get('message_id')}")
+            if request is not None:
+                status_of[(chat, call.result["message_id"])] = request
+        else:
+            request = status_of.get((chat, int(call.params["message_id"])))
+        if request is not None:
+            _sort(text, request)
     for r in requests:
         if r.platform == "telegram":
             chat, message_id = r.key.split(":")
             r.results_at = list(tg.photos_at.get((int(chat), int(message_id)), []))
-            r.refusals = refused_tg.get(r.key, 0)
-            if texts:
-                r.last_text = (tg.texts(int(chat)) or [""])[-1]
         else:
             r.results_at = list(dc.files_at.get(r.key, []))
-            record = dc.interactions[r.key]
-            r.refusals = sum(_is_refusal(t) for t in dc.ephemeral_texts(record))
-            if texts:
-                r.last_text = (dc.texts(record) or [""])[-1]
+            for text in dc.ephemeral_texts(dc.interactions[r.key]):
+                _sort(text, r)
 
 
 def _config(settings: LoadSettings, tg: TimedTelegram, workdir: Path) -> Config:
@@ -188,7 +213,7 @@ async def _until_answered(
     next_note = time.monotonic() + 10
     while time.monotonic() < deadline and not bot.done():
         _collect(tg, dc, requests)
-        answered = sum(bool(r.results_at or r.refusals) for r in requests)
+        answered = sum(r.settled for r in requests)
         if answered == len(requests):
             return
         if time.monotonic() > next_note:
@@ -230,7 +255,8 @@ async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
                 )
                 await _until_answered(tg, dc, warm, bot, 300)
                 if not all(r.results_at or r.refusals for r in warm):
-                    raise RuntimeError("the warm-up photos got no answer; is the bot stuck?")
+                    texts = [t for r in warm for t in r.failures] or ["no answer"]
+                    raise RuntimeError(f"the warm-up photos failed: {'; '.join(texts)}")
                 warm_batches = len(engines[0].batches)
                 engines[0].submit_s.clear()
                 requests = await _send(tg, dc, photos)
@@ -239,7 +265,7 @@ async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
             finally:
                 stop.set()
                 exit_code = await asyncio.wait_for(bot, timeout=120)
-        _collect(tg, dc, requests, texts=True)
+        _collect(tg, dc, requests)
     engine = engines[0]
     db_used = await _usage(config, requests)
     return LoadReport(

@@ -34,7 +34,12 @@ class Request:
     sent_at: float
     results_at: list[float] = field(default_factory=list)
     refusals: int = 0
-    last_text: str = ""  # the bot's last words to this request, for the report on a lost one
+    failures: list[str] = field(default_factory=list)  # friendly error texts (e.g. timed out)
+
+    @property
+    def settled(self) -> bool:
+        """The user heard back: a picture, a refusal or a failure."""
+        return bool(self.results_at or self.refusals or self.failures)
 
     @property
     def user_key(self) -> str:
@@ -63,12 +68,11 @@ def check(report: LoadReport) -> list[str]:
     for r in report.requests:
         per_user.setdefault(r.user_key, []).append(r)
         answers = len(r.results_at) + r.refusals
-        if answers == 0:
-            problems.append(
-                f"{r.platform} user {r.user}: photo {r.key} got no answer (lost); "
-                f"last text: {r.last_text or '-'}"
-            )
-        elif answers > 1:
+        if r.failures:
+            problems.append(f"{r.platform} user {r.user}: photo {r.key} failed: {r.failures[-1]}")
+        elif answers == 0:
+            problems.append(f"{r.platform} user {r.user}: photo {r.key} got no answer (lost)")
+        if answers > 1:
             problems.append(
                 f"{r.platform} user {r.user}: photo {r.key} answered {answers} times "
                 f"({len(r.results_at)} pictures, {r.refusals} refusals)"
@@ -126,6 +130,7 @@ def summarize(report: LoadReport) -> dict[str, Any]:
         "sent": len(report.requests),
         "results": len(done),
         "refusals": sum(r.refusals for r in report.requests),
+        "failures": sum(bool(r.failures) for r in report.requests),
         "throughput_per_s": len(done) / span if span > 0 else 0.0,
         "span_s": span,
         "batches": len(report.batches),
@@ -141,6 +146,7 @@ def print_table(summary: dict[str, Any]) -> None:
     """The summary as a plain-text table."""
     print(
         f"sent={summary['sent']} results={summary['results']} refusals={summary['refusals']} "
+        f"failures={summary['failures']} "
         f"throughput={summary['throughput_per_s']:.2f} results/s over {summary['span_s']:.1f} s "
         f"batches={summary['batches']} (mean {summary['mean_batch']:.1f} images), "
         f"inference busy {summary['inference_busy_s']:.1f} s ({summary['engine_busy_share']:.0%})"

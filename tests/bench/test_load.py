@@ -19,6 +19,7 @@ async def test_ten_users_each_get_one_answer_and_the_quota_holds(tmp_path: Path)
     assert check(report) == []
     summary = summarize(report)
     assert (summary["sent"], summary["results"], summary["refusals"]) == (20, 10, 10)
+    assert summary["failures"] == 0
     assert {r.platform for r in report.requests} == {"telegram", "discord"}
     assert report.db_used == {r.user_key: 1 for r in report.requests}
     assert sum(len(times) for times in report.engine_s.values()) == 10
@@ -55,6 +56,13 @@ def _lose(r: LoadReport) -> None:
     r.requests[2].results_at = []
 
 
+def _time_out(r: LoadReport) -> None:
+    r.requests[2].results_at = []
+    r.requests[2].failures.append("That took too long, sorry.")
+    r.engine_s["dc:1000"] = []
+    r.db_used["dc:1000"] = 0
+
+
 def _miscount(r: LoadReport) -> None:
     r.db_used["tg:1"] = 0
 
@@ -69,6 +77,7 @@ def _extra_job(r: LoadReport) -> None:
         (_duplicate, "answered 2 times"),
         (_over_grant, "over-granted"),
         (_lose, "got no answer"),
+        (_time_out, "failed: That took too long"),
         (_miscount, "database counts 0, delivered 1"),
         (_extra_job, "engine ran 2 jobs"),
     ],
