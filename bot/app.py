@@ -49,6 +49,8 @@ class Frontend(Protocol):
 
 
 FrontendFactory = Callable[[Config, "Engine", "QuotaService", "BotMetrics | None"], Frontend]
+# Builds the one shared engine from config; benchmarks pass one that also times each job.
+EngineFactory = Callable[[Config], "Engine"]
 
 
 def configured_frontends(config: Config) -> list[str]:
@@ -120,7 +122,12 @@ def open_engine(config: Config, metrics: EngineMetrics | None = None) -> Engine:
 _FACTORIES: dict[str, FrontendFactory] = {"telegram": _telegram, "discord": _discord}
 
 
-async def run_bots(config: Config, *, stop: asyncio.Event | None = None) -> int:
+async def run_bots(
+    config: Config,
+    *,
+    stop: asyncio.Event | None = None,
+    engine_factory: EngineFactory | None = None,
+) -> int:
     """Start every configured frontend on one shared engine; return the exit code."""
     frontends = configured_frontends(config)
     if not frontends:
@@ -132,10 +139,15 @@ async def run_bots(config: Config, *, stop: asyncio.Event | None = None) -> int:
         return 2
     stop = stop if stop is not None else asyncio.Event()
     with _stop_on_signals(stop):
-        return await _serve(config, frontends, stop)
+        return await _serve(config, frontends, stop, engine_factory)
 
 
-async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
+async def _serve(
+    config: Config,
+    names: list[str],
+    stop: asyncio.Event,
+    engine_factory: EngineFactory | None = None,
+) -> int:
     from discord import LoginFailure
     from telegram.error import InvalidToken, TelegramError
 
@@ -150,7 +162,11 @@ async def _serve(config: Config, names: list[str], stop: asyncio.Event) -> int:
     try:
         async with (
             Database(config.database, config.secrets.database_url) as db,
-            open_engine(config, engine_metrics) as engine,
+            (
+                engine_factory(config)
+                if engine_factory is not None
+                else open_engine(config, engine_metrics)
+            ) as engine,
             served,
         ):
             quota = QuotaService(db, config.quota, instance=config.bot.instance)
