@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from engine.styles import filters as flt
 
-__all__ = ["CelPass"]
+__all__ = ["CelFrame", "CelPass"]
+
+
+class CelFrame(NamedTuple):
+    """Per-batch groundwork that depends only on the photo, shareable by passes (frame_key)."""
+
+    x_lo: torch.Tensor  # photo pooled to the colour grid
+    y_hi: torch.Tensor  # full-size luma
+    y_mid: torch.Tensor  # luma on the line grid, contrast-normalised
+    gain: torch.Tensor  # that normalisation, (N, 1, 1, 1)
+    fine_dog: torch.Tensor  # DoG of lightly smoothed y_mid, before thresholding
+    k_colour: int
+    k_line: int
 
 
 class CelPass:
@@ -106,26 +120,76 @@ class CelPass:
 
     def stylize(self, x: torch.Tensor) -> torch.Tensor:
         """Stylize a contiguous float32 batch (N, 3, H, W) in [0, 1]; no autocast handling."""
+        frame = self.frame(x)
+        return self.render(frame, *self.plan(frame))
+
+    def frame_key(self) -> tuple[object, ...]:
+        """Parameters frame() depends on: passes with equal keys can share one CelFrame."""
+        return (
+            self.work_side,
+            self.line_side,
+            self.reference_contrast,
+            self.contrast_gain,
+            self.line_smooth_radius,
+            self.line_smooth_eps,
+            self.line_passes,
+        )
+
+    def frame(self, x: torch.Tensor) -> CelFrame:
+        """The photo-only groundwork of a pass (luma, pooled grids, fine-line DoG)."""
         h, w = x.shape[-2:]
         k_colour = flt.pool_factor(h, w, self.work_side)
         k_line = flt.pool_factor(h, w, self.line_side)
         y_hi = flt.rgb_to_luma(x)
-        coef = self._colour_coefficients(flt.downsample(x, k_colour))
         y_mid = flt.downsample(y_hi, k_line)
+        # Normalising by the image's own contrast lets dim, flat photos keep outlines a fixed
+        # threshold would drop, and keeps busy high-contrast photos from drowning in ink.
+        gain = flt.image_std(y_mid).div_(self.reference_contrast)
+        gain = gain.clamp_(self.contrast_gain[0], self.contrast_gain[1]).reciprocal_()
+        y_mid = y_mid.mul(gain)
+        # Lightly smoothed luma keeps thin, strong structure such as rails, lattices, eyes that
+        # flattening erases (plan() thresholds it high, so texture stays out).
+        fine = flt.self_guided_filter(y_mid, self.line_smooth_radius, self.line_smooth_eps)
+        return CelFrame(
+            x_lo=flt.downsample(x, k_colour),
+            y_hi=y_hi,
+            y_mid=y_mid,
+            gain=gain,
+            fine_dog=self._dog(fine),
+            k_colour=k_colour,
+            k_line=k_line,
+        )
+
+    def plan(self, frame: CelFrame) -> tuple[torch.Tensor, torch.Tensor]:
+        """Low-resolution results: colour coefficients (N, 7, ...) and the ink mask."""
+        coef = self._colour_coefficients(frame.x_lo)
+        y_mid = frame.y_mid
         # Line art needs only the flat image's luma: mix its coefficients while they are small.
         ab_y = torch.cat([flt.rgb_to_luma(coef[:, 0:3]), flt.rgb_to_luma(coef[:, 3:6])], dim=1)
-        ab_y = flt.upsample(ab_y, k_colour / k_line, (y_mid.shape[-2], y_mid.shape[-1]))
-        ink = self._lines(y_mid, ab_y)
+        ab_y = flt.upsample(ab_y, frame.k_colour / frame.k_line, (y_mid.shape[-2], y_mid.shape[-1]))
+        return coef, self._lines(frame, ab_y)
 
-        # Full resolution: a few elementwise passes, done in place in the upsampled coefficient
-        # buffer (fresh full-size allocations cost more in page faults than the arithmetic).
-        coef = flt.upsample(coef, k_colour, (h, w))
+    def render(
+        self,
+        frame: CelFrame,
+        coef: torch.Tensor,
+        ink: torch.Tensor,
+        rows: tuple[int, int] | None = None,
+        cols: tuple[int, int] | None = None,
+    ) -> torch.Tensor:
+        """Full-resolution picture from plan()'s results, or only its rows x cols window."""
+        h, w = frame.y_hi.shape[-2:]
+        rows, cols = rows or (0, h), cols or (0, w)
+        # A few elementwise passes, done in place in the upsampled coefficient buffer (fresh
+        # full-size allocations cost more in page faults than the arithmetic).
+        coef = flt.upsample_region(coef, frame.k_colour, (h, w), rows, cols)
+        y_hi = frame.y_hi[..., rows[0] : rows[1], cols[0] : cols[1]]
         rgb = coef[:, 0:3].mul_(y_hi).add_(coef[:, 3:6])
         lum = flt.rgb_to_luma(rgb)
         delta = self._quantize_delta(lum, out=coef[:, 3:4]).mul_(coef[:, 6:7])
         # One luma delta added to all three channels moves brightness, never hue.
         rgb.add_(delta)
-        ink = flt.upsample(ink, k_line, (h, w))
+        ink = flt.upsample_region(ink, frame.k_line, (h, w), rows, cols)
         e0, e1 = self.ink_edges
         t = ink.sub_(e0).mul_(1.0 / (e1 - e0)).clamp_(0.0, 1.0)
         # smoothstep, then "1 - strength * ink" as the multiplier that darkens under the lines.
@@ -184,28 +248,24 @@ class CelPass:
         soft = torch.sub(lum, nearest, out=out).mul_(self.quant_sharpness / step).tanh_()
         return soft.mul_(0.5 * step).add_(nearest).sub_(lum)
 
-    def _lines(self, y_mid: torch.Tensor, ab_y: torch.Tensor) -> torch.Tensor:
+    def _dog(self, luma: torch.Tensor) -> torch.Tensor:
+        """Outer minus inner binomial blur of a luma plane (line-art DoG, before thresholds)."""
+        # Positive where a pixel is darker than its surround: the dark side of an edge, where an
+        # artist puts the line.
+        inner = flt.binomial_blur(luma, self.line_passes[0])
+        return flt.binomial_blur(inner, self.line_passes[1]).sub_(inner)
+
+    def _lines(self, frame: CelFrame, ab_y: torch.Tensor) -> torch.Tensor:
         """Ink mask (1 = ink) at line resolution: DoG on two smoothings of luma, specks removed.
 
-        ab_y holds the flat image's luma coefficients (a, b) on y_mid's grid.
+        ab_y holds the flat image's luma coefficients (a, b) on the line grid.
         """
-        # Normalising by the image's own contrast lets dim, flat photos keep outlines a fixed
-        # threshold would drop, and keeps busy high-contrast photos from drowning in ink.
-        gain = flt.image_std(y_mid).div_(self.reference_contrast)
-        gain = gain.clamp_(self.contrast_gain[0], self.contrast_gain[1]).reciprocal_()
-        y_mid = y_mid.mul(gain)
         # Source 1, the flattened image: texture-free outlines of colour regions (low threshold).
-        # Source 2, lightly smoothed luma: thin, strong structure such as rails, lattices, eyes
-        # that flattening erases (high threshold, so texture stays out).
-        flat = torch.addcmul(ab_y[:, 1:2] * gain, ab_y[:, 0:1], y_mid)
-        fine = flt.self_guided_filter(y_mid, self.line_smooth_radius, self.line_smooth_eps)
-        inner = flt.binomial_blur(torch.cat([flat, fine], dim=1), self.line_passes[0])
-        # Outer minus inner Gaussian is positive where a pixel is darker than its surround:
-        # the dark side of an edge, where an artist puts the line.
-        dog = flt.binomial_blur(inner, self.line_passes[1]).sub_(inner)
-        thr = torch.tensor([self.flat_threshold, self.fine_threshold], device=dog.device)
-        dog.sub_(thr.view(1, 2, 1, 1))
-        ink = torch.tanh(dog.amax(dim=1, keepdim=True).mul_(self.line_phi)).clamp_(0.0, 1.0)
+        # Source 2, frame.fine_dog: lightly smoothed luma (high threshold).
+        flat = torch.addcmul(ab_y[:, 1:2] * frame.gain, ab_y[:, 0:1], frame.y_mid)
+        dog = self._dog(flat).sub_(self.flat_threshold)
+        dog = torch.maximum(dog, frame.fine_dog - self.fine_threshold)
+        ink = torch.tanh(dog.mul_(self.line_phi)).clamp_(0.0, 1.0)
         # Isolated dots fill little of their neighbourhood; strokes fill a line's share of it.
         density = flt.box_filter(ink, self.speck_radius)
         return ink.mul_(flt.smoothstep(0.5 * self.speck_density, self.speck_density, density))

@@ -20,7 +20,7 @@ from engine.styles import STYLE_NAMES, Style, build_styles, describe_styles, get
 from engine.styles import filters as flt
 from engine.styles.classic import ClassicStyle, cartoonify_opencv
 from engine.styles.sketch import SketchStyle
-from engine.styles.webtoon import BACKGROUND_OVERRIDES, WebtoonStyle
+from engine.styles.webtoon import BACKGROUND_OVERRIDES, PRESENT, WebtoonStyle
 from engine.worker import InferenceWorker
 
 # (row, col) box of the astronaut's cheeks and forehead, as fractions of the image side.
@@ -285,6 +285,29 @@ def test_box_filter_keeps_half_precision_inputs_accurate() -> None:
     assert (half.float() - ref).abs().max() < 2e-3
 
 
+def test_box_filter_cpu_fast_path_matches_the_prefix_sum_one() -> None:
+    x = torch.rand(2, 3, 40, 33)
+    for r in (1, 4, 30):
+        # The prefix-sum path that CUDA uses.
+        ref, scratch = x.clone(), torch.empty_like(x)
+        flt._box_mean_1d(ref, r, -2, scratch)
+        flt._box_mean_1d(ref, r, -1, scratch)
+        assert (flt.box_filter(x, r) - ref).abs().max() < 1e-5
+        assert (flt.box_filter(x.clone(), r, inplace=True) - ref).abs().max() < 1e-5
+
+
+def test_upsample_region_is_a_window_of_the_full_enlargement() -> None:
+    gen = torch.Generator().manual_seed(1)
+    for factor, size in ((2, (61, 50)), (4, (128, 100)), (3, (40, 41))):
+        x = torch.rand(1, 2, -(-size[0] // factor), -(-size[1] // factor), generator=gen)
+        full = flt.upsample(x, factor, size)
+        for rows, cols in (((0, 9), (5, 50)), ((17, size[0]), (0, 1)), ((3, 4), (30, 47))):
+            window = flt.upsample_region(x, factor, size, rows, cols)
+            expected = full[..., rows[0] : rows[1], cols[0] : cols[1]]
+            assert window.shape == expected.shape
+            assert (window - expected).abs().max() < 1e-5
+
+
 def test_binomial_blur_matches_its_convolution() -> None:
     x = torch.rand(2, 3, 64, 80)
     taps = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16  # two [1, 2, 1] / 4 passes
@@ -440,3 +463,26 @@ def test_webtoon_degrades_to_whole_image_with_one_warning(
     assert len(warnings) == 1
     assert "person analysis unavailable" in warnings[0].getMessage()
     assert torch.equal(out, _run(WebtoonStyle(person_aware=False), astronaut))
+
+
+def test_cpu_banded_blend_matches_the_full_frame_blend() -> None:
+    # A soft disc per image, different in each, over a size that is no multiple of the bands;
+    # the first covers whole bands in its middle columns, so there the background is skipped.
+    images = _to_batch(_photo(data.astronaut, (260, 300)), _photo(data.coffee, (260, 300)))
+    yy, xx = np.mgrid[0:300, 0:260]
+    guides = torch.zeros(2, 2, 300, 260)
+    for i, (cy, cx, r) in enumerate(((140, 130, 170), (200, 60, 50))):
+        disc = (np.hypot(yy - cy, xx - cx) < r).astype(np.float32)
+        guides[i, 0] = torch.from_numpy(cv2.GaussianBlur(disc, (0, 0), 4.0))
+    style = WebtoonStyle(person_aware=False)
+    with torch.inference_mode():
+        out = style(images, guides)
+        bg = style.background_pass.stylize(images)
+        fg = style.person_pass.stylize(images)
+        mask = guides[:, 0:1]
+        expected = style._finish(bg + mask * (fg - bg))
+        alone = style(images[1:], guides[1:])
+    # Only where the mask is within PRESENT of 0 or 1 is one look skipped.
+    assert (out - expected).abs().max() <= PRESENT
+    assert (out[1:] - alone).abs().max() == 0
+    assert (out - style._finish(bg.clone())).abs().amax(dim=(1, 2, 3)).min() > 0.1
