@@ -82,7 +82,8 @@ class InferenceWorker:
                 else:
                     out = model(batch)
             out = out.float().clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8)
-            arrays = out.permute(0, 2, 3, 1).cpu().numpy()
+            # torch's transposing copy is ~2x faster than numpy's on the CPU.
+            arrays = out.permute(0, 2, 3, 1).contiguous().cpu().numpy()
         return [
             np.ascontiguousarray(arrays[i, : img.shape[0], : img.shape[1]])
             for i, img in enumerate(images)
@@ -109,7 +110,7 @@ class InferenceWorker:
             t = torch.from_numpy(m).to(self.device, non_blocking=True).float().unsqueeze(0)
             pad = (0, pw - m.shape[2], 0, ph - m.shape[1])
             tensors.append(F.pad(t, pad, mode="replicate") if any(pad) else t)
-        return torch.cat(tensors, dim=0)
+        return tensors[0] if len(tensors) == 1 else torch.cat(tensors, dim=0)
 
     def _autocast(self) -> contextlib.AbstractContextManager[object]:
         if self._autocast_dtype is None:

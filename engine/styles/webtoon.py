@@ -148,7 +148,8 @@ class WebtoonStyle:
             out = self.background_pass.stylize(x)
         elif x.device.type == "cpu":
             # Image by image, so each image's bands depend on its own mask only.
-            out = torch.cat([self._banded(x[i : i + 1], person[i : i + 1]) for i in range(len(x))])
+            outs = [self._banded(x[i : i + 1], person[i : i + 1]) for i in range(len(x))]
+            out = outs[0] if len(outs) == 1 else torch.cat(outs)
         else:
             bg_frame, fg_frame = self._frames(x)
             out = self.background_pass.render(bg_frame, *self.background_pass.plan(bg_frame))
