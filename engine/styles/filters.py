@@ -366,7 +366,23 @@ def downsample(x: torch.Tensor, factor: int) -> torch.Tensor:
     """
     if factor <= 1:
         return x
+    h, w = x.shape[-2:]
+    if x.device.type == "cpu" and x.dtype == torch.float32 and h % factor == w % factor == 0:
+        return _downsample_cv2(x, factor)
     return F.avg_pool2d(x, factor, ceil_mode=True)
+
+
+def _downsample_cv2(x: torch.Tensor, factor: int) -> torch.Tensor:
+    """Block means for sides divisible by factor, as avg_pool2d gives them (to ~1e-7).
+
+    OpenCV's area resize is ~10x faster than torch's CPU pooling at factor 2.
+    """
+    n, c, h, w = x.shape
+    planes = x.detach().reshape(n * c, h, w).contiguous().numpy()
+    out = torch.empty(n * c, h // factor, w // factor)
+    for src, dst in zip(planes, out.numpy(), strict=True):
+        cv2.resize(src, (w // factor, h // factor), dst=dst, interpolation=cv2.INTER_AREA)
+    return out.view(n, c, h // factor, w // factor)
 
 
 def upsample(x: torch.Tensor, scale: float, size: tuple[int, int]) -> torch.Tensor:
