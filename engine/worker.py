@@ -6,7 +6,6 @@ import contextlib
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -42,7 +41,6 @@ class InferenceWorker:
         self._styles = dict(styles)
         self._autocast_dtype = _autocast_dtype(config.precision, self.device)
         self._split = config.split_cpu_batches
-        self._pool: ThreadPoolExecutor | None = None
         if config.torch_threads:
             torch.set_num_threads(config.torch_threads)
 
@@ -73,22 +71,13 @@ class InferenceWorker:
         self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
     ) -> list[np.ndarray]:
         model = self._styles[style]
+        # Per-image CPU analysis (e.g. person masks) runs before batching, on this thread.
         guided = model if isinstance(model, GuidedStyle) else None
-        pending: Future[torch.Tensor | None] | None = None
-        maps = None
-        if guided is not None and self.device.type == "cpu":
-            # On the CPU the analysis (e.g. person masks) runs on a second thread while the
-            # style does its photo-only work; torch leaves a second core half idle.
-            pending = self._guides_pool().submit(self._guides_for, guided, images, padded)
-        elif guided is not None:
-            # Per-image CPU analysis runs before batching, on this thread.
-            maps = guided.prepare(images)
+        maps = guided.prepare(images) if guided is not None else None
         with torch.inference_mode():
             batch = self._to_batch(images, padded)
             with self._autocast():
-                if guided is not None and pending is not None:
-                    out = guided(batch, pending)
-                elif guided is not None and maps is not None:
+                if guided is not None and maps is not None:
                     out = guided(batch, self._to_guides(maps, padded))
                 else:
                     out = model(batch)
@@ -99,17 +88,6 @@ class InferenceWorker:
             np.ascontiguousarray(arrays[i, : img.shape[0], : img.shape[1]])
             for i, img in enumerate(images)
         ]
-
-    def _guides_pool(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="toonbot-guides")
-        return self._pool
-
-    def _guides_for(
-        self, guided: GuidedStyle, images: Sequence[np.ndarray], padded: tuple[int, int]
-    ) -> torch.Tensor | None:
-        maps = guided.prepare(images)
-        return None if maps is None else self._to_guides(maps, padded)
 
     def _to_batch(self, images: Sequence[np.ndarray], padded: tuple[int, int]) -> torch.Tensor:
         ph, pw = padded

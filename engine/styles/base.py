@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -37,16 +36,12 @@ class GuidedStyle(Style, Protocol):
     The worker calls prepare() on the original HxWx3 uint8 images, pads and stacks what it
     returns (one float32 (C, H, W) array per image) like the images, and passes the stack as
     guides. prepare() returning None means "no guides": the style is then called without them.
-    On the CPU the worker runs prepare() on a second thread and passes a Future of the stacked
-    guides (or of None) instead, for the style to wait on once it needs them.
     """
 
     def prepare(self, images: Sequence[np.ndarray]) -> list[np.ndarray] | None:
         """Per-image (C, H, W) float32 guide maps, or None."""
         ...
 
-    def __call__(
-        self, images: torch.Tensor, guides: torch.Tensor | Future[torch.Tensor | None] | None = None
-    ) -> torch.Tensor:
+    def __call__(self, images: torch.Tensor, guides: torch.Tensor | None = None) -> torch.Tensor:
         """Stylize a batch, with guides (N, C, H, W) on the same device when prepared."""
         ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -32,8 +32,6 @@ BACKGROUND_OVERRIDES: dict[str, Any] = {
 }
 
 
-# A pass's low-resolution results: colour coefficients and ink (CelPass.plan).
-_Plan = tuple[torch.Tensor, torch.Tensor]
 # Guide values within this of 0 count as absent (and within it of 1 as full, in _banded).
 PRESENT = 1e-3
 # Rows per band in the CPU blend: few enough bands to keep per-call overhead small, narrow
@@ -123,39 +121,15 @@ class WebtoonStyle:
                 self._pool = ThreadPoolExecutor(workers, thread_name_prefix="toonbot-analysis")
             return self._pool
 
-    def __call__(
-        self, images: torch.Tensor, guides: torch.Tensor | Future[torch.Tensor | None] | None = None
-    ) -> torch.Tensor:
-        """Stylize a batch (N, 3, H, W) in [0, 1]; guides (N, GUIDE_CHANNELS, H, W) if prepared.
-
-        guides may also be a Future of them (or of None), still being computed: the photo-only
-        work of both passes runs meanwhile.
-        """
+    def __call__(self, images: torch.Tensor, guides: torch.Tensor | None = None) -> torch.Tensor:
+        """Stylize a batch (N, 3, H, W) in [0, 1]; guides (N, GUIDE_CHANNELS, H, W) if prepared."""
         with torch.autocast(images.device.type, enabled=False):
             x = images.float().contiguous()
-            if isinstance(guides, Future):
-                return self._finish(self._two_pass_pending(x, guides))
             if guides is None:
                 guides = self._guides_for(x)
             if guides is None:
                 return self._finish(self.whole.stylize(x))
             return self._finish(self._two_pass(x, guides.to(x.device, torch.float32)))
-
-    def _two_pass_pending(
-        self, x: torch.Tensor, pending: Future[torch.Tensor | None]
-    ) -> torch.Tensor:
-        if self.analyzer() is None:
-            return self.whole.stylize(x)
-        frames = self._frames(x)
-        plans: list[_Plan | None] = [self.background_pass.plan(frames[0]), None]
-        if not pending.done():
-            # Still analysing: plan the person look too (wasted only on photos with nobody
-            # in them, whose analysis is short and usually done by now).
-            plans[1] = self.person_pass.plan(frames[1])
-        guides = pending.result()
-        if guides is None:
-            return self.whole.stylize(x)
-        return self._two_pass(x, guides.to(x.device, torch.float32), frames, plans)
 
     def _guides_for(self, x: torch.Tensor) -> torch.Tensor | None:
         # Direct callers (tests, docs, scripts) hand over tensors; the worker calls prepare().
@@ -167,33 +141,19 @@ class WebtoonStyle:
             return None
         return torch.from_numpy(np.stack(maps)).to(x.device)
 
-    def _two_pass(
-        self,
-        x: torch.Tensor,
-        guides: torch.Tensor,
-        frames: tuple[CelFrame, CelFrame] | None = None,
-        plans: list[_Plan | None] | None = None,
-    ) -> torch.Tensor:
-        if x.device.type == "cpu" and len(x) > 1:
-            # Image by image, so each image's bands depend on its own mask only.
-            return torch.cat(
-                [self._two_pass(x[i : i + 1], guides[i : i + 1]) for i in range(len(x))]
-            )
+    def _two_pass(self, x: torch.Tensor, guides: torch.Tensor) -> torch.Tensor:
         person = guides[:, 0:1]
         detail = guides[:, 1:2]
-        frames = frames or self._frames(x)
-        plans = plans or [None, None]
-        bg_plan = plans[0] or self.background_pass.plan(frames[0])
         if not bool((person > PRESENT).any()):
-            out = self.background_pass.render(frames[0], *bg_plan)
+            out = self.background_pass.stylize(x)
         elif x.device.type == "cpu":
-            out = self._banded(
-                person, frames, (bg_plan, plans[1] or self.person_pass.plan(frames[1]))
-            )
+            # Image by image, so each image's bands depend on its own mask only.
+            outs = [self._banded(x[i : i + 1], person[i : i + 1]) for i in range(len(x))]
+            out = outs[0] if len(outs) == 1 else torch.cat(outs)
         else:
-            fg_plan = plans[1] or self.person_pass.plan(frames[1])
-            out = self.background_pass.render(frames[0], *bg_plan)
-            fg = self.person_pass.render(frames[1], *fg_plan)
+            bg_frame, fg_frame = self._frames(x)
+            out = self.background_pass.render(bg_frame, *self.background_pass.plan(bg_frame))
+            fg = self.person_pass.render(fg_frame, *self.person_pass.plan(fg_frame))
             # out = bg + m * (fg - bg); exact bg where the mask is zero, so batching never
             # changes an image's result.
             out.addcmul_(person, fg.sub_(out))
@@ -208,12 +168,7 @@ class WebtoonStyle:
             return bg_frame, bg_frame
         return bg_frame, self.person_pass.frame(x)
 
-    def _banded(
-        self,
-        person: torch.Tensor,
-        frames: tuple[CelFrame, CelFrame],
-        plans: tuple[_Plan, _Plan],
-    ) -> torch.Tensor:
+    def _banded(self, x: torch.Tensor, person: torch.Tensor) -> torch.Tensor:
         """The blend of both passes for one image, each rendered at full size only where needed.
 
         Band by band, the person look is rendered over the columns where the mask exceeds
@@ -222,9 +177,10 @@ class WebtoonStyle:
         uint8 level). On a portrait this skips about a third of the full-size work.
         """
         bg_pass, fg_pass = self.background_pass, self.person_pass
-        (bg_frame, fg_frame), (bg_plan, fg_plan) = frames, plans
-        h, w = person.shape[-2:]
-        out = torch.empty(1, 3, h, w, device=person.device)
+        bg_frame, fg_frame = self._frames(x)
+        bg_plan, fg_plan = bg_pass.plan(bg_frame), fg_pass.plan(fg_frame)
+        h = x.shape[-2]
+        out = torch.empty_like(x)
         for r0 in range(0, h, BAND_ROWS):
             rows = (r0, min(h, r0 + BAND_ROWS))
             mask = person[..., rows[0] : rows[1], :]
