@@ -185,7 +185,8 @@ class WebtoonStyle:
             rows = (r0, min(h, r0 + BAND_ROWS))
             mask = person[..., rows[0] : rows[1], :]
             band = out[..., rows[0] : rows[1], :]
-            bg_cols = _span(mask.amin(dim=-2) < 1.0 - PRESENT)
+            # Written as "not nearly 1" so a NaN column still gets a look rendered, never garbage.
+            bg_cols = _span(~(mask.amin(dim=-2) >= 1.0 - PRESENT))
             fg_cols = _span(mask.amax(dim=-2) > PRESENT)
             if bg_cols is not None:
                 band[..., bg_cols[0] : bg_cols[1]] = bg_pass.render(
