@@ -167,7 +167,8 @@ class Engine:
             outcome = "ok"
             return result
         except BaseException as exc:
-            outcome = _OUTCOMES.get(type(exc))
+            # By the error tree, so subclasses (InferenceTimeout is an InferenceFailed) count too.
+            outcome = next((o for t, o in _OUTCOMES.items() if isinstance(exc, t)), None)
             raise
         finally:
             self._enqueued.pop(key, None)

@@ -8,11 +8,13 @@ import threading
 import numpy as np
 import pytest
 import torch
+from prometheus_client import CollectorRegistry
 
 from engine.config import EngineConfig
 from engine.engine import Engine
 from engine.errors import InferenceFailed, InferenceTimeout
 from engine.job import Job
+from engine.metrics import EngineMetrics
 from tests.engine.test_engine import config, img, wait_until
 
 CRASH = 13  # a batch holding an image of this value raises
@@ -140,3 +142,17 @@ def test_batch_timeout_is_validated() -> None:
     with pytest.raises(ValueError, match="batch_timeout_s"):
         EngineConfig(batch_timeout_s=0)
     assert EngineConfig().batch_timeout_s >= 60  # generous: a slow CPU batch is not a hang
+
+
+async def test_a_hung_batch_is_counted_as_failed_in_the_metrics() -> None:
+    registry = CollectorRegistry()
+    style = TrippingStyle()
+    try:
+        cfg = config(max_batch_size=1, batch_timeout_s=0.5)
+        async with Engine(cfg, {"rec": style}, metrics=EngineMetrics(registry)) as engine:
+            with pytest.raises(InferenceTimeout):
+                await engine.submit(Job(img(HANG), "rec"))
+    finally:
+        style.release.set()
+    labels = {"outcome": "failed", "style": "rec"}
+    assert registry.get_sample_value("toonbot_engine_jobs_total", labels) == 1
