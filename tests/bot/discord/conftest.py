@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,11 @@ class Toonbot:
 
 
 def make_frontend(
-    fake: FakeDiscord, engine: Engine, quota: QuotaService, metrics: BotMetrics | None = None
+    fake: FakeDiscord,
+    engine: Engine,
+    quota: QuotaService,
+    metrics: BotMetrics | None = None,
+    **options: Any,
 ) -> DiscordFrontend:
     """The production frontend, pointed at the fake, with quick status updates."""
     return DiscordFrontend(
@@ -59,6 +64,7 @@ def make_frontend(
         status_interval_s=0.02,
         ready_timeout_s=10,
         metrics=metrics,
+        **options,
     )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from bot import messages
+from tests.bot.charges import charges_closed
 from tests.bot.discord.conftest import Toonbot
 from tests.bot.telegram.conftest import photo_bytes
 from tests.fakes.discord_server import Call, FakeDiscord, Interaction
@@ -20,15 +20,6 @@ USER = 1001
 async def used_today(bot: Toonbot, user: int = USER) -> int:
     status = await bot.quota.status(f"dc:{user}", f"dc:{GUILD}")
     return status.used_today
-
-
-async def closed(bot: Toonbot) -> None:
-    """Wait until the job closed its charge (settled or refunded): it is over."""
-    for _ in range(1000):
-        if await bot.quota.open_charges() == 0:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the charge stayed open")
 
 
 def followup_posts(fake: FakeDiscord, record: Interaction) -> list[Call]:
@@ -47,7 +38,7 @@ async def test_a_refused_followup_is_retried_and_delivered_once(
     assert (refused.status, delivered.status) == (status, 200)
     # retry_after for a 429; discord.py's own backoff (1 s first) for a 5xx.
     assert delivered.at - refused.at >= (0.3 if status == 429 else 1.0)
-    await closed(toonbot)
+    await charges_closed(toonbot.quota)
     assert len(fake.results(record)) == 1 and len(record.followups) == 1
     assert await used_today(toonbot) == 1
 
@@ -61,7 +52,7 @@ async def test_a_rate_limited_status_edit_is_retried(toonbot: Toonbot) -> None:
     assert [c.status for c in patches[:2]] == [429, 200]
     assert patches[0].body == patches[1].body  # the same edit, sent again
     assert patches[1].at - patches[0].at >= 0.3
-    await closed(toonbot)
+    await charges_closed(toonbot.quota)
     assert len(fake.results(record)) == 1
     assert await used_today(toonbot) == 1
 

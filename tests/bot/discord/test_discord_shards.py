@@ -10,14 +10,14 @@ from typing import Any, Literal
 import numpy as np
 import pytest
 
-from bot.config import DatabaseSettings, OutputSettings, QuotaSettings
+from bot.config import DatabaseSettings, QuotaSettings
 from bot.db import Database
 from bot.discord import DiscordFrontend
 from bot.discord.frontend import ShardedToonClient, ToonClient
 from bot.quota import QuotaService
 from engine.config import EngineConfig
 from engine.engine import Engine
-from engine.imageio import ImageLimits
+from tests.bot.discord.conftest import make_frontend
 from tests.bot.telegram.conftest import (
     TRANSFORMS,
     StandInStyle,
@@ -42,20 +42,8 @@ async def frontend_for(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Facto
         quota = QuotaService(db, QuotaSettings(cooldown_s=0))
 
         def make(shards: int | Literal["auto"], **options: Any) -> DiscordFrontend:
-            frontend = DiscordFrontend(
-                fake.token,
-                engine,
-                quota,
-                images=ImageLimits(),
-                output=OutputSettings(),
-                default_style="webtoon",
-                api_base=fake.api_base,
-                gateway=fake.gateway,
-                status_interval_s=0.02,
-                ready_timeout_s=10,
-                shards=shards,
-                identify_interval_s=0.0,
-                **options,
+            frontend = make_frontend(
+                fake, engine, quota, shards=shards, identify_interval_s=0.0, **options
             )
             made.append(frontend)
             return frontend

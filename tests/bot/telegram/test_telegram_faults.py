@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from bot import messages
 from bot.telegram import retry
+from tests.bot.charges import charges_closed
 from tests.bot.telegram.conftest import Toonbot, photo_bytes
 from tests.fakes.telegram_server import Call, FakeTelegram
 
@@ -19,15 +19,6 @@ USER = 1001
 async def used_today(bot: Toonbot, user: int = USER) -> int:
     status = await bot.quota.status(f"tg:{user}", f"tg:{user}")
     return status.used_today
-
-
-async def settled(bot: Toonbot) -> None:
-    """Wait until the job closed its charge (settled or refunded): it is over."""
-    for _ in range(1000):
-        if await bot.quota.open_charges() == 0:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the charge stayed open")
 
 
 def attempts(fake: FakeTelegram, method: str) -> list[Call]:
@@ -47,7 +38,7 @@ async def test_a_429_on_send_photo_is_waited_out_and_delivered_once(toonbot: Too
     refused, delivered = attempts(fake, "sendPhoto")
     assert (refused.error_code, delivered.ok) == (429, True)
     assert delivered.at - refused.at >= 1.0  # retry_after was honoured
-    await settled(toonbot)
+    await charges_closed(toonbot.quota)
     assert len(fake.find("sendPhoto", chat_id=USER)) == 1
     assert await used_today(toonbot) == 1
 
@@ -62,7 +53,7 @@ async def test_a_429_on_send_document_is_waited_out_and_the_file_sent_once(
     refused, delivered = attempts(fake, "sendDocument")
     assert (refused.error_code, delivered.ok) == (429, True)
     assert delivered.at - refused.at >= 1.0
-    await settled(toonbot)
+    await charges_closed(toonbot.quota)
     assert len(fake.find("sendPhoto", chat_id=USER)) == 1
     assert await used_today(toonbot) == 1
 
@@ -79,7 +70,7 @@ async def test_a_server_error_on_send_photo_is_retried_and_delivered_once(
     tries = attempts(fake, "sendPhoto")
     assert [c.error_code for c in tries] == [status, status, None]
     assert tries[1].at - tries[0].at >= 0.05 and tries[2].at - tries[1].at >= 0.1  # backoff
-    await settled(toonbot)
+    await charges_closed(toonbot.quota)
     assert await used_today(toonbot) == 1
     assert messages.FAILED not in fake.texts(USER)
 
@@ -92,7 +83,7 @@ async def test_a_result_telegram_never_takes_is_refunded_with_a_message(toonbot:
     await fake.wait_for(lambda: messages.FAILED in fake.texts(USER))
     assert len(attempts(fake, "sendPhoto")) == len(retry.RETRY_DELAYS_S) + 1
     assert fake.find("sendPhoto", chat_id=USER) == []
-    await settled(toonbot)
+    await charges_closed(toonbot.quota)
     assert await used_today(toonbot) == 0
 
 
@@ -116,5 +107,5 @@ async def test_a_locked_database_gets_a_friendly_reply_and_charges_nothing(
     # Once the lock is gone the same user is served (and charged) normally.
     fake.push_photo(USER, photo_bytes())
     await fake.wait_for(lambda: fake.find("sendPhoto", chat_id=USER))
-    await settled(toonbot)
+    await charges_closed(toonbot.quota)
     assert await used_today(toonbot) == 1

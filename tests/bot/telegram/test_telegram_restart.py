@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from bot import messages
 from bot.config import DatabaseSettings, QuotaSettings
 from bot.db import Database
 from bot.quota import QuotaService
+from tests.bot.charges import charges_closed
 from tests.bot.telegram.conftest import Toonbot, make_frontend, photo_bytes
 
 USER = 1001
@@ -17,14 +17,6 @@ LIMITS = QuotaSettings(daily_per_user=20, cooldown_s=0, per_chat_per_hour=0)
 
 async def used_today(quota: QuotaService) -> int:
     return (await quota.status(f"tg:{USER}", f"tg:{USER}")).used_today
-
-
-async def closed(quota: QuotaService) -> None:
-    for _ in range(1000):
-        if await quota.open_charges() == 0:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("a charge stayed open")
 
 
 async def restart(toonbot: Toonbot, path: Path) -> int:
@@ -45,7 +37,7 @@ async def test_a_delivered_picture_leaves_no_open_charge(toonbot: Toonbot) -> No
     fake = toonbot.fake
     fake.push_photo(USER, photo_bytes())
     await fake.wait_for(lambda: fake.find("sendPhoto", chat_id=USER))
-    await closed(toonbot.quota)
+    await charges_closed(toonbot.quota)
     assert await used_today(toonbot.quota) == 1
 
 
@@ -55,7 +47,7 @@ async def test_a_restart_refunds_the_picture_in_flight_once_and_tells_the_user(
     fake, webtoon = toonbot.fake, toonbot.styles["webtoon"]
     fake.push_photo(USER, photo_bytes())  # one delivered picture that must stay counted
     await fake.wait_for(lambda: fake.find("sendPhoto", chat_id=USER))
-    await closed(toonbot.quota)
+    await charges_closed(toonbot.quota)
     webtoon.hold()
     sent = fake.push_photo(USER, photo_bytes())
     await fake.wait_for(lambda: webtoon.images == 2)  # charged, and sitting in the model
