@@ -9,14 +9,26 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.analysis.types import FACE_PARTS, Face, PersonAnalysis, PersonAnalyzer
+from engine.analysis.eyes import eye_aspect_ratio
+from engine.analysis.parts import draw_part_masks
+from engine.analysis.types import (
+    FACE_PARTS,
+    MAX_FACES,
+    Face,
+    PersonAnalysis,
+    PersonAnalyzer,
+    check_max_faces,
+)
 
 __all__ = [
     "FACE_PARTS",
+    "MAX_FACES",
     "Face",
     "PersonAnalysis",
     "PersonAnalyzer",
     "build_analyzer",
+    "draw_part_masks",
+    "eye_aspect_ratio",
     "mediapipe_available",
     "person_masker",
 ]
@@ -31,15 +43,20 @@ def mediapipe_available() -> bool:
     return importlib.util.find_spec("mediapipe") is not None
 
 
-def build_analyzer() -> PersonAnalyzer | None:
-    """A mediapipe-backed analyzer, or None (warning once per process) when it is unavailable."""
+def build_analyzer(max_faces: int = MAX_FACES) -> PersonAnalyzer | None:
+    """A mediapipe-backed analyzer, or None (warning once per process) when it is unavailable.
+
+    max_faces: faces kept per image, the most confident first; ValueError unless 1..256 (raised
+    even when mediapipe is missing, so a bad setting shows on every machine).
+    """
     global _warned
+    check_max_faces(max_faces)
     try:
         if not mediapipe_available():
             raise ImportError("mediapipe is not installed")
         from engine.analysis.mediapipe_backend import MediapipeAnalyzer
 
-        return MediapipeAnalyzer()
+        return MediapipeAnalyzer(max_faces)
     except Exception as exc:  # any import-time failure of the native wheel means "unavailable"
         if not _warned:
             _warned = True

@@ -23,11 +23,11 @@ from mediapipe.python.solution_base import (
 from mediapipe.python.solutions import (
     face_detection,
     face_mesh,
-    face_mesh_connections,
     selfie_segmentation,
 )
 
-from engine.analysis.types import Face, PersonAnalysis
+from engine.analysis.landmarks import FACE_OVAL
+from engine.analysis.types import MAX_FACES, Face, PersonAnalysis, check_max_faces
 
 __all__ = ["MediapipeAnalyzer"]
 
@@ -35,29 +35,25 @@ __all__ = ["MediapipeAnalyzer"]
 MIN_SIDE = 32
 # Work size for the models: they run at 256 px internally anyway; this keeps resizes cheap.
 WORK_SIDE = 512
-MAX_FACES = 8
 # Crop side the face mesh sees (its detector and landmark models run at 128-256 px).
 MESH_SIDE = 384
+# The full-range detector (192 px input) misses most faces of a crowd once they are smaller
+# than about a quarter of the picture (measured: 1 of 6 astronaut copies at a third of the
+# height, 2 of 36 at a sixth; known upstream, google-ai-edge/mediapipe#5814), though it finds
+# each of them alone. A second pass over TILES x TILES overlapping tiles finds them (36 of 36,
+# and the child at the edge of usgov_group_waving.jpg). It runs when the first pass suggests a
+# group: several faces, or a face smaller than CROWD_FACE of the picture's shorter side.
+TILES = 2
+TILE_OVERLAP = 0.25
+CROWD_FACE = 0.12
+# Two boxes are one face when their IoU or their overlap relative to the smaller box is above
+# these (a tile's half face next to the full pass's whole face shows as high overlap only).
+SAME_FACE_IOU = 0.3
+SAME_FACE_COVER = 0.6
 
+_OVAL = np.array(FACE_OVAL, np.intp)
 
-def _indices(*connections: frozenset[tuple[int, int]]) -> np.ndarray:
-    return np.array(sorted({i for conn in connections for pair in conn for i in pair}), np.intp)
-
-
-_C = face_mesh_connections
-# (indices, x growth, y growth): eye hulls grow most vertically so lids and lashes are kept.
-_PARTS: dict[str, list[tuple[np.ndarray, float, float]]] = {
-    "eyes": [
-        (_indices(_C.FACEMESH_LEFT_EYE, _C.FACEMESH_LEFT_IRIS), 1.5, 2.2),
-        (_indices(_C.FACEMESH_RIGHT_EYE, _C.FACEMESH_RIGHT_IRIS), 1.5, 2.2),
-    ],
-    "brows": [
-        (_indices(_C.FACEMESH_LEFT_EYEBROW), 1.15, 1.8),
-        (_indices(_C.FACEMESH_RIGHT_EYEBROW), 1.15, 1.8),
-    ],
-    "mouth": [(_indices(_C.FACEMESH_LIPS), 1.2, 1.4)],
-}
-_OVAL = _indices(_C.FACEMESH_FACE_OVAL)
+Box = tuple[float, float, float, float]
 
 
 class _ProtoLists:
@@ -99,13 +95,20 @@ class _Graphs:
 
 
 class MediapipeAnalyzer:
-    """Person mask from selfie segmentation, faces and part masks from the 478-point face mesh.
+    """Person mask from selfie segmentation, faces from the full-range face detector (with a
+    tiled second pass for groups) and 478 landmarks per face from the face mesh.
+
+    max_faces: how many faces an image keeps, the most confident first (1..256; ValueError
+    otherwise). tile_groups: run the tiled second detection pass on group pictures.
 
     The mediapipe graphs are not thread-safe: each thread that calls analyze() gets its own,
-    built on its first call.
+    built on its first call. Per face, the work is the mesh on a crop around it and drawing its
+    oval into the person mask over its own box: nothing per face scales with the image.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_faces: int = MAX_FACES, *, tile_groups: bool = True) -> None:
+        self.max_faces = check_max_faces(max_faces)
+        self.tile_groups = tile_groups
         self._local = threading.local()
 
     def _graphs(self) -> _Graphs:
@@ -120,47 +123,34 @@ class MediapipeAnalyzer:
         h, w = image.shape[:2]
         if min(h, w) < MIN_SIDE:
             return PersonAnalysis.empty(h, w)
-        scale = min(1.0, WORK_SIDE / max(h, w))
-        work = np.ascontiguousarray(image[..., :3])
-        if scale < 1.0:
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            work = cv2.resize(work, size, interpolation=cv2.INTER_AREA)
+        work = _fit(np.ascontiguousarray(image[..., :3]), WORK_SIDE)
         graphs = self._graphs()
-        detections = graphs.detector.process(work).detections or []
-        if not detections:
+        found = _detect(graphs, work, (0.0, 0.0, 1.0, 1.0))
+        if not found:
             # The selfie segmenter also flags cups and cats as people (measured: 23% of
             # skimage's coffee, 91% of its cat), so no face means no person. People seen from
             # behind or with faces too small to detect count as background.
             return PersonAnalysis.empty(h, w)
+        if self.tile_groups and _looks_like_a_group(found, h, w):
+            found += _detect_tiles(graphs, work)
+        detections = _merge(found, h, w)[: self.max_faces]
         seg = graphs.segmenter.process(work).segmentation_mask
         mask = cv2.resize(np.asarray(seg, np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
         faces = []
-        for det in detections[:MAX_FACES]:
-            box = det.location_data.relative_bounding_box
-            bbox = (
-                box.xmin * w,
-                box.ymin * h,
-                (box.xmin + box.width) * w,
-                (box.ymin + box.height) * h,
-            )
+        for rel, score in detections:
+            bbox = (rel[0] * w, rel[1] * h, rel[2] * w, rel[3] * h)
             pts = self._landmarks(graphs, image, bbox)
             if pts is None:
-                x0, y0, x1, y1 = (
-                    float(np.clip(v, 0, lim)) for v, lim in zip(bbox, (w, h, w, h), strict=True)
-                )
-                faces.append(Face((x0, y0, x1, y1)))
+                faces.append(Face(_clip(bbox, h, w), None, score, 0.0))
                 continue
-            faces.append(_face(pts, h, w))
+            box = _clip((*pts.min(axis=0), *pts.max(axis=0)), h, w)
+            faces.append(Face(box, pts, score, _iou(box, _clip(bbox, h, w))))
             # A face is a person even where the segmenter hesitates (hats, odd light).
-            oval = np.zeros((h, w), np.float32)
-            cv2.fillConvexPoly(oval, cv2.convexHull(pts[_OVAL].round().astype(np.int32)), 1.0)
-            np.maximum(mask, oval, out=mask)
-        return PersonAnalysis(np.clip(mask, 0.0, 1.0), tuple(faces))
+            _fill_oval(mask, pts)
+        return PersonAnalysis(np.clip(mask, 0.0, 1.0, out=mask), tuple(faces))
 
     @staticmethod
-    def _landmarks(
-        graphs: _Graphs, image: np.ndarray, bbox: tuple[float, float, float, float]
-    ) -> np.ndarray | None:
+    def _landmarks(graphs: _Graphs, image: np.ndarray, bbox: Box) -> np.ndarray | None:
         """Face-mesh landmarks (478, 2) in image pixels from a crop around one detection."""
         h, w = image.shape[:2]
         cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
@@ -169,11 +159,7 @@ class MediapipeAnalyzer:
         x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
         if min(x1 - x0, y1 - y0) < MIN_SIDE // 2:
             return None
-        crop = np.ascontiguousarray(image[y0:y1, x0:x1, :3])
-        scale = min(1.0, MESH_SIDE / max(crop.shape[:2]))
-        if scale < 1.0:
-            size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        crop = _fit(np.ascontiguousarray(image[y0:y1, x0:x1, :3]), MESH_SIDE)
         found = graphs.mesh.process(crop).multi_face_landmarks
         if not found:
             return None
@@ -181,25 +167,119 @@ class MediapipeAnalyzer:
         return rel * np.array([x1 - x0, y1 - y0], np.float32) + np.array([x0, y0], np.float32)
 
 
-def _face(pts: np.ndarray, h: int, w: int) -> Face:
-    x0, y0 = np.clip(pts.min(axis=0), 0, [w, h])
-    x1, y1 = np.clip(pts.max(axis=0), 0, [w, h])
-    size = max(x1 - x0, y1 - y0, 1.0)
-    # Feather in proportion to the face so small and large faces blend alike; blur only
-    # around the face, the rest of each mask stays zero.
-    sigma = max(0.5, 0.02 * size)
-    pad = size * 0.5 + 3.0 * sigma
-    rows = slice(int(max(0, y0 - pad)), int(min(h, y1 + pad + 1)))
-    cols = slice(int(max(0, x0 - pad)), int(min(w, x1 + pad + 1)))
-    parts = {}
-    for name, shapes in _PARTS.items():
-        part = np.zeros((h, w), np.float32)
-        for idx, gx, gy in shapes:
-            sel = pts[idx]
-            centre = sel.mean(axis=0)
-            grown = (sel - centre) * np.array([gx, gy], np.float32) + centre
-            hull = cv2.convexHull(grown.round().astype(np.int32))
-            cv2.fillConvexPoly(part, hull, 1.0)
-        part[rows, cols] = cv2.GaussianBlur(part[rows, cols], (0, 0), sigma)
-        parts[name] = part
-    return Face((float(x0), float(y0), float(x1), float(y1)), pts, parts)
+# A detection: box (x0, y0, x1, y1) relative to the whole image, and the detector's score.
+_Detection = tuple[Box, float]
+
+
+def _fit(image: np.ndarray, side: int) -> np.ndarray:
+    """The image shrunk (area filter) so its longer side is at most `side`."""
+    h, w = image.shape[:2]
+    scale = min(1.0, side / max(h, w))
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    fitted: np.ndarray = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return fitted
+
+
+def _detect(graphs: _Graphs, image: np.ndarray, window: Box) -> list[_Detection]:
+    """Detections in `image`, which shows `window` (relative box) of the whole picture."""
+    wx0, wy0, wx1, wy1 = window
+    sx, sy = wx1 - wx0, wy1 - wy0
+    out = []
+    for det in graphs.detector.process(image).detections or []:
+        b = det.location_data.relative_bounding_box
+        box = (
+            wx0 + b.xmin * sx,
+            wy0 + b.ymin * sy,
+            wx0 + (b.xmin + b.width) * sx,
+            wy0 + (b.ymin + b.height) * sy,
+        )
+        out.append((box, float(np.clip(det.score[0], 0.0, 1.0))))
+    return out
+
+
+def _looks_like_a_group(found: list[_Detection], h: int, w: int) -> bool:
+    smallest = min(max((b[2] - b[0]) * w, (b[3] - b[1]) * h) for b, _ in found)
+    return len(found) > 1 or smallest < CROWD_FACE * min(h, w)
+
+
+def _detect_tiles(graphs: _Graphs, work: np.ndarray) -> list[_Detection]:
+    """Detections over TILES x TILES overlapping tiles, minus those cut by an inner tile edge.
+
+    The tiles are cut from the work image: the detector shrinks its input to 192 px anyway, so
+    a tile of a sharper copy would find no smaller face, only cost a resize.
+    """
+    h, w = work.shape[:2]
+    span = 1.0 / (TILES - TILE_OVERLAP * (TILES - 1))
+    step = span * (1.0 - TILE_OVERLAP)
+    margin = 0.01 * span
+    out = []
+    for i in range(TILES):
+        for j in range(TILES):
+            x0 = min(j * step, 1.0 - span)
+            y0 = min(i * step, 1.0 - span)
+            win = (x0, y0, x0 + span, y0 + span)
+            tile = work[
+                round(win[1] * h) : round(win[3] * h), round(win[0] * w) : round(win[2] * w)
+            ]
+            for box, score in _detect(graphs, np.ascontiguousarray(tile), win):
+                # A face cut by an inner edge is whole in the neighbouring tile.
+                cut = (
+                    (j > 0 and box[0] < win[0] + margin)
+                    or (i > 0 and box[1] < win[1] + margin)
+                    or (j < TILES - 1 and box[2] > win[2] - margin)
+                    or (i < TILES - 1 and box[3] > win[3] - margin)
+                )
+                if not cut:
+                    out.append((box, score))
+    return out
+
+
+def _merge(found: list[_Detection], h: int, w: int) -> list[_Detection]:
+    """One detection per face, the most confident first (greedy non-maximum suppression)."""
+    kept: list[_Detection] = []
+    for box, score in sorted(found, key=lambda d: -d[1]):
+        px = (box[0] * w, box[1] * h, box[2] * w, box[3] * h)
+        if all(not _same_face(px, (k[0] * w, k[1] * h, k[2] * w, k[3] * h)) for k, _ in kept):
+            kept.append((box, score))
+    return kept
+
+
+def _area(box: Box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def _intersection(a: Box, b: Box) -> float:
+    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+
+
+def _iou(a: Box, b: Box) -> float:
+    inter = _intersection(a, b)
+    union = _area(a) + _area(b) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _same_face(a: Box, b: Box) -> bool:
+    inter = _intersection(a, b)
+    smaller = min(_area(a), _area(b))
+    return _iou(a, b) > SAME_FACE_IOU or (smaller > 0 and inter / smaller > SAME_FACE_COVER)
+
+
+def _clip(box: tuple[float, ...], h: int, w: int) -> Box:
+    x0, y0, x1, y1 = (float(np.clip(v, 0, lim)) for v, lim in zip(box, (w, h, w, h), strict=True))
+    return x0, y0, x1, y1
+
+
+def _fill_oval(mask: np.ndarray, pts: np.ndarray) -> None:
+    """Max the filled face oval into `mask`, touching only the oval's own box."""
+    h, w = mask.shape
+    hull = cv2.convexHull(pts[_OVAL].round().astype(np.int32))
+    x0, y0 = np.maximum(hull.reshape(-1, 2).min(axis=0), 0)
+    x1, y1 = np.minimum(hull.reshape(-1, 2).max(axis=0) + 1, [w, h])
+    if x0 >= x1 or y0 >= y1:
+        return
+    oval = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.fillConvexPoly(oval, hull - np.array([x0, y0], np.int32), 1.0)
+    region = mask[y0:y1, x0:x1]
+    np.maximum(region, oval, out=region)

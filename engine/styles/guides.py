@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.analysis import PersonAnalysis
+from engine.analysis import PersonAnalysis, draw_part_masks
 
 __all__ = ["GUIDE_CHANNELS", "guide_maps"]
 
@@ -24,8 +24,6 @@ def guide_maps(analysis: PersonAnalysis, height: int, width: int) -> np.ndarray:
     if mask.any():
         sigma = max(0.5, FEATHER * max(height, width))
         maps[0] = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma)
-    for face in analysis.faces:
-        for part in face.parts.values():
-            if part.shape == (height, width):
-                np.maximum(maps[1], part, out=maps[1])
+    if analysis.person_mask.shape == (height, width):  # landmarks are in these pixels
+        draw_part_masks(analysis.faces, height, width, out=maps[1])
     return np.clip(maps, 0.0, 1.0, out=maps)

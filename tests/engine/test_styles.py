@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from skimage import color, data, feature
 
 from engine import analysis
-from engine.analysis import PersonAnalysis, build_analyzer
+from engine.analysis import PersonAnalysis, build_analyzer, draw_part_masks
 from engine.config import EngineConfig
 from engine.errors import UnknownStyle
 from engine.styles import STYLE_NAMES, Style, build_styles, describe_styles, get_style
@@ -418,7 +418,7 @@ def _gradient(rgb: np.ndarray) -> np.ndarray:
 def test_person_aware_keeps_the_eyes_alive(
     astronaut: np.ndarray, webtoon_astronaut: np.ndarray, astronaut_analysis: PersonAnalysis
 ) -> None:
-    eyes = astronaut_analysis.faces[0].parts["eyes"] > 0.5
+    eyes = draw_part_masks(astronaut_analysis.faces, 512, 512, parts=("eyes",)) > 0.5
     flat = _to_image(_run(WebtoonStyle(person_aware=False, **BACKGROUND_OVERRIDES), astronaut)[0])
     photo_edges = _gradient(astronaut / 255.0)[eyes]
 
