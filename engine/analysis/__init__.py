@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.analysis.eyes import eye_aspect_ratio
+from engine.analysis.eyes import eye_aspect_ratio, mean_eye_aspect_ratio
 from engine.analysis.parts import draw_part_masks
+from engine.analysis.temporal import FaceTracker, OneEuroFilter, smooth_analyses
 from engine.analysis.types import (
     FACE_PARTS,
     MAX_FACES,
@@ -24,13 +25,17 @@ __all__ = [
     "FACE_PARTS",
     "MAX_FACES",
     "Face",
+    "FaceTracker",
+    "OneEuroFilter",
     "PersonAnalysis",
     "PersonAnalyzer",
     "build_analyzer",
     "draw_part_masks",
     "eye_aspect_ratio",
+    "mean_eye_aspect_ratio",
     "mediapipe_available",
     "person_masker",
+    "smooth_analyses",
 ]
 
 log = logging.getLogger(__name__)
