@@ -11,10 +11,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.analysis import PersonAnalyzer, build_analyzer
+from engine.analysis import PersonAnalysis, PersonAnalyzer, build_analyzer
 from engine.styles import filters as flt
 from engine.styles.cel import CelFrame, CelPass
-from engine.styles.guides import guide_maps
+from engine.styles.guides import GUIDE_CHANNELS, guide_maps
+from engine.styles.portrait.compose import render_portrait
+from engine.styles.portrait.drawing import Look
+from engine.styles.portrait.plan import PORTRAIT_CHANNELS, portrait_maps
 
 __all__ = ["BACKGROUND_OVERRIDES", "PERSON_OVERRIDES", "WebtoonStyle"]
 
@@ -39,6 +42,13 @@ PRESENT = 1e-3
 BAND_ROWS = 128
 
 
+def _widen(maps: np.ndarray, channels: int) -> np.ndarray:
+    """Guide maps padded with zero channels up to `channels`."""
+    out = np.zeros((channels, *maps.shape[1:]), np.float32)
+    out[: maps.shape[0]] = maps
+    return out
+
+
 def _span(flags: torch.Tensor) -> tuple[int, int] | None:
     """First and one-past-last index where a (1, 1, W) bool row is set, or None."""
     idx = torch.nonzero(flags.flatten())
@@ -51,14 +61,18 @@ class WebtoonStyle:
     """Person-aware webtoon look (the WebtoonMe recipe) on top of CelPass.
 
     People (a soft mask from PersonAnalyzer) get a gentle cel pass, the background a flatter one;
-    the two are blended through the feathered mask, eyes, brows and mouth get the photo's own
-    detail back so they stay alive, and a colour grade finishes the whole picture. Without an
-    analyzer (mediapipe missing, or person_aware=False) the whole image gets the default pass.
+    the two are blended through the feathered mask, and a colour grade finishes the whole
+    picture. Faces the portrait renderer can draw (engine/styles/portrait) are warped toward
+    webtoon proportions and drawn from their face mesh: painted skin and hair, inked eyes,
+    brows, nose and lips. Faces it cannot draw keep the photo's own detail in eyes, brows and
+    mouth. Without an analyzer (mediapipe missing, or person_aware=False) the whole image gets
+    the default pass.
 
     Keyword parameters: person_aware, analyzer_factory, person / background (CelPass keyword
-    overrides for each pass), detail_strength (0..1, how much photo detail the face parts keep),
-    grade (0..1, strength of the finishing S-curve and warm/cool split); every other keyword is
-    a CelPass parameter shared by all passes.
+    overrides for each pass), detail_strength (0..1, how much photo detail the parts of undrawn
+    faces keep), grade (0..1, strength of the finishing S-curve and warm/cool split), portrait
+    (draw faces from the mesh), warp (0..1, strength of the proportion warp; 0 = none), look
+    (the drawing's Look); every other keyword is a CelPass parameter shared by all passes.
     """
 
     name = "webtoon"
@@ -73,10 +87,16 @@ class WebtoonStyle:
         background: Mapping[str, Any] | None = None,
         detail_strength: float = 0.7,
         grade: float = 1.0,
+        portrait: bool = True,
+        warp: float = 0.5,
+        look: Look | None = None,
         **params: Any,
     ) -> None:
-        if not (0.0 <= detail_strength <= 1.0 and 0.0 <= grade <= 1.0):
-            raise ValueError("detail_strength and grade must lie in [0, 1]")
+        if not (0.0 <= detail_strength <= 1.0 and 0.0 <= grade <= 1.0 and 0.0 <= warp <= 1.0):
+            raise ValueError("detail_strength, grade and warp must lie in [0, 1]")
+        self.portrait = portrait
+        self.warp = warp
+        self.look = look if look is not None else Look()
         self.whole = CelPass(**params)
         self.person_pass = CelPass(**{**params, **PERSON_OVERRIDES, **(person or {})})
         self.background_pass = CelPass(**{**params, **BACKGROUND_OVERRIDES, **(background or {})})
@@ -99,20 +119,47 @@ class WebtoonStyle:
                 self._resolved = True
         return self._analyzer
 
-    def prepare(self, images: Sequence[np.ndarray]) -> list[np.ndarray] | None:
-        """Per-image guide maps (GUIDE_CHANNELS x H x W float32) from HxWx3 uint8 RGB images."""
+    def prepare(
+        self,
+        images: Sequence[np.ndarray],
+        analyses: Sequence[PersonAnalysis | None] | None = None,
+    ) -> list[np.ndarray] | None:
+        """Per-image guide maps (C, H, W) float32 from HxWx3 uint8 RGB images.
+
+        analyses: optional per-image PersonAnalysis (e.g. temporally smoothed by the video
+        path) used instead of analysing the image here. C is GUIDE_CHANNELS, or GUIDE_CHANNELS +
+        PORTRAIT_CHANNELS for every image of the batch when any of them has a face to draw.
+        """
         analyzer = self.analyzer()
         if analyzer is None:
             return None
+        given = list(analyses) if analyses is not None else [None] * len(images)
 
-        def one(img: np.ndarray) -> np.ndarray:
-            return guide_maps(analyzer.analyze(img), img.shape[0], img.shape[1])
+        def one(img: np.ndarray, known: PersonAnalysis | None) -> np.ndarray:
+            analysis = known if known is not None else analyzer.analyze(img)
+            return self._maps(img, analysis)
 
         if len(images) < 2:
-            return [one(img) for img in images]
-        # Analysis is CPU work per image; on a GPU box it would otherwise serialise the batch
-        # (H200: 68 -> 37 img/s at 1024). The analyzer keeps one graph set per thread.
-        return list(self._analysis_pool().map(one, images))
+            maps = [one(img, an) for img, an in zip(images, given, strict=True)]
+        else:
+            # Analysis is CPU work per image; on a GPU box it would otherwise serialise the
+            # batch (H200: 68 -> 37 img/s at 1024). The analyzer keeps one graph set per thread.
+            maps = list(self._analysis_pool().map(one, images, given))
+        # One channel count per batch; zero portrait channels draw nothing, exactly.
+        full = GUIDE_CHANNELS + PORTRAIT_CHANNELS
+        if any(m.shape[0] == full for m in maps):
+            maps = [m if m.shape[0] == full else _widen(m, full) for m in maps]
+        return maps
+
+    def _maps(self, img: np.ndarray, analysis: PersonAnalysis) -> np.ndarray:
+        h, w = img.shape[:2]
+        planned = portrait_maps(img, analysis, self.look, self.warp) if self.portrait else None
+        if planned is None:
+            return guide_maps(analysis, h, w)
+        portrait, undrawn = planned
+        # Drawn faces get no photo detail back: the drawing replaces it.
+        base = guide_maps(PersonAnalysis(analysis.person_mask, tuple(undrawn)), h, w)
+        return np.concatenate([base, portrait])
 
     def _analysis_pool(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -129,7 +176,17 @@ class WebtoonStyle:
                 guides = self._guides_for(x)
             if guides is None:
                 return self._finish(self.whole.stylize(x))
-            return self._finish(self._two_pass(x, guides.to(x.device, torch.float32)))
+            guides = guides.to(x.device, torch.float32)
+            if guides.shape[1] > GUIDE_CHANNELS:
+                out = render_portrait(
+                    x,
+                    guides[:, :GUIDE_CHANNELS],
+                    guides[:, GUIDE_CHANNELS:],
+                    self._two_pass,
+                    self.look.ink,
+                )
+                return self._finish(out)
+            return self._finish(self._two_pass(x, guides))
 
     def _guides_for(self, x: torch.Tensor) -> torch.Tensor | None:
         # Direct callers (tests, docs, scripts) hand over tensors; the worker calls prepare().

@@ -1,0 +1,72 @@
+"""Device side of the portrait renderer: warp, paint skin and hair, lay the drawing on top.
+
+Every step is batched torch and exact where its maps are zero (warp by a zero displacement,
+blend by a zero mask, composite a transparent drawing), so an image without drawn faces, or
+a region away from them, is untouched and batching never changes a result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from engine.styles.portrait.plan import (
+    DRAWING,
+    HAIR,
+    LINE_WIDTH,
+    SKIN_REGION,
+    SKIN_SCALE,
+    SKIN_WEIGHT,
+    WARP,
+)
+from engine.styles.portrait.skin import paint_skin
+from engine.styles.portrait.warp import warp_images
+
+__all__ = ["render_portrait"]
+
+
+def render_portrait(
+    x: torch.Tensor,
+    guides: torch.Tensor,
+    portrait: torch.Tensor,
+    base: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    ink: tuple[float, float, float],
+) -> torch.Tensor:
+    """Draw the planned faces of a batch.
+
+    x: photos (N, 3, H, W) in [0, 1]; guides: the photo-based guide maps (N, G, H, W) in source
+    coordinates; portrait: the portrait block (N, PORTRAIT_CHANNELS, H, W) from portrait_maps;
+    base(x, guides): the photo-based look of the warped photo and guides; ink: line colour RGB.
+    Returns (N, 3, H, W) in [0, 1].
+    """
+    g = guides.shape[1]
+    field = portrait[:, WARP]
+    carried = torch.cat([x, guides, portrait[:, SKIN_REGION : HAIR + 1]], dim=1)
+    moved = warp_images(carried, field) if bool(field.any()) else carried
+    xw = moved[:, :3].contiguous()
+    out = base(xw, moved[:, 3 : 3 + g].contiguous())
+    skin = moved[:, 3 + g :]
+    region = skin[:, SKIN_REGION - SKIN_REGION : SKIN_REGION - SKIN_REGION + 1]
+    weight = skin[:, SKIN_WEIGHT - SKIN_REGION : SKIN_WEIGHT - SKIN_REGION + 1]
+    scale = skin[:, SKIN_SCALE - SKIN_REGION : SKIN_SCALE - SKIN_REGION + 1]
+    hair = skin[:, HAIR - SKIN_REGION : HAIR - SKIN_REGION + 1].clamp(0.0, 1.0)
+    try:  # TEMP while hair.py is written
+        from engine.styles.portrait.hair import paint_hair, silhouette_ink
+    except ImportError:
+        hair = hair * 0
+    if bool(hair.any()):
+        painted = paint_hair(xw, hair)
+        out = out.addcmul_(hair, painted.sub_(out))
+    region = region.clamp(0.0, 1.0)
+    if bool(region.any()):
+        painted = paint_skin(xw, region, weight, scale)
+        out = out.addcmul_(region, painted.sub_(out))
+    if bool(hair.any()):
+        width = portrait[:, LINE_WIDTH].amax(dim=(-2, -1)).flatten()
+        line = silhouette_ink(hair, width)
+        colour = torch.tensor(ink, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+        out = out.addcmul_(line, colour - out)
+    drawing = portrait[:, DRAWING]
+    out = out.mul_(1.0 - drawing[:, 3:4]).add_(drawing[:, :3])
+    return out.clamp_(0.0, 1.0)

@@ -1,0 +1,170 @@
+"""CPU side of the portrait renderer: which faces to draw, and the guide maps that draw them.
+
+`portrait_maps` turns one photo and its PersonAnalysis into the PORTRAIT_CHANNELS float32 maps
+the torch side reads (see the channel constants). Faces that cannot be drawn well (too small,
+a mesh that does not fit, a profile, both eyes hidden) are left out and keep the photo-based
+person look, as the issue's fallback asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine.analysis import Face, PersonAnalysis
+from engine.analysis.landmarks import EYES, FACE_OVAL, LIPS_OUTER_LOWER, LIPS_OUTER_UPPER, NOSE_TIP
+from engine.styles.portrait.canvas import Layer
+from engine.styles.portrait.drawing import Look, draw_face, interocular
+from engine.styles.portrait.hair import hair_mask
+from engine.styles.portrait.skin import skin_maps
+from engine.styles.portrait.warp import proportion_field, warp_points
+
+__all__ = [
+    "DRAWING",
+    "HAIR",
+    "LINE_WIDTH",
+    "PORTRAIT_CHANNELS",
+    "SKIN_REGION",
+    "SKIN_SCALE",
+    "SKIN_WEIGHT",
+    "WARP",
+    "FacePlan",
+    "plan_faces",
+    "portrait_maps",
+]
+
+# Channel offsets inside the portrait block of the guide stack.
+WARP = slice(0, 2)  # backward displacement (dx, dy) in pixels
+SKIN_REGION, SKIN_WEIGHT, SKIN_SCALE, HAIR, LINE_WIDTH = 2, 3, 4, 5, 6
+DRAWING = slice(7, 11)  # premultiplied RGBA of the drawn features, in output coordinates
+PORTRAIT_CHANNELS = 11
+
+# Below this inter-ocular distance (pixels) a drawn eye would be a few pixels of mush.
+MIN_INTEROCULAR = 22.0
+# A mesh whose bbox overlaps the detector's box less than this did not fit the face.
+MIN_MESH_FIT = 0.35
+# Nose tip position between the cheek sides (0..1): beyond these the face is in profile.
+YAW_LIMITS = (0.22, 0.78)
+# An eye narrower than this fraction of the other is turned away or hidden.
+MIN_EYE_RATIO = 0.45
+# An eye region whose luma varies less than this (relative) shows no eye: a hand, hair.
+MIN_EYE_CONTRAST = 0.07
+
+
+@dataclass(frozen=True)
+class FacePlan:
+    """One face to draw: landmarks in the photo and where they land after the warp."""
+
+    source: np.ndarray
+    target: np.ndarray
+    eyes: tuple[bool, bool]
+    mouth: bool
+
+
+def _eye_visible(image: np.ndarray, p: np.ndarray, side: str) -> bool:
+    eye = EYES[side]
+    pts = p[list(eye.loop)]
+    x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
+    pad = max(2, int(0.35 * (y1 - y0 + 1)))
+    h, w = image.shape[:2]
+    crop = image[max(0, y0 - pad) : min(h, y1 + pad), max(0, x0) : min(w, x1)]
+    if crop.size == 0:
+        return False
+    luma = crop.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return float(luma.std()) / max(float(luma.mean()), 8.0) >= MIN_EYE_CONTRAST
+
+
+def _mouth_visible(image: np.ndarray, p: np.ndarray) -> bool:
+    pts = p[list(LIPS_OUTER_UPPER + LIPS_OUTER_LOWER)]
+    x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
+    h, w = image.shape[:2]
+    crop = image[max(0, y0) : min(h, y1 + 1), max(0, x0) : min(w, x1 + 1)].astype(np.float32)
+    if crop.size == 0:
+        return False
+    # Lips are redder than the skin around them; a hand or a mask over the mouth is not.
+    redness = crop[..., 0] - 0.5 * (crop[..., 1] + crop[..., 2])
+    return float(np.percentile(redness, 75)) > 12.0
+
+
+def drawable(face: Face, image: np.ndarray) -> tuple[bool, bool, bool] | None:
+    """(right eye, left eye, mouth) visibility of a face worth drawing, or None to fall back."""
+    p = face.landmarks
+    if p is None or not np.isfinite(p).all():
+        return None
+    if interocular(p) < MIN_INTEROCULAR:
+        return None
+    if getattr(face, "mesh_fit", 1.0) < MIN_MESH_FIT:
+        return None
+    right, left = p[234], p[454]
+    span = float(np.linalg.norm(left - right))
+    if span < 1.0:
+        return None
+    t = float(np.dot(p[NOSE_TIP] - right, left - right)) / (span * span)
+    if not YAW_LIMITS[0] <= t <= YAW_LIMITS[1]:
+        return None
+    widths = [float(np.linalg.norm(p[e.outer] - p[e.inner])) for e in EYES.values()]
+    if min(widths) < MIN_EYE_RATIO * max(widths):
+        return None
+    eyes = (_eye_visible(image, p, "right"), _eye_visible(image, p, "left"))
+    if not any(eyes):
+        return None
+    return eyes[0], eyes[1], _mouth_visible(image, p)
+
+
+def plan_faces(
+    image: np.ndarray, faces: Sequence[Face], field: np.ndarray | None
+) -> list[FacePlan]:
+    """The drawable faces of an image, with their landmarks moved by the warp field."""
+    plans = []
+    for face in faces:
+        seen = drawable(face, image)
+        if seen is None or face.landmarks is None:
+            continue
+        target = warp_points(face.landmarks, field)
+        plans.append(FacePlan(face.landmarks, target, (seen[0], seen[1]), seen[2]))
+    return plans
+
+
+def portrait_maps(
+    image: np.ndarray,
+    analysis: PersonAnalysis,
+    look: Look,
+    warp_strength: float,
+) -> tuple[np.ndarray, list[Face]] | None:
+    """Portrait guide maps (PORTRAIT_CHANNELS, H, W) float32 and the faces left undrawn.
+
+    image: HxWx3 uint8 RGB. Returns None when no face can be drawn (the caller falls back to
+    the photo-based look for the whole image).
+    """
+    h, w = image.shape[:2]
+    candidates = [f for f in analysis.faces if drawable(f, image) is not None]
+    if not candidates:
+        return None
+    field = proportion_field(
+        [f.landmarks for f in candidates if f.landmarks is not None], h, w, warp_strength
+    )
+    plans = plan_faces(image, candidates, field)
+    undrawn = [f for f in analysis.faces if all(f is not c for c in candidates)]
+    maps = np.zeros((PORTRAIT_CHANNELS, h, w), np.float32)
+    if field is not None:
+        maps[WARP] = field
+    sources = [pl.source for pl in plans]
+    skin_maps(image, analysis.person_mask, sources, maps[SKIN_REGION], maps[SKIN_WEIGHT], maps[SKIN_SCALE])
+    maps[HAIR] = hair_mask(image, analysis.person_mask, sources)
+    maps[LINE_WIDTH] = max(1.0, look.line * max(interocular(p) for p in sources))
+    rgba = np.zeros((h, w, 4), np.float32)
+    for pl in plans:
+        pts = pl.target[list(FACE_OVAL)]
+        iod = interocular(pl.target)
+        x0, y0 = pts.min(axis=0) - 0.5 * iod
+        x1, y1 = pts.max(axis=0) + 0.5 * iod
+        layer = Layer((int(max(0, x0)), int(max(0, y0)), int(min(w, x1 + 1)), int(min(h, y1 + 1))))
+        draw_face(layer, image, pl.source, pl.target, look, eyes=pl.eyes, mouth=pl.mouth)
+        layer.blit(rgba)
+    maps[DRAWING] = rgba.transpose(2, 0, 1)
+    return maps, undrawn

@@ -1,0 +1,241 @@
+"""Skin: where it is (CPU, from the mesh and a colour model) and how it is painted (torch).
+
+Painting follows the retoucher's frequency separation: a low-pass of the skin alone (a
+normalized convolution, Knutsson and Westin 1993, weighted by skin likelihood, so eyes, brows,
+hair and background never bleed into it) is the "colour and shading" layer; the residual
+(pores, wrinkles, blemishes, sensor noise) is dropped. The shading that is left is then softly
+quantized into three cel tones around the face's own mean colour (after Winnemöller, Olsen and
+Gooch's soft luminance quantization, 2006), so skin tone is kept: no whitening, no greying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.analysis.landmarks import (
+    CHEEKS,
+    EYES,
+    FACE_OVAL,
+    LIPS_OUTER_LOWER,
+    LIPS_OUTER_UPPER,
+    NOSE_WINGS,
+    NOSTRILS,
+)
+from engine.styles.portrait.drawing import interocular
+
+__all__ = ["SKIN_LEVELS", "paint_skin", "skin_maps"]
+
+# Pyramid levels of the normalized convolution: level k is a blur of about 2^k pixels.
+SKIN_LEVELS = 9
+# Texture is removed below this fraction of the inter-ocular distance; the face's mean colour
+# is taken over MEAN_SCALE of it.
+DETAIL_SCALE = 0.16
+MEAN_SCALE = 1.0
+# Relative luma of the shadow / mid / highlight cels and the thresholds between them.
+TONES = (0.86, 1.0, 1.07)
+EDGES = (0.93, 1.045)
+SOFTNESS = 0.012
+# Redrawn features painted over with skin: (landmark loop, x growth, y growth).
+_FEATURES: tuple[tuple[tuple[int, ...], float, float], ...] = (
+    *((eye.loop, 1.4, 2.4) for eye in EYES.values()),
+    ((*NOSE_WINGS, *NOSTRILS, 2, 4, 94, 19), 1.15, 1.3),
+    (LIPS_OUTER_UPPER + LIPS_OUTER_LOWER, 1.1, 1.2),
+)
+# Where skin colour is sampled: forehead, upper cheeks (clear of beards), nose bridge, chin.
+SKIN_SAMPLES: tuple[int, ...] = (151, 108, 337, 116, 345, 117, 346, 6, 197, *CHEEKS)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return lab
+
+
+def skin_maps(
+    image: np.ndarray,
+    person_mask: np.ndarray,
+    faces: Sequence[np.ndarray],
+    region: np.ndarray,
+    weight: np.ndarray,
+    scale: np.ndarray,
+) -> None:
+    """Fill skin maps (H, W) float32 in place for the faces drawn in an HxWx3 uint8 RGB photo.
+
+    region: where painted skin replaces the photo's look (face oval, ears, neck), soft 0..1.
+    weight: skin likelihood 0..1 from a per-face CIELAB Gaussian colour model sampled on the
+    cheeks (hair, glasses, beard and background get ~0). scale: the face's inter-ocular
+    distance in pixels over its region (0 elsewhere). faces: (478, 2) landmarks in pixels.
+    """
+    h, w = image.shape[:2]
+    for p in faces:
+        iod = max(interocular(p), 1.0)
+        x0, y0 = p.min(axis=0)
+        x1, y1 = p.max(axis=0)
+        fh = y1 - y0
+        margin = 0.5 * iod
+        bx0, bx1 = int(max(0, x0 - margin)), int(min(w, x1 + margin + 1))
+        by0, by1 = int(max(0, y0 - margin)), int(min(h, y1 + 0.9 * fh + 1))
+        if bx1 - bx0 < 4 or by1 - by0 < 4:
+            continue
+        crop = np.ascontiguousarray(image[by0:by1, bx0:bx1])
+        lab = _lab(crop)
+        pix = np.concatenate([_patch(lab, p[c] - (bx0, by0), 0.06 * iod) for c in SKIN_SAMPLES])
+        if len(pix) < 8:
+            continue
+        # Median and a robust spread: stubble, freckles or a shadow on one sample point
+        # must not pull the model off the skin.
+        mu = np.median(pix, axis=0)
+        dev = np.median(np.abs(pix - mu), axis=0) * 1.4826
+        var = np.maximum(dev, [6.0, 3.0, 3.0]) ** 2 + np.array([40.0, 6.0, 6.0])
+        d2 = (((lab - mu) ** 2) / var).sum(axis=-1)
+        like = np.clip((12.0 - d2) / 6.0, 0.0, 1.0).astype(np.float32)
+        oval = np.zeros_like(like)
+        poly = np.round((p[list(FACE_OVAL)] - (bx0 + 0.5, by0 + 0.5)) * 16).astype(np.int32)
+        cv2.fillPoly(oval, [poly], 1.0, lineType=cv2.LINE_AA, shift=4)
+        # Skin reaches a little past the mesh (forehead to the hairline, ears) and down the
+        # neck; not a hand or an arm further away.
+        grow = max(1, int(0.35 * iod))
+        near = cv2.dilate(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+        rows = np.arange(by0, by1, dtype=np.float32)
+        neck = np.clip((y1 + 0.8 * fh - rows) / (0.2 * fh), 0.0, 1.0)
+        neck *= (rows > p[152, 1] - 0.2 * fh).astype(np.float32)
+        cols = np.arange(bx0, bx1, dtype=np.float32)
+        neck_cols = np.clip(1.0 - np.abs(cols - p[152, 0]) / (0.9 * iod), 0.0, 1.0)
+        person = person_mask[by0:by1, bx0:bx1]
+        zone = np.maximum(near, neck[:, None] * np.minimum(neck_cols[None, :] * 2.0, 1.0))
+        reach = np.maximum(oval, person * zone)
+        # Eyes, nostrils and lips are redrawn on top: paint skin under them too (their own
+        # colours carry no weight, so the skin around them fills in).
+        features = np.zeros_like(like)
+        for loop, gx, gy in _FEATURES:
+            sel = p[list(loop)]
+            c = sel.mean(axis=0)
+            grown = (sel - c) * np.array([gx, gy], np.float32) + c - (bx0 + 0.5, by0 + 0.5)
+            hull = cv2.convexHull(np.round(grown * 16).astype(np.int32))
+            cv2.fillConvexPoly(features, hull, 1.0, lineType=cv2.LINE_AA, shift=4)
+        # Taper to zero at the crop's edge so no straight seam is left where it ends.
+        edge = _edge_taper(reach.shape, max(2, int(0.2 * iod)))
+        skin = np.maximum(like, features * oval)
+        soft = cv2.GaussianBlur(reach * skin * edge, (0, 0), max(0.6, 0.02 * iod))
+        np.maximum(region[by0:by1, bx0:bx1], soft, out=region[by0:by1, bx0:bx1])
+        np.maximum(
+            weight[by0:by1, bx0:bx1], like * np.maximum(oval, person), out=weight[by0:by1, bx0:bx1]
+        )
+        sc = scale[by0:by1, bx0:bx1]
+        hit = soft > 0
+        sc[hit] = np.where(sc[hit] > 0, np.minimum(sc[hit], iod), iod)
+
+
+def _patch(lab: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
+    """(K, 3) Lab pixels of the square patch of a radius around a point (clipped)."""
+    r = max(1, int(radius))
+    cx, cy = int(round(float(centre[0]))), int(round(float(centre[1])))
+    block = lab[max(0, cy - r) : cy + r + 1, max(0, cx - r) : cx + r + 1]
+    return block.reshape(-1, 3)
+
+
+def _edge_taper(shape: tuple[int, ...], width: int) -> np.ndarray:
+    """(h, w) float32 ramp from 0 at a rectangle's border to 1 at `width` pixels inside."""
+    h, w = shape[:2]
+    ry = np.minimum(np.arange(h), np.arange(h)[::-1]).astype(np.float32) / width
+    rx = np.minimum(np.arange(w), np.arange(w)[::-1]).astype(np.float32) / width
+    return np.minimum(np.clip(ry, 0, 1)[:, None], np.clip(rx, 0, 1)[None, :])
+
+
+def _pyramid_blur(
+    num: torch.Tensor, den: torch.Tensor, wanted: set[int]
+) -> dict[int, torch.Tensor]:
+    """Normalized-convolution colour (N, 3, H, W) at blur sizes 2^k for the wanted levels k.
+
+    Each level is a 2x2 mean pyramid step, lightly blurred so its bilinear enlargement shows no
+    block grid; where the level has almost no skin weight the colour is still finite.
+    """
+    h, w = num.shape[-2:]
+    out: dict[int, torch.Tensor] = {}
+    n_k, d_k = num, den
+    for k in range(max(wanted) + 1):
+        if k > 0:
+            n_k = F.avg_pool2d(n_k, 2, ceil_mode=True)
+            d_k = F.avg_pool2d(d_k, 2, ceil_mode=True)
+        if k not in wanted:
+            continue
+        nb, db = n_k, d_k
+        if k > 0:
+            nb = F.interpolate(_soften(n_k), size=(h, w), mode="bilinear", align_corners=False)
+            db = F.interpolate(_soften(d_k), size=(h, w), mode="bilinear", align_corners=False)
+        out[k] = nb / db.clamp_min(1e-3)
+    return out
+
+
+def _soften(x: torch.Tensor) -> torch.Tensor:
+    """A [1 2 1] binomial blur per axis, edges replicated."""
+    k = torch.tensor([0.25, 0.5, 0.25], device=x.device, dtype=x.dtype)
+    n, c, h, w = x.shape
+    y = x.reshape(n * c, 1, h, w)
+    y = F.conv2d(F.pad(y, (1, 1, 0, 0), mode="replicate"), k.view(1, 1, 1, 3))
+    y = F.conv2d(F.pad(y, (0, 0, 1, 1), mode="replicate"), k.view(1, 1, 3, 1))
+    return y.reshape(n, c, h, w)
+
+
+def _levels_for(sigma: torch.Tensor, inside: torch.Tensor) -> tuple[torch.Tensor, set[int]]:
+    """Fractional pyramid position log2(sigma) and the integer levels it needs."""
+    pos = torch.log2(sigma.clamp_min(1.0)).clamp_(0.0, SKIN_LEVELS - 1.0)
+    used = pos[inside]
+    if used.numel() == 0:
+        return pos, {0}
+    lo, hi = int(used.min().floor()), int(used.max().ceil())
+    return pos, set(range(lo, hi + 1))
+
+
+def _at_scale(levels: dict[int, torch.Tensor], pos: torch.Tensor) -> torch.Tensor:
+    """Per-pixel interpolation between pyramid levels at fractional position pos (N, 1, H, W)."""
+    ks = sorted(levels)
+    pos = pos.clamp(float(ks[0]), float(ks[-1]))
+    lo = pos.floor()
+    frac = pos - lo
+    out = torch.zeros_like(levels[ks[0]])
+    for k in ks:
+        wk = (1.0 - frac) * (lo == k) + frac * (lo == k - 1)
+        out.addcmul_(wk, levels[k])
+    return out
+
+
+def paint_skin(
+    x: torch.Tensor, region: torch.Tensor, weight: torch.Tensor, scale: torch.Tensor
+) -> torch.Tensor:
+    """Painted skin colour (N, 3, H, W) in [0, 1] from photos x (N, 3, H, W) in [0, 1].
+
+    region, weight, scale: (N, 1, H, W) maps from skin_maps (scale in pixels). Only pixels
+    with region > 0 are meaningful (the caller blends through region). Each image is painted
+    over the bounding box of its own region, so batching never changes a result.
+    """
+    out = x.clone()
+    for i in range(x.shape[0]):
+        rows = torch.nonzero(region[i, 0].amax(dim=1) > 0).flatten()
+        cols = torch.nonzero(region[i, 0].amax(dim=0) > 0).flatten()
+        if rows.numel() == 0:
+            continue
+        r0, r1 = int(rows[0]), int(rows[-1]) + 1
+        c0, c1 = int(cols[0]), int(cols[-1]) + 1
+        box = (slice(i, i + 1), slice(None), slice(r0, r1), slice(c0, c1))
+        xi, wi, si = x[box], weight[box], scale[box]
+        inside = region[box] > 0
+        pos_detail, want_detail = _levels_for(si * DETAIL_SCALE, inside)
+        pos_mean, want_mean = _levels_for(si * MEAN_SCALE, inside)
+        levels = _pyramid_blur(xi * wi, wi, want_detail | want_mean)
+        detail = _at_scale({k: levels[k] for k in want_detail}, pos_detail)
+        mean = _at_scale({k: levels[k] for k in want_mean}, pos_mean)
+        lum_w = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
+        rel = (detail * lum_w).sum(1, keepdim=True) / (mean * lum_w).sum(1, keepdim=True).clamp_min(1e-3)
+        # Soft three-tone quantization: two smooth steps between the cels.
+        lo_step = torch.sigmoid((rel - EDGES[0]) / SOFTNESS)
+        hi_step = torch.sigmoid((rel - EDGES[1]) / SOFTNESS)
+        tone = TONES[0] + (TONES[1] - TONES[0]) * lo_step + (TONES[2] - TONES[1]) * hi_step
+        cel = mean * tone
+        # Keep a little of the smooth shading so forms stay round, not cut out.
+        out[box] = (0.65 * cel + 0.35 * detail).clamp_(0.0, 1.0)
+    return out
