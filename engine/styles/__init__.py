@@ -9,6 +9,7 @@ import torch
 from engine.errors import UnknownStyle
 from engine.styles.base import Style
 from engine.styles.classic import ClassicStyle
+from engine.styles.manhwa import ManhwaStyle
 from engine.styles.sketch import SketchStyle
 from engine.styles.webtoon import WebtoonStyle
 
@@ -17,10 +18,11 @@ if TYPE_CHECKING:
 
 __all__ = ["STYLE_NAMES", "Style", "build_styles", "describe_styles", "get_style"]
 
-STYLE_NAMES: tuple[str, ...] = ("webtoon", "sketch", "classic")
+STYLE_NAMES: tuple[str, ...] = ("webtoon", "manhwa", "sketch", "classic")
 
 _CLASSES: dict[str, type[WebtoonStyle] | type[SketchStyle] | type[ClassicStyle]] = {
     "webtoon": WebtoonStyle,
+    "manhwa": ManhwaStyle,
     "sketch": SketchStyle,
     "classic": ClassicStyle,
 }
@@ -36,6 +38,7 @@ def build_styles(
     # The built-ins are weightless and follow their input's device; only neural ones move.
     styles: dict[str, Style] = {
         "webtoon": WebtoonStyle(person_aware=person_aware),
+        "manhwa": ManhwaStyle(person_aware=person_aware),
         "sketch": SketchStyle(),
         "classic": ClassicStyle(),
     }

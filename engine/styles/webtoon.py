@@ -178,14 +178,14 @@ class WebtoonStyle:
                 return self._finish(self.whole.stylize(x))
             guides = guides.to(x.device, torch.float32)
             if guides.shape[1] > GUIDE_CHANNELS:
-                out = render_portrait(
+                out, skin = render_portrait(
                     x,
                     guides[:, :GUIDE_CHANNELS],
                     guides[:, GUIDE_CHANNELS:],
                     self._two_pass,
                     self.look.ink,
                 )
-                return self._finish(out)
+                return self._finish(out, skin)
             return self._finish(self._two_pass(x, guides))
 
     def _guides_for(self, x: torch.Tensor) -> torch.Tensor | None:
@@ -282,14 +282,21 @@ class WebtoonStyle:
         region.addcmul_(detail[box].mul(self.detail_strength), clean.sub_(region))
         return out
 
-    def _finish(self, rgb: torch.Tensor) -> torch.Tensor:
-        """Colour grade: a gentle luma S-curve plus warm highlights and cool shadows."""
+    def _finish(self, rgb: torch.Tensor, protect: torch.Tensor | None = None) -> torch.Tensor:
+        """Colour grade: a gentle luma S-curve plus warm highlights and cool shadows.
+
+        protect (N, 1, H, W) in [0, 1]: painted skin, graded only lightly so its tone stays
+        the person's own (the S-curve darkens mid-dark skin and the cool split greys it).
+        """
         if self.grade > 0:
             lum = flt.rgb_to_luma(rgb).clamp_(0.0, 1.0)
             curve = lum * lum * (3.0 - 2.0 * lum)
+            strength: torch.Tensor | float = self.grade
+            if protect is not None:
+                strength = protect.mul(-0.85).add_(1.0).mul_(self.grade)
             # One luma delta on all channels moves brightness, never hue (skin stays skin).
-            rgb.add_(curve.sub_(lum).mul_(0.2 * self.grade))
-            tint = lum.sub_(0.5).mul_(0.03 * self.grade)
+            rgb.add_(curve.sub_(lum).mul_(strength).mul_(0.2))
+            tint = lum.sub_(0.5).mul_(strength).mul_(0.03)
             tone = torch.tensor([1.0, 0.2, -1.0], device=rgb.device).view(1, 3, 1, 1)
             rgb.addcmul_(tint, tone)
         return rgb.clamp_(0.0, 1.0).contiguous()

@@ -32,13 +32,14 @@ def render_portrait(
     portrait: torch.Tensor,
     base: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     ink: tuple[float, float, float],
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Draw the planned faces of a batch.
 
     x: photos (N, 3, H, W) in [0, 1]; guides: the photo-based guide maps (N, G, H, W) in source
     coordinates; portrait: the portrait block (N, PORTRAIT_CHANNELS, H, W) from portrait_maps;
     base(x, guides): the photo-based look of the warped photo and guides; ink: line colour RGB.
-    Returns (N, 3, H, W) in [0, 1].
+    Returns the picture (N, 3, H, W) in [0, 1] and the painted-skin mask (N, 1, H, W) in [0, 1]
+    where it lies in the picture (for finishing steps that must keep the skin tone).
     """
     g = guides.shape[1]
     field = portrait[:, WARP]
@@ -69,4 +70,5 @@ def render_portrait(
         out = out.addcmul_(line, colour - out)
     drawing = portrait[:, DRAWING]
     out = out.mul_(1.0 - drawing[:, 3:4]).add_(drawing[:, :3])
-    return out.clamp_(0.0, 1.0)
+    # The drawn features are not skin: finishing steps treat them as drawn.
+    return out.clamp_(0.0, 1.0), region * (1.0 - drawing[:, 3:4])

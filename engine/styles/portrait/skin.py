@@ -82,7 +82,9 @@ def skin_maps(
         if bx1 - bx0 < 4 or by1 - by0 < 4:
             continue
         crop = np.ascontiguousarray(image[by0:by1, bx0:bx1])
-        lab = _lab(crop)
+        # Skin is told by its colour over an area, not per pixel: pores, wrinkles and
+        # stubble must not punch holes into it.
+        lab = _lab(cv2.GaussianBlur(crop, (0, 0), max(0.5, 0.05 * iod)))
         pix = np.concatenate([_patch(lab, p[c] - (bx0, by0), 0.06 * iod) for c in SKIN_SAMPLES])
         if len(pix) < 8:
             continue
