@@ -60,6 +60,7 @@ class FaceColours:
     iris: np.ndarray
     brow: np.ndarray
     lips: np.ndarray
+    teeth: bool = False
 
 
 def interocular(points: np.ndarray) -> float:
@@ -134,7 +135,9 @@ def face_colours(image: np.ndarray, points: np.ndarray) -> FaceColours:
         else skin * np.array([1.0, 0.7, 0.7], np.float32),
         np.float32,
     )
-    return FaceColours(skin=skin, iris=iris, brow=brow, lips=lips)
+    inner = _region_pixels(image, points[list(LIPS_INNER_UPPER + LIPS_INNER_LOWER[::-1])])
+    teeth = bool(len(inner) and float(np.median(_luma(inner))) > 0.9 * float(_luma(skin)))
+    return FaceColours(skin=skin, iris=iris, brow=brow, lips=lips, teeth=teeth)
 
 
 def _eye(layer: Layer, p: np.ndarray, eye: Eye, colours: FaceColours, look: Look, iod: float) -> None:
@@ -238,7 +241,16 @@ def _lips(layer: Layer, p: np.ndarray, colours: FaceColours, look: Look, iod: fl
     gap = float(np.mean(np.linalg.norm(p[list(LIPS_INNER_UPPER)] - p[list(LIPS_INNER_LOWER)], axis=1)))
     width = float(np.linalg.norm(p[61] - p[291]))
     if gap > 0.06 * width:
-        layer.fill(np.concatenate([inner_up, inner_lo[::-1]]), np.array([0.28, 0.08, 0.09]), 0.95)
+        mouth = np.concatenate([inner_up, inner_lo[::-1]])
+        if colours.teeth:
+            # A smile shows teeth: warm white, shaded under the upper lip.
+            cov = layer.fill(mouth, np.array([0.95, 0.93, 0.9], np.float32))
+            xs, ys = layer.grid()
+            top = float(inner_up[:, 1].min())
+            shade = np.clip(1.0 - (ys - top) / max(0.35 * gap, 1.0), 0.0, 1.0)
+            layer.paint((cov * shade).astype(np.float32), np.array([0.7, 0.6, 0.58], np.float32), 0.5)
+        else:
+            layer.fill(mouth, np.array([0.28, 0.08, 0.09]), 0.95)
     mid = 0.5 * (inner_up + inner_lo) if gap <= 0.06 * width else inner_up
     s = np.linspace(0.0, 1.0, len(mid), dtype=np.float32)
     layer.stroke(mid, look.line * iod * np.clip(np.sin(np.pi * s), 0.0, 1.0) ** 0.8, np.clip(lip * 0.4, 0.0, 1.0), 0.9)
@@ -289,12 +301,15 @@ def _jaw(
         return lab * np.array([100 / 255, 1, 1], np.float32)
 
     inside = sample(pts_src - normal * d)
-    contrast = np.linalg.norm(sample(pts_src + normal * d) - inside, axis=1)
+    outside = sample(pts_src + normal * d)
+    contrast = np.linalg.norm(outside - inside, axis=1)
     strength = np.clip((contrast - 8.0) / 12.0, 0.0, 1.0)
     # A silhouette has skin on its inner side; hair falling over the cheek is not one.
     skin_lab = cv2.cvtColor((skin[None, None] * 255).astype(np.uint8), cv2.COLOR_RGB2LAB)[0, 0]
     skin_lab = skin_lab.astype(np.float32) * np.array([100 / 255, 1, 1], np.float32)
     strength *= np.clip((25.0 - np.linalg.norm(inside - skin_lab, axis=1)) / 10.0, 0.0, 1.0)
+    # ... and something else outside: at three-quarters the mesh's far jaw lies on the cheek.
+    strength *= np.clip((np.linalg.norm(outside - skin_lab, axis=1) - 10.0) / 8.0, 0.0, 1.0)
     # Smooth along the jaw so the line fades in and out instead of blinking per point.
     strength = np.convolve(np.pad(strength, 1, mode="edge"), np.ones(3) / 3, mode="valid")
     pts = smooth_polyline(p[list(JAW)])

@@ -92,7 +92,9 @@ def skin_maps(
         # must not pull the model off the skin.
         mu = np.median(pix, axis=0)
         dev = np.median(np.abs(pix - mu), axis=0) * 1.4826
-        var = np.maximum(dev, [6.0, 3.0, 3.0]) ** 2 + np.array([40.0, 6.0, 6.0])
+        # Lightness is forgiven more than chroma: folds and shadows on skin are darker skin,
+        # while hair, beards and glasses differ in chroma too.
+        var = np.maximum(dev, [6.0, 3.0, 3.0]) ** 2 + np.array([160.0, 6.0, 6.0])
         d2 = (((lab - mu) ** 2) / var).sum(axis=-1)
         like = np.clip((12.0 - d2) / 6.0, 0.0, 1.0).astype(np.float32)
         oval = np.zeros_like(like)
@@ -121,7 +123,11 @@ def skin_maps(
             cv2.fillConvexPoly(features, hull, 1.0, lineType=cv2.LINE_AA, shift=4)
         # Taper to zero at the crop's edge so no straight seam is left where it ends.
         edge = _edge_taper(reach.shape, max(2, int(0.2 * iod)))
-        skin = np.maximum(like, features * oval)
+        # Inside the oval, small enclosed gaps (folds, lash shadows, a squint) are skin too: a
+        # closing fills what is narrower than a fifth of the eye distance.
+        k = max(3, int(0.2 * iod) | 1)
+        closed = cv2.morphologyEx(like, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        skin = np.maximum(np.maximum(like, closed * oval), features * oval)
         soft = cv2.GaussianBlur(reach * skin * edge, (0, 0), max(0.6, 0.02 * iod))
         np.maximum(region[by0:by1, bx0:bx1], soft, out=region[by0:by1, bx0:bx1])
         np.maximum(
