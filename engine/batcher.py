@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import numpy as np
 
+from engine.analysis.types import PersonAnalysis
 from engine.errors import InferenceFailed, InferenceTimeout, JobTimeout
 from engine.fairqueue import FairQueue
 from engine.job import BatchKey, JobState, PendingJob
@@ -16,8 +17,12 @@ __all__ = ["BatchRunner", "Batcher"]
 
 log = logging.getLogger(__name__)
 
-# (style, images, padded size) -> results; runs the batch off the event loop (WorkerSupervisor).
-BatchRunner = Callable[[str, Sequence[np.ndarray], tuple[int, int]], Awaitable[list[np.ndarray]]]
+# (style, images, padded size, per-image analyses or None when no job has one) -> results; runs
+# the batch off the event loop (WorkerSupervisor).
+BatchRunner = Callable[
+    [str, Sequence[np.ndarray], tuple[int, int], Sequence[PersonAnalysis | None] | None],
+    Awaitable[list[np.ndarray]],
+]
 
 
 class Batcher:
@@ -84,9 +89,11 @@ class Batcher:
         key: BatchKey = live[0].key
         style, ph, pw = key
         images = [item.job.image for item in live]
+        given = [item.job.analysis for item in live]
+        analyses = None if all(a is None for a in given) else given
         started = time.perf_counter()
         try:
-            results = await self._runner(style, images, (ph, pw))
+            results = await self._runner(style, images, (ph, pw), analyses)
             if len(results) != len(live):
                 raise RuntimeError(f"runner returned {len(results)} results for {len(live)} jobs")
         except Exception as exc:  # a failed batch fails every job in it, never just some

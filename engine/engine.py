@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Self
 
 import numpy as np
 
+from engine.analysis.types import PersonAnalysis, PersonAnalyzer
 from engine.batcher import Batcher
 from engine.config import EngineConfig
 from engine.errors import (
@@ -24,7 +25,7 @@ from engine.errors import (
 )
 from engine.fairqueue import FairQueue
 from engine.job import Job, JobState, PendingJob
-from engine.styles.base import Style
+from engine.styles.base import AnalyzingStyle, Style
 from engine.supervisor import WorkerSupervisor
 from engine.worker import InferenceWorker, bucket_size, select_device
 
@@ -93,6 +94,13 @@ class Engine:
         """Device the worker runs on, e.g. "cpu" or "cuda"."""
         return str(self._require_worker().device)
 
+    def analyzer_for(self, style: str) -> PersonAnalyzer | None:
+        """The PersonAnalyzer `style` builds its guides with, or None (no such style, or one
+        that analyzes nothing). May build the analyzer: call it off the event loop.
+        """
+        model = self._require_worker().style(style)
+        return model.analyzer() if isinstance(model, AnalyzingStyle) else None
+
     @property
     def queue_depth(self) -> int:
         """Jobs waiting for a batch."""
@@ -155,7 +163,10 @@ class Engine:
         return InferenceWorker(self.config, styles)
 
     async def submit(self, job: Job) -> np.ndarray:
-        """Stylize one image; raises QueueFull, JobTimeout, InferenceFailed, UnknownStyle, EngineClosed."""
+        """Stylize one image; raises QueueFull, JobTimeout, InferenceFailed, UnknownStyle, EngineClosed.
+
+        ValueError when job.analysis is given for an image of another size.
+        """
         if self._metrics is None:
             return await self._submit(job)
         started = time.monotonic()
@@ -177,7 +188,11 @@ class Engine:
                 self._metrics.job_latency.labels(job.style).observe(time.monotonic() - started)
 
     async def _measured_run(
-        self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
+        self,
+        style: str,
+        images: Sequence[np.ndarray],
+        padded: tuple[int, int],
+        analyses: Sequence[PersonAnalysis | None] | None = None,
     ) -> list[np.ndarray]:
         metrics, supervisor = self._metrics, self._supervisor
         assert metrics is not None and supervisor is not None
@@ -188,7 +203,7 @@ class Engine:
                 metrics.queue_wait.observe(now - queued)
         metrics.batch_size.observe(len(images))
         try:
-            return await supervisor.run(style, images, padded)
+            return await supervisor.run(style, images, padded, analyses)
         finally:
             metrics.inference.observe(time.monotonic() - now)
 
@@ -200,6 +215,11 @@ class Engine:
         image = job.image
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise UnsupportedMedia("engine jobs take HxWx3 uint8 RGB images")
+        if job.analysis is not None and job.analysis.person_mask.shape != image.shape[:2]:
+            raise ValueError(
+                f"job.analysis is of a {job.analysis.person_mask.shape} image, "
+                f"not of this {image.shape[:2]} one"
+            )
         loop = asyncio.get_running_loop()
         if job.style in self._exact_size:
             ph, pw = image.shape[0], image.shape[1]

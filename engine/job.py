@@ -6,8 +6,12 @@ import asyncio
 import enum
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from engine.analysis import PersonAnalysis
 
 __all__ = ["BatchKey", "Job", "JobState", "PendingJob", "new_job_id"]
 
@@ -21,12 +25,18 @@ def new_job_id() -> str:
 
 @dataclass(slots=True)
 class Job:
-    """One image to stylize: HxWx3 uint8 RGB, a style name and who asked (for fairness)."""
+    """One image to stylize: HxWx3 uint8 RGB, a style name and who asked (for fairness).
+
+    analysis: the image's PersonAnalysis when the caller already has one (the video path
+    smooths landmarks across frames); a person-aware style then uses it instead of analysing
+    the image itself. Its person_mask must have the image's height and width.
+    """
 
     image: np.ndarray
     style: str
     user_id: str = "local"
     job_id: str = field(default_factory=new_job_id)
+    analysis: PersonAnalysis | None = None
 
 
 class JobState(enum.Enum):

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from engine.analysis.types import PersonAnalysis
 from engine.errors import InferenceTimeout
 from engine.worker import InferenceWorker
 
@@ -120,14 +121,28 @@ class WorkerSupervisor:
         return self._worker
 
     async def run(
-        self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
+        self,
+        style: str,
+        images: Sequence[np.ndarray],
+        padded: tuple[int, int],
+        analyses: Sequence[PersonAnalysis | None] | None = None,
     ) -> list[np.ndarray]:
-        """Run one batch on the inference thread; raises what the model raised, or InferenceTimeout."""
+        """Run one batch on the inference thread; raises what the model raised, or InferenceTimeout.
+
+        analyses: per-image PersonAnalysis or None, passed on to InferenceWorker.run.
+        """
         if self._stale:
             await self._restart()
         thread, worker = self._thread, self._worker
         assert thread is not None and worker is not None, "supervisor not started"
-        future = thread.submit(lambda: worker.run(style, images, padded))
+
+        def batch() -> list[np.ndarray]:
+            # Photos keep the three-argument call, which wrappers of run() (bench/load.py) take.
+            if analyses is None:
+                return worker.run(style, images, padded)
+            return worker.run(style, images, padded, analyses)
+
+        future = thread.submit(batch)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self._batch_timeout_s)
         except TimeoutError:

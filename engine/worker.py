@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.analysis.types import PersonAnalysis
 from engine.config import EngineConfig
 from engine.styles.base import GuidedStyle, Style
 
@@ -50,6 +51,10 @@ class InferenceWorker:
         """Styles this worker can run."""
         return tuple(self._styles)
 
+    def style(self, name: str) -> Style | None:
+        """The style object served under `name`, or None."""
+        return self._styles.get(name)
+
     @property
     def precision(self) -> str:
         """Human-readable precision the worker runs at."""
@@ -60,21 +65,44 @@ class InferenceWorker:
         )
 
     def run(
-        self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
+        self,
+        style: str,
+        images: Sequence[np.ndarray],
+        padded: tuple[int, int],
+        analyses: Sequence[PersonAnalysis | None] | None = None,
     ) -> list[np.ndarray]:
-        """Stylize images (HxWx3 uint8) padded to `padded`; return HxWx3 uint8 results in order."""
+        """Stylize images (HxWx3 uint8) padded to `padded`; return HxWx3 uint8 results in order.
+
+        analyses: one PersonAnalysis or None per image, handed to a GuidedStyle's prepare()
+        (ignored by other styles); ValueError when their count differs from the images'.
+        """
+        if analyses is not None and len(analyses) != len(images):
+            raise ValueError(f"{len(analyses)} analyses for {len(images)} images")
         if self._split and self.device.type == "cpu":
             # Single images need no padding to share a tensor.
-            return [self._run(style, [img], img.shape[:2])[0] for img in images]
-        return self._run(style, images, padded)
+            each = [None] * len(images) if analyses is None else analyses
+            return [
+                self._run(style, [img], img.shape[:2], [an])[0]
+                for img, an in zip(images, each, strict=True)
+            ]
+        return self._run(style, images, padded, analyses)
 
     def _run(
-        self, style: str, images: Sequence[np.ndarray], padded: tuple[int, int]
+        self,
+        style: str,
+        images: Sequence[np.ndarray],
+        padded: tuple[int, int],
+        analyses: Sequence[PersonAnalysis | None] | None = None,
     ) -> list[np.ndarray]:
         model = self._styles[style]
         # Per-image CPU analysis (e.g. person masks) runs before batching, on this thread.
         guided = model if isinstance(model, GuidedStyle) else None
-        maps = guided.prepare(images) if guided is not None else None
+        maps = None
+        if guided is not None:
+            if analyses is None or all(a is None for a in analyses):
+                maps = guided.prepare(images)
+            else:
+                maps = guided.prepare(images, analyses=analyses)
         with torch.inference_mode():
             batch = self._to_batch(images, padded)
             with self._autocast():

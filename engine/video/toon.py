@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import tempfile
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from engine.analysis.temporal import FaceTracker
+from engine.analysis.types import PersonAnalysis, PersonAnalyzer
 from engine.job import Job
 from engine.video.codec import FrameReader, GifWriter, Mp4Writer
 from engine.video.probe import VideoLimits, probe_video
@@ -21,7 +25,9 @@ from engine.video.stability import Stabilizer
 if TYPE_CHECKING:
     from engine.engine import Engine
 
-__all__ = ["OutputKind", "VideoResult", "toon_video"]
+__all__ = ["FrameAnalysis", "OutputKind", "VideoResult", "toon_video"]
+
+log = logging.getLogger(__name__)
 
 OutputKind = Literal["auto", "mp4", "gif"]
 
@@ -43,6 +49,55 @@ class VideoResult:
     warping_error: float | None = None
 
 
+class FrameAnalysis:
+    """Analyzes one video's frames in order on a thread of its own and smooths their landmarks.
+
+    One thread, because the analyzer keeps a set of mediapipe graphs per thread (built on its
+    first call there) and the tracker needs the frames in order; the executor runs calls in
+    submission order. An analysis that fails leaves that frame to analyze itself (None).
+    """
+
+    def __init__(self, analyzer: PersonAnalyzer, tracker: FaceTracker | None = None) -> None:
+        self._analyzer = analyzer
+        self._tracker = tracker if tracker is not None else FaceTracker()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="toonbot-video-analysis")
+        self._failed = False
+
+    def submit(self, rgb: np.ndarray, t: float) -> asyncio.Future[PersonAnalysis | None]:
+        """Queue the frame shown at t seconds; call in frame order."""
+        return asyncio.get_running_loop().run_in_executor(self._pool, self._step, rgb, t)
+
+    def _step(self, rgb: np.ndarray, t: float) -> PersonAnalysis | None:
+        try:
+            return self._tracker.update(self._analyzer.analyze(rgb), t)
+        except Exception:
+            if not self._failed:
+                self._failed = True
+                log.exception("video frame analysis failed; those frames analyze themselves")
+            return None
+
+    def close(self) -> None:
+        """Drop queued frames and let the thread end after the one it is on."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _frame_analysis(engine: Engine, style: str) -> FrameAnalysis | None:
+    # Only a local engine lends its style's analyzer; a remote one (RayEngine) has none to
+    # lend, and then each frame is analyzed on its own where it is stylized.
+    lend = getattr(engine, "analyzer_for", None)
+    if lend is None:
+        return None
+    analyzer = await asyncio.to_thread(lend, style)  # may import mediapipe: off the loop
+    return FrameAnalysis(analyzer) if analyzer is not None else None
+
+
+async def _submit_analyzed(
+    engine: Engine, job: Job, analysis: Awaitable[PersonAnalysis | None]
+) -> np.ndarray:
+    job.analysis = await analysis
+    return await engine.submit(job)
+
+
 async def toon_video(
     engine: Engine,
     data: bytes,
@@ -54,7 +109,12 @@ async def toon_video(
     stabilize: bool = True,
     output: OutputKind = "auto",
 ) -> VideoResult:
-    """Stylize a video or GIF; "auto" output keeps GIF as GIF and makes everything else mp4."""
+    """Stylize a video or GIF; "auto" output keeps GIF as GIF and makes everything else mp4.
+
+    When the style is person-aware and the engine is local, each frame is analyzed here, in
+    order, and its face landmarks are smoothed over time (FaceTracker) before the frame is
+    submitted with its analysis, so drawn outlines hold still from frame to frame.
+    """
     limits = limits or VideoLimits()
     info = await asyncio.to_thread(probe_video, data, limits)
     kind: Literal["mp4", "gif"] = (
@@ -67,7 +127,9 @@ async def toon_video(
     stabilizer = Stabilizer() if stabilize else None
     reader = await asyncio.to_thread(FrameReader, data, limits)
     pending: deque[tuple[asyncio.Task[np.ndarray], np.ndarray, float]] = deque()
+    analyzing: FrameAnalysis | None = None
     try:
+        analyzing = await _frame_analysis(engine, style)
         with tempfile.TemporaryDirectory(prefix="toonbot-video-") as tmp:
             path = Path(tmp) / f"out.{kind}"
             writer: Mp4Writer | GifWriter = (
@@ -84,7 +146,12 @@ async def toon_video(
                         exhausted = not batch
                         for rgb, t in batch:
                             job = Job(rgb, style, user_id=user_id)
-                            pending.append((asyncio.create_task(engine.submit(job)), rgb, t))
+                            if analyzing is None:
+                                submit = engine.submit(job)
+                            else:
+                                # Queued now, so the frames reach the tracker in order.
+                                submit = _submit_analyzed(engine, job, analyzing.submit(rgb, t))
+                            pending.append((asyncio.create_task(submit), rgb, t))
                     if not pending:
                         break
                     task, rgb, t = pending.popleft()
@@ -108,6 +175,8 @@ async def toon_video(
                 await asyncio.to_thread(writer.abort)
                 raise
     finally:
+        if analyzing is not None:
+            analyzing.close()
         await asyncio.to_thread(reader.close)
     naive, stable = stabilizer.warping_errors if stabilizer is not None else (None, None)
     return VideoResult(

@@ -418,7 +418,7 @@ def _gradient(rgb: np.ndarray) -> np.ndarray:
 def test_person_aware_keeps_the_eyes_alive(
     astronaut: np.ndarray, webtoon_astronaut: np.ndarray, astronaut_analysis: PersonAnalysis
 ) -> None:
-    eyes = draw_part_masks(astronaut_analysis.faces, 512, 512, parts=("eyes",)) > 0.5
+    eyes = draw_part_masks(astronaut_analysis.faces, *astronaut.shape[:2], parts=("eyes",)) > 0.5
     flat = _to_image(_run(WebtoonStyle(person_aware=False, **BACKGROUND_OVERRIDES), astronaut)[0])
     photo_edges = _gradient(astronaut / 255.0)[eyes]
 
