@@ -34,6 +34,9 @@ class EngineConfig:
     # webtoon styles people and backgrounds apart (needs mediapipe); off = whole-image look,
     # about 1.7x faster on a 2-core CPU for portraits (bench/engine.py).
     person_aware: bool = True
+    # Faces person-aware styles analyze per image, the most confident first (each costs a face
+    # mesh on its crop, ~9 ms on one CPU core); at most 256.
+    max_faces: int = 32
     # 0 means "all cores": torch's default already is, but an explicit value makes benches honest.
     torch_threads: int = 0
     # "local": the engine runs in this process. "ray": jobs go to a Ray Serve application
@@ -57,6 +60,7 @@ class EngineConfig:
         _positive("engine.max_batch_size", self.max_batch_size, upper=256)
         _positive("engine.queue_size", self.queue_size, upper=1_000_000)
         _positive("engine.bucket_px", self.bucket_px, upper=4096)
+        _positive("engine.max_faces", self.max_faces, upper=256)
         if not 0 <= self.max_wait_ms <= 10_000:
             raise ValueError("engine.max_wait_ms must be between 0 and 10000")
         if not 0 < self.job_timeout_s <= 86_400:

@@ -215,3 +215,11 @@ async def test_video_through_an_engine_without_an_analyzer_to_lend() -> None:
     assert all(call is None for call in style.calls)
     assert len(analyzer.seen) == 6  # in prepare, on the inference thread
     assert "toonbot-video-analysis_0" not in analyzer.threads
+
+
+@pytest.mark.parametrize("bad", [0, 257, True, 3.0])
+def test_max_faces_setting_is_validated(bad: object) -> None:
+    assert EngineConfig().max_faces == 32
+    assert EngineConfig(max_faces=256).max_faces == 256
+    with pytest.raises(ValueError, match="max_faces"):
+        EngineConfig(max_faces=bad)  # type: ignore[arg-type]
