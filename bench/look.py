@@ -1,0 +1,513 @@
+"""Portrait look measures: strokes in the skin, skin tone, stroke fragments, speed, blinks.
+
+Run: .venv/bin/python bench/look.py [--images ...] [--side 1024] [--repeat 5] [--json PATH]
+     [--styles today webtoon manhwa] [--ab | --faces | --ear]
+Default mode, per image and style: % of face-skin pixels that are ink, CIELAB ΔE and ΔL of the
+mean skin colour (input vs output), small ink fragments per megapixel, ms per image (analysis
+included). --ab: "today" vs "webtoon" alternated on one 1024 px portrait. --faces: cost per extra
+face on synthetic groups. --ear: eye aspect ratio of input vs output frames of the talking-head
+clip through the real video path. "today" is the person-aware webtoon before the portrait
+renderer (WebtoonStyle(portrait=False)). Numbers, not timed tests: they vary with the host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.look_metrics import (  # noqa: E402
+    face_size,
+    ink_in_skin,
+    least_squares_slope,
+    skin_colour_shift,
+    skin_region,
+    small_fragments_per_mp,
+)
+from bench.look_video import run_ear  # noqa: E402
+from engine.analysis import Face, PersonAnalyzer, build_analyzer  # noqa: E402
+from engine.styles import Style, build_styles  # noqa: E402
+from engine.styles.webtoon import WebtoonStyle  # noqa: E402
+
+__all__ = [
+    "PORTRAITS",
+    "analyzer_or_exit",
+    "astronaut",
+    "bench_images",
+    "build_looks",
+    "default_look_names",
+    "face_counts",
+    "grace_hopper",
+    "has_portrait_keyword",
+    "host_info",
+    "load_rgb",
+    "main",
+    "mesh_faces",
+    "render",
+    "resize_long",
+    "write_json",
+]
+
+PORTRAITS = ROOT.parent / "shared" / "portraits"
+AB_PORTRAIT = "unsplash_woman_long_hair.jpg"
+GROUPS = (1, 4, 8, 16, 32)
+CANVAS = 2048
+GRID = 6  # cells per side of the group canvas: every face keeps one size at every count
+
+
+# ---------------------------------------------------------------- images and styles
+
+
+def load_rgb(source: str | Path | bytes) -> np.ndarray:
+    """Decode a file path or encoded bytes to HxWx3 uint8 RGB (EXIF orientation applied)."""
+    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+    bgr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError(f"cannot decode {source if not isinstance(source, bytes) else 'bytes'}")
+    return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+
+
+def grace_hopper() -> np.ndarray:
+    """matplotlib's grace_hopper.jpg (get_sample_data gives a file object or a path by version)."""
+    from matplotlib import cbook
+
+    got: Any = cbook.get_sample_data("grace_hopper.jpg")
+    if hasattr(got, "read"):
+        with got:
+            return load_rgb(bytes(got.read()))
+    return load_rgb(Path(got))
+
+
+def astronaut() -> np.ndarray:
+    """scikit-image's astronaut photo, 512x512 RGB."""
+    from skimage import data
+
+    load: Callable[[], Any] = data.astronaut  # skimage is untyped
+    return np.ascontiguousarray(np.asarray(load())[..., :3])
+
+
+def resize_long(rgb: np.ndarray, side: int) -> np.ndarray:
+    """Resize so the longer side is `side` px (area down, cubic up), keeping the aspect."""
+    h, w = rgb.shape[:2]
+    scale = side / max(h, w)
+    if scale == 1.0:
+        return rgb
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return np.ascontiguousarray(cv2.resize(rgb, size, interpolation=interp))
+
+
+def bench_images(paths: Sequence[Path] | None, side: int) -> list[tuple[str, np.ndarray]]:
+    """(name, image) pairs resized to `side`: the given files, or ../shared/portraits/*.jpg (if
+    present), grace_hopper and astronaut."""
+    if paths:
+        found = [(p.stem, load_rgb(p)) for p in paths]
+    else:
+        found = [(p.stem, load_rgb(p)) for p in sorted(PORTRAITS.glob("*.jpg"))]
+        found += [("grace_hopper", grace_hopper()), ("astronaut", astronaut())]
+    return [(name, resize_long(rgb[..., :3], side)) for name, rgb in found]
+
+
+def has_portrait_keyword() -> bool:
+    """Whether WebtoonStyle takes portrait= (the portrait renderer has landed)."""
+    return "portrait" in inspect.signature(WebtoonStyle).parameters
+
+
+def _today() -> Style:
+    if has_portrait_keyword():
+        return WebtoonStyle(portrait=False)  # type: ignore[call-arg,unused-ignore]
+    return WebtoonStyle()
+
+
+def default_look_names() -> list[str]:
+    """today, webtoon and manhwa where they exist (webtoon only once it differs from today)."""
+    names = ["today"]
+    registry = build_styles(torch.device("cpu"))
+    if has_portrait_keyword():
+        names.append("webtoon")
+    else:
+        print("note: WebtoonStyle has no portrait= yet, so webtoon == today; measuring today only")
+    names += [n for n in ("manhwa",) if n in registry]
+    return names
+
+
+def build_looks(names: Sequence[str]) -> dict[str, Style]:
+    """Styles by name: "today" is the pre-portrait webtoon, the rest come from build_styles()."""
+    registry = build_styles(torch.device("cpu"))
+    looks: dict[str, Style] = {}
+    for name in names:
+        if name == "today":
+            looks[name] = _today()
+        elif name in registry:
+            looks[name] = registry[name]
+        else:
+            raise SystemExit(f"unknown style {name!r}; have today, {', '.join(registry)}")
+    return looks
+
+
+def render(style: Style, rgb: np.ndarray, device: torch.device | None = None) -> np.ndarray:
+    """One style on one HxWx3 uint8 image (as a (1, 3, H, W) tensor); the same layout back."""
+    dev = device or torch.device("cpu")
+    with torch.inference_mode():
+        batch = torch.from_numpy(rgb).to(dev).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+        out = style(batch)[0].clamp(0.0, 1.0).mul(255.0).round_().to(torch.uint8)
+        res = np.ascontiguousarray(out.permute(1, 2, 0).cpu().numpy())
+    return res
+
+
+def _timed(fn: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
+    started = time.perf_counter()
+    value = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return value, (time.perf_counter() - started) * 1000.0
+
+
+def face_counts(style: Style, rgb: np.ndarray) -> tuple[int, int] | None:
+    """(faces found, faces drawn) as the style reports them, else None.
+
+    A style reports through face_counts(image) -> (found, drawn). Until the portrait
+    renderer has that method, a WebtoonStyle with portrait=True is asked the renderer's own
+    question: its analyzer's faces, and how many of them engine.styles.portrait.plan.drawable()
+    accepts. Not timed.
+    """
+    report = getattr(style, "face_counts", None)
+    if callable(report):
+        found, drawn = report(rgb)
+        return int(found), int(drawn)
+    if not getattr(style, "portrait", False) or not isinstance(style, WebtoonStyle):
+        return None
+    try:
+        from engine.styles.portrait.plan import drawable
+    except ImportError:
+        return None
+    analyzer = style.analyzer()
+    if analyzer is None:
+        return None
+    faces = analyzer.analyze(rgb).faces
+    return len(faces), sum(drawable(f, rgb) is not None for f in faces)
+
+
+def analyzer_or_exit() -> PersonAnalyzer:
+    """The mediapipe analyzer; exits with a message when it is unavailable."""
+    analyzer = build_analyzer()
+    if analyzer is None:
+        raise SystemExit("these measures need the face mesh: install mediapipe (see README)")
+    return analyzer
+
+
+def mesh_faces(analyzer: PersonAnalyzer, rgb: np.ndarray) -> tuple[int, list[Face]]:
+    """(faces found, faces with a 478-point mesh) of an image, largest first."""
+    faces = analyzer.analyze(rgb).faces
+    meshed = [f for f in faces if f.landmarks is not None and len(f.landmarks) >= 468]
+    return len(faces), sorted(meshed, key=lambda f: -f.size)
+
+
+# ---------------------------------------------------------------- host and output
+
+
+def host_info(device: torch.device) -> dict[str, Any]:
+    """Platform, CPU/GPU, torch threads, LD_PRELOAD and the current load average."""
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "ld_preload": os.environ.get("LD_PRELOAD", ""),
+        "loadavg_before": list(os.getloadavg()),
+    }
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def write_json(path: Path, report: dict[str, Any]) -> None:
+    """Write the report (NaN/inf as null), creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_finite(report), indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {path}")
+
+
+def _f(value: float, spec: str) -> str:
+    return "-" if not math.isfinite(value) else format(value, spec)
+
+
+# ---------------------------------------------------------------- modes
+
+
+def measure_looks(
+    images: list[tuple[str, np.ndarray]], looks: dict[str, Style], repeat: int, device: torch.device
+) -> list[dict[str, Any]]:
+    """Per image and style: skin ink, skin colour shift, fragments and timings."""
+    analyzer = analyzer_or_exit()
+    print(
+        f"{'image':<28} {'style':<8} {'faces':>5} {'drawn':>5} {'ink%skin':>8} {'added%':>7} "
+        f"{'ΔE':>6} {'ΔL':>6} {'frag/MP':>8} {'ms med':>8} {'ms min':>8}"
+    )
+    rows = []
+    for name, rgb in images:
+        found, faces = mesh_faces(analyzer, rgb)
+        regions = [skin_region(f.landmarks, rgb.shape) for f in faces if f.landmarks is not None]
+        union = np.zeros(rgb.shape[:2], bool)
+        for r in regions:
+            union |= r
+        for style_name, style in looks.items():
+            out = render(style, rgb, device)  # warm-up (analyzer graphs) and the measured output
+            times = [_timed(partial(render, style, rgb, device), device)[1] for _ in range(repeat)]
+            per_face = [ink_in_skin(out, r, rgb) for r in regions]
+            skin_px = sum(p["skin_px"] for p in per_face)
+            ink = 100.0 * sum(p["ink_px"] for p in per_face) / skin_px if skin_px else math.nan
+            added = (
+                100.0 * sum(p["added_ink_px"] for p in per_face) / skin_px if skin_px else math.nan
+            )
+            shift = skin_colour_shift(rgb, out, union)
+            counts = face_counts(style, rgb)
+            row = {
+                "image": name,
+                "size": [rgb.shape[1], rgb.shape[0]],
+                "style": style_name,
+                "faces_found": found,
+                "faces_meshed": len(faces),
+                "faces_drawn": counts[1] if counts else None,
+                "face_px": [
+                    round(face_size(f.landmarks), 1) for f in faces if f.landmarks is not None
+                ],
+                "skin_px": skin_px,
+                "ink_in_skin_pct": ink,
+                "added_ink_in_skin_pct": added,
+                "ink_in_skin_pct_per_face": [p["ink_pct"] for p in per_face],
+                "skin_delta_e": shift["delta_e"],
+                "skin_delta_l": shift["delta_l"],
+                "skin_lab_in": shift["lab_in"],
+                "skin_lab_out": shift["lab_out"],
+                "fragments_per_mp": small_fragments_per_mp(out),
+                "ms_median": statistics.median(times),
+                "ms_min": min(times),
+                "ms_all": [round(t, 1) for t in times],
+            }
+            rows.append(row)
+            drawn = "-" if counts is None else str(counts[1])
+            print(
+                f"{name[:28]:<28} {style_name:<8} {found:>5} {drawn:>5} {_f(ink, '.2f'):>8} "
+                f"{_f(added, '.2f'):>7} {_f(shift['delta_e'], '.2f'):>6} "
+                f"{_f(shift['delta_l'], '+.2f'):>6} {row['fragments_per_mp']:>8.0f} "
+                f"{row['ms_median']:>8.0f} {row['ms_min']:>8.0f}",
+                flush=True,
+            )
+    return rows
+
+
+def run_ab(rgb: np.ndarray, repeat: int, device: torch.device) -> dict[str, Any]:
+    """today and webtoon alternated on one image; min/median ms of each and new/today ratios."""
+    looks = build_looks(["today", "webtoon"])
+    for style in looks.values():
+        render(style, rgb, device)
+    times: dict[str, list[float]] = {name: [] for name in looks}
+    for _ in range(max(5, repeat)):
+        for name, style in looks.items():
+            times[name].append(_timed(partial(render, style, rgb, device), device)[1])
+    summary: dict[str, Any] = {
+        name: {
+            "ms_min": min(t),
+            "ms_median": statistics.median(t),
+            "ms_all": [round(v, 1) for v in t],
+        }
+        for name, t in times.items()
+    }
+    summary["ratio_median"] = summary["webtoon"]["ms_median"] / summary["today"]["ms_median"]
+    summary["ratio_min"] = summary["webtoon"]["ms_min"] / summary["today"]["ms_min"]
+    summary["same_style"] = not has_portrait_keyword()
+    for name in looks:
+        print(
+            f"{name:<8} min {summary[name]['ms_min']:7.0f} ms  median {summary[name]['ms_median']:7.0f} ms"
+        )
+    print(
+        f"new/today: median {summary['ratio_median']:.2f}x  min {summary['ratio_min']:.2f}x "
+        f"(target <= 1.5x){'  [webtoon == today: no portrait= yet]' if summary['same_style'] else ''}"
+    )
+    return summary
+
+
+def group_canvas(face: np.ndarray, n: int) -> np.ndarray:
+    """n copies of a square face crop in a GRID x GRID layout on a CANVAS px grey gradient."""
+    ramp = np.linspace(150, 210, CANVAS, dtype=np.float32)
+    canvas = np.repeat(np.repeat(ramp[:, None, None], CANVAS, 1), 3, 2).astype(np.uint8)
+    cell = CANVAS // GRID
+    tile = cv2.resize(face, (cell - 8, cell - 8), interpolation=cv2.INTER_AREA)
+    for i in range(n):
+        r, c = divmod(i, GRID)
+        canvas[r * cell + 4 : r * cell + cell - 4, c * cell + 4 : c * cell + cell - 4] = tile
+    return canvas
+
+
+def face_crop(analyzer: PersonAnalyzer) -> np.ndarray:
+    """A square crop, 1.8x the face, around the largest face of astronaut (else grace_hopper)."""
+    for rgb in (astronaut(), grace_hopper()):
+        faces = analyzer.analyze(rgb).faces
+        if faces:
+            x0, y0, x1, y1 = max(faces, key=lambda f: f.size).bbox
+            cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, 0.9 * max(x1 - x0, y1 - y0)
+            top, left = int(max(0, cy - half)), int(max(0, cx - half))
+            side = int(min(2 * half, rgb.shape[0] - top, rgb.shape[1] - left))
+            return np.ascontiguousarray(rgb[top : top + side, left : left + side])
+    raise SystemExit("no face found in astronaut or grace_hopper")
+
+
+def run_faces(looks: dict[str, Style], repeat: int, device: torch.device) -> dict[str, Any]:
+    """ms per image (analysis alone, and each style) on groups of GROUPS faces; slope per face."""
+    analyzer = analyzer_or_exit()
+    crop = face_crop(analyzer)
+    rows = []
+    print(
+        f"{'faces':>5} {'found':>5} {'meshed':>6} {'analysis ms':>11} "
+        + " ".join(f"{n + ' ms':>12} {'drawn':>5}" for n in looks)
+    )
+    for n in GROUPS:
+        canvas = group_canvas(crop, n)
+        found, meshed = mesh_faces(analyzer, canvas)
+        analysis = [_timed(partial(analyzer.analyze, canvas), device)[1] for _ in range(repeat)]
+        row: dict[str, Any] = {
+            "faces": n,
+            "found": found,
+            "meshed": len(meshed),
+            "analysis_ms": statistics.median(analysis),
+        }
+        for name, style in looks.items():
+            render(style, canvas, device)
+            t = [_timed(partial(render, style, canvas, device), device)[1] for _ in range(repeat)]
+            counts = face_counts(style, canvas)
+            row[name] = {
+                "ms_median": statistics.median(t),
+                "ms_min": min(t),
+                "drawn": counts[1] if counts else None,
+            }
+        rows.append(row)
+        print(
+            f"{n:>5} {found:>5} {len(meshed):>6} {row['analysis_ms']:>11.0f} "
+            + " ".join(
+                f"{row[k]['ms_median']:>12.0f} {row[k]['drawn'] if row[k]['drawn'] is not None else '-':>5}"
+                for k in looks
+            ),
+            flush=True,
+        )
+    # A group the analyzer misses costs nothing per face: fit only where every face was meshed.
+    full = [r for r in rows if r["meshed"] == r["faces"]]
+    missed = [r["faces"] for r in rows if r["meshed"] != r["faces"]]
+    if missed:
+        print(
+            f"warning: not every face meshed in the groups of {missed}; they are left out of the fit"
+        )
+    counts_x = [float(r["faces"]) for r in full]
+    slopes = {"analysis": math.nan, **{name: math.nan for name in looks}}
+    if len(full) >= 2:
+        slopes["analysis"] = least_squares_slope(counts_x, [r["analysis_ms"] for r in full])[0]
+        for name in looks:
+            slopes[name] = least_squares_slope(counts_x, [r[name]["ms_median"] for r in full])[0]
+    print(
+        f"ms per extra face (least-squares slope over {[r['faces'] for r in full]} faces): "
+        + ", ".join(f"{k} {_f(v, '.1f')}" for k, v in slopes.items())
+    )
+    return {
+        "canvas_px": CANVAS,
+        "cell_px": CANVAS // GRID,
+        "crop_px": crop.shape[0],
+        "rows": rows,
+        "ms_per_face": slopes,
+        "fit_groups": [r["faces"] for r in full],
+    }
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run one mode, print, write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=Path, nargs="+", default=None)
+    parser.add_argument(
+        "--side", type=int, default=1024, help="long side the images are resized to"
+    )
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--styles", nargs="+", default=None, help="default: today webtoon manhwa")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--json", type=Path, default=None)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--ab", action="store_true", help="today vs webtoon on one portrait")
+    mode.add_argument("--faces", action="store_true", help="cost per extra face")
+    mode.add_argument("--ear", action="store_true", help="eye aspect ratio through the video path")
+    parser.add_argument("--clip", type=Path, default=PORTRAITS / "pexels_talking_head.mp4")
+    parser.add_argument("--ear-style", default="webtoon")
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    host = host_info(device)
+    print(
+        f"host {host['platform']} cpus={host['cpus']} device={host['device']} torch={host['torch']} "
+        f"threads={host['threads']} LD_PRELOAD={host['ld_preload'] or '-'} "
+        f"load={' '.join(f'{v:.2f}' for v in host['loadavg_before'])}"
+    )
+    report: dict[str, Any] = {"host": host, "side": args.side, "repeat": args.repeat}
+    if args.ab:
+        suffix = "-ab"
+        paths = args.images or (
+            [PORTRAITS / AB_PORTRAIT] if (PORTRAITS / AB_PORTRAIT).exists() else None
+        )
+        if paths:
+            name, rgb = bench_images(paths[:1], args.side)[0]
+        else:
+            name, rgb = "astronaut", resize_long(astronaut(), args.side)
+        print(f"A/B on {name} {rgb.shape[1]}x{rgb.shape[0]}")
+        report |= {"image": name, "ab": run_ab(rgb, args.repeat, device)}
+    elif args.faces:
+        suffix = "-faces"
+        looks = build_looks(args.styles or default_look_names())
+        report |= {"styles": list(looks), **run_faces(looks, args.repeat, device)}
+    elif args.ear:
+        suffix = "-ear"
+        if not args.clip.exists():
+            raise SystemExit(f"no clip at {args.clip}")
+        report |= run_ear(args.clip, args.ear_style, args.device)
+    else:
+        suffix = ""
+        looks = build_looks(args.styles or default_look_names())
+        images = bench_images(args.images, args.side)
+        report |= {"styles": list(looks), "rows": measure_looks(images, looks, args.repeat, device)}
+    host["loadavg_after"] = list(os.getloadavg())
+    print(
+        "load average before "
+        + " ".join(f"{v:.2f}" for v in host["loadavg_before"])
+        + ", after "
+        + " ".join(f"{v:.2f}" for v in host["loadavg_after"])
+    )
+    write_json(args.json or ROOT / "bench" / "results" / f"look{suffix}-{args.device}.json", report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
