@@ -37,6 +37,9 @@ class EngineConfig:
     # Faces person-aware styles analyze per image, the most confident first (each costs a face
     # mesh on its crop, ~9 ms on one CPU core); at most 256.
     max_faces: int = 32
+    # Portrait looks (webtoon, manhwa) warp faces toward webtoon proportions: bigger eyes,
+    # slimmer jaw and nose. 0 = no warp, 1 = the strongest; the default keeps people recognisable.
+    portrait_warp: float = 0.5
     # 0 means "all cores": torch's default already is, but an explicit value makes benches honest.
     torch_threads: int = 0
     # "local": the engine runs in this process. "ray": jobs go to a Ray Serve application
@@ -61,6 +64,8 @@ class EngineConfig:
         _positive("engine.queue_size", self.queue_size, upper=1_000_000)
         _positive("engine.bucket_px", self.bucket_px, upper=4096)
         _positive("engine.max_faces", self.max_faces, upper=256)
+        if not 0.0 <= self.portrait_warp <= 1.0:
+            raise ValueError("engine.portrait_warp must be between 0 and 1")
         if not 0 <= self.max_wait_ms <= 10_000:
             raise ValueError("engine.max_wait_ms must be between 0 and 10000")
         if not 0 < self.job_timeout_s <= 86_400:

@@ -153,6 +153,8 @@ class Engine:
                 select_device(self.config.device),
                 self._models,
                 person_aware=self.config.person_aware,
+                max_faces=self.config.max_faces,
+                warp=self.config.portrait_warp,
             )
             self._styles = styles
         # Generators that normalize over the whole picture would see the bucket padding;

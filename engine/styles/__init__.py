@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import torch
 
+from engine.analysis import MAX_FACES, build_analyzer
 from engine.errors import UnknownStyle
 from engine.styles.base import Style
 from engine.styles.classic import ClassicStyle
@@ -33,12 +35,19 @@ def build_styles(
     models: ModelSettings | None = None,
     *,
     person_aware: bool = True,
+    max_faces: int = MAX_FACES,
+    warp: float = 0.5,
 ) -> dict[str, Style]:
-    """Construct the built-ins (STYLE_NAMES order), then every installed neural style."""
+    """Construct the built-ins (STYLE_NAMES order), then every installed neural style.
+
+    max_faces: faces analysed (and drawn) per image; warp: strength 0..1 of the portrait
+    looks' proportion warp.
+    """
+    analyzer = functools.partial(build_analyzer, max_faces)
     # The built-ins are weightless and follow their input's device; only neural ones move.
     styles: dict[str, Style] = {
-        "webtoon": WebtoonStyle(person_aware=person_aware),
-        "manhwa": ManhwaStyle(person_aware=person_aware),
+        "webtoon": WebtoonStyle(person_aware=person_aware, analyzer_factory=analyzer, warp=warp),
+        "manhwa": ManhwaStyle(person_aware=person_aware, analyzer_factory=analyzer, warp=warp),
         "sketch": SketchStyle(),
         "classic": ClassicStyle(),
     }

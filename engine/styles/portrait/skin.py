@@ -102,8 +102,9 @@ def skin_maps(
         cv2.fillPoly(oval, [poly], 1.0, lineType=cv2.LINE_AA, shift=4)
         # Skin reaches a little past the mesh (forehead to the hairline, ears) and down the
         # neck; not a hand or an arm further away.
-        grow = max(1, int(0.35 * iod))
-        near = cv2.dilate(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+        # (A distance transform: a dilation by a disc this wide costs ten times more.)
+        outside = cv2.distanceTransform((oval < 0.5).astype(np.uint8), cv2.DIST_L2, 3)
+        near = np.clip((0.35 * iod - outside) / (0.05 * iod), 0.0, 1.0).astype(np.float32)
         rows = np.arange(by0, by1, dtype=np.float32)
         neck = np.clip((y1 + 0.8 * fh - rows) / (0.2 * fh), 0.0, 1.0)
         neck *= (rows > p[152, 1] - 0.2 * fh).astype(np.float32)
