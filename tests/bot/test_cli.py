@@ -95,7 +95,7 @@ def test_unknown_style_and_missing_input_exit_2(
 def test_styles_lists_every_style(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["styles"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert names == ["webtoon", "sketch", "classic"]
+    assert names == ["webtoon", "manhwa", "sketch", "classic"]
 
 
 def test_bad_config_exits_2_with_the_reason(

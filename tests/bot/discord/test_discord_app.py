@@ -17,7 +17,7 @@ from tests.bot.telegram.conftest import decode_upload, photo_bytes
 from tests.fakes.discord_server import TOKEN, FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
 
-STYLES = ("webtoon", "sketch", "classic")
+STYLES = ("webtoon", "manhwa", "sketch", "classic")
 COMMANDS = ["Toonify", "toon", "toon-admin", "toon-quota"]
 
 

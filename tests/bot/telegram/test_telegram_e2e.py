@@ -14,7 +14,7 @@ from tests.fakes.telegram_objects import image_size
 from tests.fakes.telegram_server import Call, FakeTelegram
 
 USER = 1001
-STYLES = ("webtoon", "sketch", "classic")
+STYLES = ("webtoon", "manhwa", "sketch", "classic")
 
 
 def replies_to(call: Call) -> int | None:
