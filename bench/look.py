@@ -37,7 +37,6 @@ if str(ROOT) not in sys.path:
 from bench.look_metrics import (  # noqa: E402
     face_size,
     ink_in_skin,
-    least_squares_slope,
     skin_colour_shift,
     skin_region,
     small_fragments_per_mp,
@@ -48,6 +47,7 @@ from engine.styles import Style, build_styles  # noqa: E402
 from engine.styles.webtoon import WebtoonStyle  # noqa: E402
 
 __all__ = [
+    "AB_PORTRAIT",
     "PORTRAITS",
     "analyzer_or_exit",
     "astronaut",
@@ -55,6 +55,7 @@ __all__ = [
     "build_looks",
     "default_look_names",
     "face_counts",
+    "fmt",
     "grace_hopper",
     "has_portrait_keyword",
     "host_info",
@@ -63,14 +64,12 @@ __all__ = [
     "mesh_faces",
     "render",
     "resize_long",
+    "timed",
     "write_json",
 ]
 
 PORTRAITS = ROOT.parent / "shared" / "portraits"
 AB_PORTRAIT = "unsplash_woman_long_hair.jpg"
-GROUPS = (1, 4, 8, 16, 32)
-CANVAS = 2048
-GRID = 6  # cells per side of the group canvas: every face keeps one size at every count
 
 
 # ---------------------------------------------------------------- images and styles
@@ -173,7 +172,8 @@ def render(style: Style, rgb: np.ndarray, device: torch.device | None = None) ->
     return res
 
 
-def _timed(fn: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
+def timed(fn: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
+    """fn() and its wall time in ms (CUDA synchronized)."""
     started = time.perf_counter()
     value = fn()
     if device.type == "cuda":
@@ -255,7 +255,8 @@ def write_json(path: Path, report: dict[str, Any]) -> None:
     print(f"wrote {path}")
 
 
-def _f(value: float, spec: str) -> str:
+def fmt(value: float, spec: str) -> str:
+    """format(value, spec), or "-" for NaN / inf."""
     return "-" if not math.isfinite(value) else format(value, spec)
 
 
@@ -280,7 +281,7 @@ def measure_looks(
             union |= r
         for style_name, style in looks.items():
             out = render(style, rgb, device)  # warm-up (analyzer graphs) and the measured output
-            times = [_timed(partial(render, style, rgb, device), device)[1] for _ in range(repeat)]
+            times = [timed(partial(render, style, rgb, device), device)[1] for _ in range(repeat)]
             per_face = [ink_in_skin(out, r, rgb) for r in regions]
             skin_px = sum(p["skin_px"] for p in per_face)
             ink = 100.0 * sum(p["ink_px"] for p in per_face) / skin_px if skin_px else math.nan
@@ -315,133 +316,13 @@ def measure_looks(
             rows.append(row)
             drawn = "-" if counts is None else str(counts[1])
             print(
-                f"{name[:28]:<28} {style_name:<8} {found:>5} {drawn:>5} {_f(ink, '.2f'):>8} "
-                f"{_f(added, '.2f'):>7} {_f(shift['delta_e'], '.2f'):>6} "
-                f"{_f(shift['delta_l'], '+.2f'):>6} {row['fragments_per_mp']:>8.0f} "
+                f"{name[:28]:<28} {style_name:<8} {found:>5} {drawn:>5} {fmt(ink, '.2f'):>8} "
+                f"{fmt(added, '.2f'):>7} {fmt(shift['delta_e'], '.2f'):>6} "
+                f"{fmt(shift['delta_l'], '+.2f'):>6} {row['fragments_per_mp']:>8.0f} "
                 f"{row['ms_median']:>8.0f} {row['ms_min']:>8.0f}",
                 flush=True,
             )
     return rows
-
-
-def run_ab(rgb: np.ndarray, repeat: int, device: torch.device) -> dict[str, Any]:
-    """today and webtoon alternated on one image; min/median ms of each and new/today ratios."""
-    looks = build_looks(["today", "webtoon"])
-    for style in looks.values():
-        render(style, rgb, device)
-    times: dict[str, list[float]] = {name: [] for name in looks}
-    for _ in range(max(5, repeat)):
-        for name, style in looks.items():
-            times[name].append(_timed(partial(render, style, rgb, device), device)[1])
-    summary: dict[str, Any] = {
-        name: {
-            "ms_min": min(t),
-            "ms_median": statistics.median(t),
-            "ms_all": [round(v, 1) for v in t],
-        }
-        for name, t in times.items()
-    }
-    summary["ratio_median"] = summary["webtoon"]["ms_median"] / summary["today"]["ms_median"]
-    summary["ratio_min"] = summary["webtoon"]["ms_min"] / summary["today"]["ms_min"]
-    summary["same_style"] = not has_portrait_keyword()
-    for name in looks:
-        print(
-            f"{name:<8} min {summary[name]['ms_min']:7.0f} ms  median {summary[name]['ms_median']:7.0f} ms"
-        )
-    print(
-        f"new/today: median {summary['ratio_median']:.2f}x  min {summary['ratio_min']:.2f}x "
-        f"(target <= 1.5x){'  [webtoon == today: no portrait= yet]' if summary['same_style'] else ''}"
-    )
-    return summary
-
-
-def group_canvas(face: np.ndarray, n: int) -> np.ndarray:
-    """n copies of a square face crop in a GRID x GRID layout on a CANVAS px grey gradient."""
-    ramp = np.linspace(150, 210, CANVAS, dtype=np.float32)
-    canvas = np.repeat(np.repeat(ramp[:, None, None], CANVAS, 1), 3, 2).astype(np.uint8)
-    cell = CANVAS // GRID
-    tile = cv2.resize(face, (cell - 8, cell - 8), interpolation=cv2.INTER_AREA)
-    for i in range(n):
-        r, c = divmod(i, GRID)
-        canvas[r * cell + 4 : r * cell + cell - 4, c * cell + 4 : c * cell + cell - 4] = tile
-    return canvas
-
-
-def face_crop(analyzer: PersonAnalyzer) -> np.ndarray:
-    """A square crop, 1.8x the face, around the largest face of astronaut (else grace_hopper)."""
-    for rgb in (astronaut(), grace_hopper()):
-        faces = analyzer.analyze(rgb).faces
-        if faces:
-            x0, y0, x1, y1 = max(faces, key=lambda f: f.size).bbox
-            cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, 0.9 * max(x1 - x0, y1 - y0)
-            top, left = int(max(0, cy - half)), int(max(0, cx - half))
-            side = int(min(2 * half, rgb.shape[0] - top, rgb.shape[1] - left))
-            return np.ascontiguousarray(rgb[top : top + side, left : left + side])
-    raise SystemExit("no face found in astronaut or grace_hopper")
-
-
-def run_faces(looks: dict[str, Style], repeat: int, device: torch.device) -> dict[str, Any]:
-    """ms per image (analysis alone, and each style) on groups of GROUPS faces; slope per face."""
-    analyzer = analyzer_or_exit()
-    crop = face_crop(analyzer)
-    rows = []
-    print(
-        f"{'faces':>5} {'found':>5} {'meshed':>6} {'analysis ms':>11} "
-        + " ".join(f"{n + ' ms':>12} {'drawn':>5}" for n in looks)
-    )
-    for n in GROUPS:
-        canvas = group_canvas(crop, n)
-        found, meshed = mesh_faces(analyzer, canvas)
-        analysis = [_timed(partial(analyzer.analyze, canvas), device)[1] for _ in range(repeat)]
-        row: dict[str, Any] = {
-            "faces": n,
-            "found": found,
-            "meshed": len(meshed),
-            "analysis_ms": statistics.median(analysis),
-        }
-        for name, style in looks.items():
-            render(style, canvas, device)
-            t = [_timed(partial(render, style, canvas, device), device)[1] for _ in range(repeat)]
-            counts = face_counts(style, canvas)
-            row[name] = {
-                "ms_median": statistics.median(t),
-                "ms_min": min(t),
-                "drawn": counts[1] if counts else None,
-            }
-        rows.append(row)
-        print(
-            f"{n:>5} {found:>5} {len(meshed):>6} {row['analysis_ms']:>11.0f} "
-            + " ".join(
-                f"{row[k]['ms_median']:>12.0f} {row[k]['drawn'] if row[k]['drawn'] is not None else '-':>5}"
-                for k in looks
-            ),
-            flush=True,
-        )
-    # A group the analyzer misses costs nothing per face: fit only where every face was meshed.
-    full = [r for r in rows if r["meshed"] == r["faces"]]
-    missed = [r["faces"] for r in rows if r["meshed"] != r["faces"]]
-    if missed:
-        print(
-            f"warning: not every face meshed in the groups of {missed}; they are left out of the fit"
-        )
-    counts_x = [float(r["faces"]) for r in full]
-    slopes = {"analysis": math.nan, **{name: math.nan for name in looks}}
-    if len(full) >= 2:
-        slopes["analysis"] = least_squares_slope(counts_x, [r["analysis_ms"] for r in full])[0]
-        for name in looks:
-            slopes[name] = least_squares_slope(counts_x, [r[name]["ms_median"] for r in full])[0]
-    print(
-        f"ms per extra face (least-squares slope over {[r['faces'] for r in full]} faces): "
-        + ", ".join(f"{k} {_f(v, '.1f')}" for k, v in slopes.items())
-    )
-    return {
-        "canvas_px": CANVAS,
-        "cell_px": CANVAS // GRID,
-        "crop_px": crop.shape[0],
-        "rows": rows,
-        "ms_per_face": slopes,
-        "fit_groups": [r["faces"] for r in full],
-    }
 
 
 # ---------------------------------------------------------------- CLI
@@ -465,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clip", type=Path, default=PORTRAITS / "pexels_talking_head.mp4")
     parser.add_argument("--ear-style", default="webtoon")
     args = parser.parse_args(argv)
+    from bench.look_speed import run_ab, run_faces  # it imports this module
+
     device = torch.device(args.device)
     host = host_info(device)
     print(

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.look import group_canvas, resize_long
+from bench.look import resize_long
 from bench.look_metrics import (
     FRAGMENT_MAX_PX,
     _ear_local,
@@ -21,6 +21,7 @@ from bench.look_metrics import (
     skin_region,
     small_fragments_per_mp,
 )
+from bench.look_speed import group_canvas
 from engine.analysis.landmarks import CHEEKS, EYES, IRIS_CENTRES, LIPS_OUTER_UPPER, NOSE_TIP
 
 SKIN = (205, 160, 135)
