@@ -124,6 +124,38 @@ def plan_faces(
     return plans
 
 
+def _shade_beard(
+    rgba: np.ndarray, image: np.ndarray, beard: np.ndarray, field: np.ndarray | None
+) -> None:
+    """Lay facial hair over the painted skin as a soft shade in its own median colour."""
+    rows = np.flatnonzero(beard.any(axis=1))
+    cols = np.flatnonzero(beard.any(axis=0))
+    if rows.size == 0:
+        return
+    dense = beard > 0.5
+    colour = (
+        np.median(image[dense], axis=0).astype(np.float32) / 255.0
+        if dense.any()
+        else np.zeros(3, np.float32)
+    )
+    h, w = beard.shape
+    pad = 0 if field is None else int(np.ceil(np.abs(field).max())) + 1
+    r0, r1 = max(0, rows[0] - pad), min(h, rows[-1] + pad + 1)
+    c0, c1 = max(0, cols[0] - pad), min(w, cols[-1] + pad + 1)
+    density = beard[r0:r1, c0:c1]
+    if field is not None:
+        # The drawing is in warped (output) coordinates: sample the density through the
+        # backward field, as the photo itself is sampled.
+        ys, xs = np.mgrid[r0:r1, c0:c1].astype(np.float32)
+        density = cv2.remap(
+            beard, xs + field[0, r0:r1, c0:c1], ys + field[1, r0:r1, c0:c1], cv2.INTER_LINEAR
+        )
+    a = 0.85 * density
+    dst = rgba[r0:r1, c0:c1]
+    dst[..., :3] = dst[..., :3] * (1.0 - a[..., None]) + a[..., None] * colour
+    dst[..., 3] = dst[..., 3] * (1.0 - a) + a
+
+
 def portrait_maps(
     image: np.ndarray,
     analysis: PersonAnalysis,
@@ -148,10 +180,20 @@ def portrait_maps(
     if field is not None:
         maps[WARP] = field
     sources = [pl.source for pl in plans]
-    skin_maps(image, analysis.person_mask, sources, maps[SKIN_REGION], maps[SKIN_WEIGHT], maps[SKIN_SCALE])
+    beard = np.zeros((h, w), np.float32)
+    skin_maps(
+        image,
+        analysis.person_mask,
+        sources,
+        maps[SKIN_REGION],
+        maps[SKIN_WEIGHT],
+        maps[SKIN_SCALE],
+        beard,
+    )
     maps[HAIR] = hair_mask(image, analysis.person_mask, sources)
     maps[LINE_WIDTH] = max(1.0, look.line * max(interocular(p) for p in sources))
     rgba = np.zeros((h, w, 4), np.float32)
+    _shade_beard(rgba, image, beard, field)
     for pl in plans:
         pts = pl.target[list(FACE_OVAL)]
         iod = interocular(pl.target)

@@ -62,13 +62,17 @@ def skin_maps(
     region: np.ndarray,
     weight: np.ndarray,
     scale: np.ndarray,
+    beard: np.ndarray,
 ) -> None:
     """Fill skin maps (H, W) float32 in place for the faces drawn in an HxWx3 uint8 RGB photo.
 
     region: where painted skin replaces the photo's look (face oval, ears, neck), soft 0..1.
-    weight: skin likelihood 0..1 from a per-face CIELAB Gaussian colour model sampled on the
-    cheeks (hair, glasses, beard and background get ~0). scale: the face's inter-ocular
-    distance in pixels over its region (0 elsewhere). faces: (478, 2) landmarks in pixels.
+    weight: skin likelihood 0..1 from a per-face CIELAB colour model sampled on the forehead,
+    upper cheeks and nose (hair, glasses, beard and background get ~0). scale: the face's
+    inter-ocular distance in pixels over its region (0 elsewhere). beard: density 0..1 of
+    facial hair below the nose (textured and darker than the skin), drawn as a soft shade
+    over the painted skin; it is left out of the skin's colour.
+    faces: (478, 2) landmarks in pixels.
     """
     h, w = image.shape[:2]
     for p in faces:
@@ -97,6 +101,8 @@ def skin_maps(
         var = np.maximum(dev, [6.0, 3.0, 3.0]) ** 2 + np.array([160.0, 6.0, 6.0])
         d2 = (((lab - mu) ** 2) / var).sum(axis=-1)
         like = np.clip((12.0 - d2) / 6.0, 0.0, 1.0).astype(np.float32)
+        strict = (((lab - mu) ** 2) / (var - [120.0, 0.0, 0.0])).sum(axis=-1)
+        sure = np.clip((12.0 - strict) / 6.0, 0.0, 1.0).astype(np.float32)
         oval = np.zeros_like(like)
         poly = np.round((p[list(FACE_OVAL)] - (bx0 + 0.5, by0 + 0.5)) * 16).astype(np.int32)
         cv2.fillPoly(oval, [poly], 1.0, lineType=cv2.LINE_AA, shift=4)
@@ -129,22 +135,68 @@ def skin_maps(
         k = max(3, int(0.2 * iod) | 1)
         closed = cv2.morphologyEx(like, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
         skin = np.maximum(np.maximum(like, closed * oval), features * oval)
+        facial = _facial_hair(crop, lab, p - (bx0, by0), iod, sure * oval, oval)
+        np.maximum(beard[by0:by1, bx0:bx1], facial, out=beard[by0:by1, bx0:bx1])
         soft = cv2.GaussianBlur(reach * skin * edge, (0, 0), max(0.6, 0.02 * iod))
         np.maximum(region[by0:by1, bx0:bx1], soft, out=region[by0:by1, bx0:bx1])
+        # The colour average takes only what is surely skin: shadows and stubble would grey it.
+        sure *= 1.0 - facial
         np.maximum(
-            weight[by0:by1, bx0:bx1], like * np.maximum(oval, person), out=weight[by0:by1, bx0:bx1]
+            weight[by0:by1, bx0:bx1], sure * np.maximum(oval, person), out=weight[by0:by1, bx0:bx1]
         )
         sc = scale[by0:by1, bx0:bx1]
         hit = soft > 0
         sc[hit] = np.where(sc[hit] > 0, np.minimum(sc[hit], iod), iod)
 
 
+def _facial_hair(
+    crop: np.ndarray,
+    lab: np.ndarray,
+    p: np.ndarray,
+    iod: float,
+    sure: np.ndarray,
+    oval: np.ndarray,
+) -> np.ndarray:
+    """Beard and moustache (h, w) float32 0..1 in a face crop: below the nose, textured, dark.
+
+    Texture is the local RMS of luma's high-pass residual over ~0.04 inter-ocular distances
+    relative to the local brightness, compared with the skin's own on the forehead and cheeks
+    (stubble is several times busier; smile folds are lines, which the area test drops).
+    "Dark" is against the skin nearby (sure: skin weights), so a beard in shadow still counts.
+    """
+    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    s = max(0.7, 0.04 * iod)
+    # Local RMS of the high-pass residual: shading gradients are not texture, hairs are.
+    residual = gray - cv2.GaussianBlur(gray, (0, 0), s)
+    bright = cv2.GaussianBlur(gray, (0, 0), 2.0 * s) + 12.0
+    texture = np.sqrt(cv2.GaussianBlur(residual * residual, (0, 0), s)) / bright
+    samples = [_patch(texture[..., None], p[c], 0.06 * iod) for c in (151, 10, *CHEEKS)]
+    ref = max(0.01, float(np.median(np.concatenate(samples))))
+    busy = np.clip((texture - 2.5 * ref) / (2.0 * ref), 0.0, 1.0)
+    wide = max(1.0, 0.4 * iod)
+    near_l = cv2.GaussianBlur(lab[..., 0] * sure, (0, 0), wide) / np.maximum(
+        cv2.GaussianBlur(sure, (0, 0), wide), 1e-3
+    )
+    darker = np.clip((near_l - lab[..., 0] - 3.0) / 8.0, 0.0, 1.0)
+    rows = np.arange(crop.shape[0], dtype=np.float32)[:, None]
+    below = np.clip((rows - (p[4, 1] + 0.02 * iod)) / (0.08 * iod), 0.0, 1.0)
+    grow = cv2.distanceTransform((oval < 0.5).astype(np.uint8), cv2.DIST_L2, 3)
+    zone = below * np.clip((0.25 * iod - grow) / (0.1 * iod), 0.0, 1.0)
+    lips = np.zeros_like(gray)
+    hull = cv2.convexHull(np.round(p[list(LIPS_OUTER_UPPER + LIPS_OUTER_LOWER)] - 0.5).astype(np.int32))
+    cv2.fillConvexPoly(lips, hull, 1.0)
+    raw = zone * busy * darker * (1.0 - lips)
+    # A beard is an area, not scattered pores or a fold: its density, smoothed, fading in.
+    smooth = cv2.GaussianBlur(raw, (0, 0), max(1.0, 0.08 * iod))
+    return np.clip((smooth - 0.15) / 0.35, 0.0, 1.0).astype(np.float32)
+
+
 def _patch(lab: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
-    """(K, 3) Lab pixels of the square patch of a radius around a point (clipped)."""
+    """(K, C) pixels of the square patch of a radius around a point (clipped)."""
     r = max(1, int(radius))
     cx, cy = int(round(float(centre[0]))), int(round(float(centre[1])))
     block = lab[max(0, cy - r) : cy + r + 1, max(0, cx - r) : cx + r + 1]
-    return block.reshape(-1, 3)
+    return block.reshape(-1, block.shape[-1])
 
 
 def _edge_taper(shape: tuple[int, ...], width: int) -> np.ndarray:
