@@ -91,7 +91,7 @@ class Layer:
         ys = np.arange(h, dtype=np.float32)[:, None] + self.box[1] + 0.5
         xs = np.arange(w, dtype=np.float32)[None, :] + self.box[0] + 0.5
         dist = np.sqrt((xs - centre[0]) ** 2 + (ys - centre[1]) ** 2)
-        return np.clip(radius - dist + 0.5, 0.0, 1.0).astype(np.float32)
+        return np.asarray(np.clip(radius - dist + 0.5, 0.0, 1.0), np.float32)
 
     def paint(self, coverage: np.ndarray, colour: np.ndarray, alpha: float = 1.0) -> None:
         """Composite a flat colour (3,) in [0, 1] through coverage (h, w) "over" the layer."""

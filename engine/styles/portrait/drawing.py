@@ -140,7 +140,9 @@ def face_colours(image: np.ndarray, points: np.ndarray) -> FaceColours:
     return FaceColours(skin=skin, iris=iris, brow=brow, lips=lips, teeth=teeth)
 
 
-def _eye(layer: Layer, p: np.ndarray, eye: Eye, colours: FaceColours, look: Look, iod: float) -> None:
+def _eye(
+    layer: Layer, p: np.ndarray, eye: Eye, colours: FaceColours, look: Look, iod: float
+) -> None:
     upper = smooth_polyline(p[list(eye.upper)])
     lower = smooth_polyline(p[list(eye.lower)])
     opening = np.concatenate([upper, lower[-2:0:-1]])
@@ -154,10 +156,10 @@ def _eye(layer: Layer, p: np.ndarray, eye: Eye, colours: FaceColours, look: Look
     r = 1.05 * float(np.linalg.norm(p[list(eye.iris_ring)] - c, axis=1).mean())
     r = min(r, 0.33 * eye_w)
     base = _saturate(colours.iris, look.iris_saturation, 0.22, 0.5)
-    xs, ys = layer.grid()
+    _xs, ys = layer.grid()
     t = np.clip((ys - (c[1] - r)) / (2.0 * r), 0.0, 1.0)
     dark, light = base * 0.45, np.clip(base * 1.35 + 0.05, 0.0, 1.0)
-    shade = (dark[None, None, :] * (1.0 - t[..., None]) + light[None, None, :] * t[..., None])
+    shade = dark[None, None, :] * (1.0 - t[..., None]) + light[None, None, :] * t[..., None]
     shade = np.broadcast_to(shade, (*layer.rgba.shape[:2], 3))
     layer.paint_map(layer.disc_coverage(c, r) * open_cov, shade)
     rim = np.clip(layer.disc_coverage(c, r) - layer.disc_coverage(c, 0.8 * r), 0.0, 1.0)
@@ -165,7 +167,9 @@ def _eye(layer: Layer, p: np.ndarray, eye: Eye, colours: FaceColours, look: Look
     layer.paint(layer.disc_coverage(c, 0.42 * r) * open_cov, np.array([0.05, 0.04, 0.05]))
     white = np.ones(3, np.float32)
     layer.paint(layer.disc_coverage(c + r * np.array([0.32, -0.34]), 0.26 * r) * open_cov, white)
-    layer.paint(layer.disc_coverage(c + r * np.array([-0.36, 0.3]), 0.11 * r) * open_cov, white, 0.9)
+    layer.paint(
+        layer.disc_coverage(c + r * np.array([-0.36, 0.3]), 0.11 * r) * open_cov, white, 0.9
+    )
     # Upper lid: bold at the outer third, tapering to the inner corner, with a small flick.
     n = len(upper)
     s = np.linspace(0.0, 1.0, n, dtype=np.float32)
@@ -193,7 +197,9 @@ def _eye(layer: Layer, p: np.ndarray, eye: Eye, colours: FaceColours, look: Look
     # Lower lid: thin, outer two thirds only, half strength.
     cut = max(2, int(0.7 * len(lower)))
     m = np.linspace(0.0, 1.0, cut, dtype=np.float32)
-    layer.stroke(lower[:cut], look.fine * iod * np.clip(np.sin(np.pi * m), 0.0, 1.0) ** 0.7, ink, 0.55)
+    layer.stroke(
+        lower[:cut], look.fine * iod * np.clip(np.sin(np.pi * m), 0.0, 1.0) ** 0.7, ink, 0.55
+    )
 
 
 def _brow(layer: Layer, p: np.ndarray, side: str, colours: FaceColours, iod: float) -> None:
@@ -212,18 +218,32 @@ def _brow(layer: Layer, p: np.ndarray, side: str, colours: FaceColours, iod: flo
     layer.stroke(centre, widths, colour, 0.9)
 
 
-def _nose(layer: Layer, image: np.ndarray, p_src: np.ndarray, p: np.ndarray, colours: FaceColours, look: Look, iod: float) -> None:
+def _nose(
+    layer: Layer,
+    image: np.ndarray,
+    p_src: np.ndarray,
+    p: np.ndarray,
+    colours: FaceColours,
+    look: Look,
+    iod: float,
+) -> None:
     # The shadow goes on the darker side of the nose, as the photo's light falls.
     right, left = NOSE_WINGS
-    dark_right = float(
-        _luma(np.median(_region_pixels(image, _disc(p_src[right], 0.05 * iod)), axis=0))
-    ) if len(_region_pixels(image, _disc(p_src[right], 0.05 * iod))) else 0.5
-    dark_left = float(
-        _luma(np.median(_region_pixels(image, _disc(p_src[left], 0.05 * iod)), axis=0))
-    ) if len(_region_pixels(image, _disc(p_src[left], 0.05 * iod))) else 0.5
+    dark_right = (
+        float(_luma(np.median(_region_pixels(image, _disc(p_src[right], 0.05 * iod)), axis=0)))
+        if len(_region_pixels(image, _disc(p_src[right], 0.05 * iod)))
+        else 0.5
+    )
+    dark_left = (
+        float(_luma(np.median(_region_pixels(image, _disc(p_src[left], 0.05 * iod)), axis=0)))
+        if len(_region_pixels(image, _disc(p_src[left], 0.05 * iod)))
+        else 0.5
+    )
     wing = right if dark_right <= dark_left else left
     tip, base = p[4], p[2]
-    pts = smooth_polyline(np.stack([0.55 * p[wing] + 0.45 * tip, 0.6 * p[wing] + 0.4 * base, base]), 1)
+    pts = smooth_polyline(
+        np.stack([0.55 * p[wing] + 0.45 * tip, 0.6 * p[wing] + 0.4 * base, base]), 1
+    )
     widths = look.line * iod * np.linspace(0.2, 1.0, len(pts)) * np.linspace(1.0, 0.3, len(pts))
     shadow = np.clip(colours.skin * np.array([0.72, 0.55, 0.5], np.float32), 0.0, 1.0)
     layer.stroke(pts, widths, shadow, 0.7)
@@ -238,7 +258,9 @@ def _lips(layer: Layer, p: np.ndarray, colours: FaceColours, look: Look, iod: fl
     layer.fill(np.concatenate([outer_up, outer_lo[::-1]]), lip, 0.85)
     # The upper lip faces down, away from the light: a shade darker.
     layer.fill(np.concatenate([outer_up, inner_up[::-1]]), lip * 0.82, 0.85)
-    gap = float(np.mean(np.linalg.norm(p[list(LIPS_INNER_UPPER)] - p[list(LIPS_INNER_LOWER)], axis=1)))
+    gap = float(
+        np.mean(np.linalg.norm(p[list(LIPS_INNER_UPPER)] - p[list(LIPS_INNER_LOWER)], axis=1))
+    )
     width = float(np.linalg.norm(p[61] - p[291]))
     if gap > 0.06 * width:
         mouth = np.concatenate([inner_up, inner_lo[::-1]])
@@ -248,12 +270,19 @@ def _lips(layer: Layer, p: np.ndarray, colours: FaceColours, look: Look, iod: fl
             xs, ys = layer.grid()
             top = float(inner_up[:, 1].min())
             shade = np.clip(1.0 - (ys - top) / max(0.35 * gap, 1.0), 0.0, 1.0)
-            layer.paint((cov * shade).astype(np.float32), np.array([0.7, 0.6, 0.58], np.float32), 0.5)
+            layer.paint(
+                (cov * shade).astype(np.float32), np.array([0.7, 0.6, 0.58], np.float32), 0.5
+            )
         else:
             layer.fill(mouth, np.array([0.28, 0.08, 0.09]), 0.95)
     mid = 0.5 * (inner_up + inner_lo) if gap <= 0.06 * width else inner_up
     s = np.linspace(0.0, 1.0, len(mid), dtype=np.float32)
-    layer.stroke(mid, look.line * iod * np.clip(np.sin(np.pi * s), 0.0, 1.0) ** 0.8, np.clip(lip * 0.4, 0.0, 1.0), 0.9)
+    layer.stroke(
+        mid,
+        look.line * iod * np.clip(np.sin(np.pi * s), 0.0, 1.0) ** 0.8,
+        np.clip(lip * 0.4, 0.0, 1.0),
+        0.9,
+    )
     # A soft highlight on the lower lip.
     centre = 0.35 * p[14] + 0.65 * p[17]
     xs, ys = layer.grid()
@@ -270,7 +299,9 @@ def _blush(layer: Layer, p: np.ndarray, colours: FaceColours, look: Look, iod: f
     pink = np.clip(0.6 * colours.skin + 0.4 * np.array([0.95, 0.45, 0.5], np.float32), 0.0, 1.0)
     for c in CHEEKS:
         centre = p[c] + np.array([0.0, -0.05 * iod], np.float32)
-        g = np.exp(-(((xs - centre[0]) / (0.2 * iod)) ** 2 + ((ys - centre[1]) / (0.11 * iod)) ** 2))
+        g = np.exp(
+            -(((xs - centre[0]) / (0.2 * iod)) ** 2 + ((ys - centre[1]) / (0.11 * iod)) ** 2)
+        )
         layer.paint(g.astype(np.float32), pink, look.blush)
 
 
@@ -298,7 +329,7 @@ def _jaw(
         xi = np.clip(q[:, 0].round().astype(int), 0, w - 1)
         yi = np.clip(q[:, 1].round().astype(int), 0, h - 1)
         lab = cv2.cvtColor(image[yi, xi][None], cv2.COLOR_RGB2LAB)[0].astype(np.float32)
-        return lab * np.array([100 / 255, 1, 1], np.float32)
+        return np.asarray(lab * np.array([100 / 255, 1, 1], np.float32), np.float32)
 
     inside = sample(pts_src - normal * d)
     outside = sample(pts_src + normal * d)

@@ -133,7 +133,9 @@ def skin_maps(
         # Inside the oval, small enclosed gaps (folds, lash shadows, a squint) are skin too: a
         # closing fills what is narrower than a fifth of the eye distance.
         k = max(3, int(0.2 * iod) | 1)
-        closed = cv2.morphologyEx(like, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        closed = cv2.morphologyEx(
+            like, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        )
         skin = np.maximum(np.maximum(like, closed * oval), features * oval)
         facial = _facial_hair(crop, lab, p - (bx0, by0), iod, sure * oval, oval)
         np.maximum(beard[by0:by1, bx0:bx1], facial, out=beard[by0:by1, bx0:bx1])
@@ -183,18 +185,20 @@ def _facial_hair(
     grow = cv2.distanceTransform((oval < 0.5).astype(np.uint8), cv2.DIST_L2, 3)
     zone = below * np.clip((0.25 * iod - grow) / (0.1 * iod), 0.0, 1.0)
     lips = np.zeros_like(gray)
-    hull = cv2.convexHull(np.round(p[list(LIPS_OUTER_UPPER + LIPS_OUTER_LOWER)] - 0.5).astype(np.int32))
+    hull = cv2.convexHull(
+        np.round(p[list(LIPS_OUTER_UPPER + LIPS_OUTER_LOWER)] - 0.5).astype(np.int32)
+    )
     cv2.fillConvexPoly(lips, hull, 1.0)
     raw = zone * busy * darker * (1.0 - lips)
     # A beard is an area, not scattered pores or a fold: its density, smoothed, fading in.
     smooth = cv2.GaussianBlur(raw, (0, 0), max(1.0, 0.08 * iod))
-    return np.clip((smooth - 0.15) / 0.35, 0.0, 1.0).astype(np.float32)
+    return np.asarray(np.clip((smooth - 0.15) / 0.35, 0.0, 1.0), np.float32)
 
 
 def _patch(lab: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
     """(K, C) pixels of the square patch of a radius around a point (clipped)."""
     r = max(1, int(radius))
-    cx, cy = int(round(float(centre[0]))), int(round(float(centre[1])))
+    cx, cy = round(float(centre[0])), round(float(centre[1]))
     block = lab[max(0, cy - r) : cy + r + 1, max(0, cx - r) : cx + r + 1]
     return block.reshape(-1, block.shape[-1])
 
@@ -291,7 +295,9 @@ def paint_skin(
         detail = _at_scale({k: levels[k] for k in want_detail}, pos_detail)
         mean = _at_scale({k: levels[k] for k in want_mean}, pos_mean)
         lum_w = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
-        rel = (detail * lum_w).sum(1, keepdim=True) / (mean * lum_w).sum(1, keepdim=True).clamp_min(1e-3)
+        rel = (detail * lum_w).sum(1, keepdim=True) / (mean * lum_w).sum(1, keepdim=True).clamp_min(
+            1e-3
+        )
         # Soft three-tone quantization: two smooth steps between the cels.
         lo_step = torch.sigmoid((rel - EDGES[0]) / SOFTNESS)
         hi_step = torch.sigmoid((rel - EDGES[1]) / SOFTNESS)
