@@ -138,6 +138,24 @@ class Layer:
         ys = np.arange(h, dtype=np.float32)[:, None] + self.box[1] + 0.5
         return xs, ys
 
+    def part(self, points: np.ndarray, margin: float) -> Layer:
+        """An empty layer over the box of points grown by margin px, inside this one's box."""
+        x0, y0 = np.floor(points.min(axis=0) - margin).astype(int)
+        x1, y1 = np.ceil(points.max(axis=0) + margin).astype(int) + 1
+        bx0, by0, bx1, by1 = self.box
+        box = (max(bx0, int(x0)), max(by0, int(y0)), min(bx1, int(x1)), min(by1, int(y1)))
+        return Layer((box[0], box[1], max(box[0], box[2]), max(box[1], box[3])))
+
+    def merge(self, part: Layer) -> None:
+        """Composite a layer made by part() "over" this one."""
+        if part.empty:
+            return
+        x0, y0, x1, y1 = part.box
+        ox, oy = self.box[:2]
+        dst = self.rgba[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+        dst *= 1.0 - part.rgba[..., 3:4]
+        dst += part.rgba
+
     def blit(self, target: np.ndarray) -> None:
         """Composite this layer "over" a full-image premultiplied RGBA array (H, W, 4)."""
         if self.empty:

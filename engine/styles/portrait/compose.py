@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import torch
 
+from engine.styles.portrait.hair import paint_hair, silhouette_ink
 from engine.styles.portrait.plan import (
     DRAWING,
     HAIR,
@@ -52,10 +53,6 @@ def render_portrait(
     weight = skin[:, SKIN_WEIGHT - SKIN_REGION : SKIN_WEIGHT - SKIN_REGION + 1]
     scale = skin[:, SKIN_SCALE - SKIN_REGION : SKIN_SCALE - SKIN_REGION + 1]
     hair = skin[:, HAIR - SKIN_REGION : HAIR - SKIN_REGION + 1].clamp(0.0, 1.0)
-    try:  # TEMP while hair.py is written
-        from engine.styles.portrait.hair import paint_hair, silhouette_ink
-    except ImportError:
-        hair = hair * 0
     if bool(hair.any()):
         painted = paint_hair(xw, hair)
         out = out.addcmul_(hair, painted.sub_(out))

@@ -366,13 +366,24 @@ def draw_face(
     """
     iod = max(interocular(p), 1.0)
     colours = face_colours(image, p_src)
-    _blush(layer, p, colours, look, iod)
+    # Each feature is drawn on a layer just its size: a lash then costs a lash, not a face.
+    cheeks = layer.part(p[list(CHEEKS)], 0.45 * iod)
+    _blush(cheeks, p, colours, look, iod)
+    layer.merge(cheeks)
     _jaw(layer, image, p_src, p, colours.skin, look, iod)
-    _nose(layer, image, p_src, p, colours, look, iod)
+    nose = layer.part(p[[4, 2, *NOSE_WINGS]], 0.1 * iod)
+    _nose(nose, image, p_src, p, colours, look, iod)
+    layer.merge(nose)
     if mouth:
-        _lips(layer, p, colours, look, iod)
+        lips = layer.part(p[list(LIPS_OUTER_UPPER + LIPS_OUTER_LOWER)], 0.1 * iod)
+        _lips(lips, p, colours, look, iod)
+        layer.merge(lips)
     for visible, (side, eye) in zip(eyes, EYES.items(), strict=True):
         if visible:
-            _brow(layer, p, side, colours, iod)
-            _eye(layer, p, eye, colours, look, iod)
+            brow = layer.part(p[list(BROWS[side].loop)], 0.1 * iod)
+            _brow(brow, p, side, colours, iod)
+            layer.merge(brow)
+            part = layer.part(p[list(eye.loop)], 0.3 * iod)
+            _eye(part, p, eye, colours, look, iod)
+            layer.merge(part)
     return colours

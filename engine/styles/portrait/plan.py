@@ -161,11 +161,14 @@ def portrait_maps(
     analysis: PersonAnalysis,
     look: Look,
     warp_strength: float,
-) -> tuple[np.ndarray, list[Face]] | None:
-    """Portrait guide maps (PORTRAIT_CHANNELS, H, W) float32 and the faces left undrawn.
+    *,
+    out: np.ndarray,
+) -> list[Face] | None:
+    """Fill the portrait guide maps `out` (PORTRAIT_CHANNELS, H, W) float32, zeroed by the
+    caller, and return the faces left undrawn.
 
-    image: HxWx3 uint8 RGB. Returns None when no face can be drawn (the caller falls back to
-    the photo-based look for the whole image).
+    image: HxWx3 uint8 RGB. Returns None, leaving `out` untouched, when no face can be drawn
+    (the caller falls back to the photo-based look for the whole image).
     """
     h, w = image.shape[:2]
     candidates = [f for f in analysis.faces if drawable(f, image) is not None]
@@ -176,7 +179,7 @@ def portrait_maps(
     )
     plans = plan_faces(image, candidates, field)
     undrawn = [f for f in analysis.faces if all(f is not c for c in candidates)]
-    maps = np.zeros((PORTRAIT_CHANNELS, h, w), np.float32)
+    maps = out
     if field is not None:
         maps[WARP] = field
     sources = [pl.source for pl in plans]
@@ -203,4 +206,4 @@ def portrait_maps(
         draw_face(layer, image, pl.source, pl.target, look, eyes=pl.eyes, mouth=pl.mouth)
         layer.blit(rgba)
     maps[DRAWING] = rgba.transpose(2, 0, 1)
-    return maps, undrawn
+    return undrawn

@@ -26,6 +26,7 @@ from engine.analysis.landmarks import (
     NOSE_WINGS,
     NOSTRILS,
 )
+from engine.styles.guides import blur
 from engine.styles.portrait.drawing import interocular
 
 __all__ = ["SKIN_LEVELS", "paint_skin", "skin_maps"]
@@ -40,6 +41,8 @@ MEAN_SCALE = 1.0
 TONES = (0.86, 1.0, 1.07)
 EDGES = (0.93, 1.045)
 SOFTNESS = 0.012
+# Skin maps of a larger face are made at this inter-ocular distance (pixels) and enlarged.
+WORK_IOD = 72.0
 # Redrawn features painted over with skin: (landmark loop, x growth, y growth).
 _FEATURES: tuple[tuple[tuple[int, ...], float, float], ...] = (
     *((eye.loop, 1.4, 2.4) for eye in EYES.values()),
@@ -85,70 +88,98 @@ def skin_maps(
         by0, by1 = int(max(0, y0 - margin)), int(min(h, y1 + 0.9 * fh + 1))
         if bx1 - bx0 < 4 or by1 - by0 < 4:
             continue
-        crop = np.ascontiguousarray(image[by0:by1, bx0:bx1])
-        # Skin is told by its colour over an area, not per pixel: pores, wrinkles and
-        # stubble must not punch holes into it.
-        lab = _lab(cv2.GaussianBlur(crop, (0, 0), max(0.5, 0.05 * iod)))
-        pix = np.concatenate([_patch(lab, p[c] - (bx0, by0), 0.06 * iod) for c in SKIN_SAMPLES])
-        if len(pix) < 8:
-            continue
-        # Median and a robust spread: stubble, freckles or a shadow on one sample point
-        # must not pull the model off the skin.
-        mu = np.median(pix, axis=0)
-        dev = np.median(np.abs(pix - mu), axis=0) * 1.4826
-        # Lightness is forgiven more than chroma: folds and shadows on skin are darker skin,
-        # while hair, beards and glasses differ in chroma too.
-        var = np.maximum(dev, [6.0, 3.0, 3.0]) ** 2 + np.array([160.0, 6.0, 6.0])
-        d2 = (((lab - mu) ** 2) / var).sum(axis=-1)
-        like = np.clip((12.0 - d2) / 6.0, 0.0, 1.0).astype(np.float32)
-        strict = (((lab - mu) ** 2) / (var - [120.0, 0.0, 0.0])).sum(axis=-1)
-        sure = np.clip((12.0 - strict) / 6.0, 0.0, 1.0).astype(np.float32)
-        oval = np.zeros_like(like)
-        poly = np.round((p[list(FACE_OVAL)] - (bx0 + 0.5, by0 + 0.5)) * 16).astype(np.int32)
-        cv2.fillPoly(oval, [poly], 1.0, lineType=cv2.LINE_AA, shift=4)
-        # Skin reaches a little past the mesh (forehead to the hairline, ears) and down the
-        # neck; not a hand or an arm further away.
-        # (A distance transform: a dilation by a disc this wide costs ten times more.)
-        outside = cv2.distanceTransform((oval < 0.5).astype(np.uint8), cv2.DIST_L2, 3)
-        near = np.clip((0.35 * iod - outside) / (0.05 * iod), 0.0, 1.0).astype(np.float32)
-        rows = np.arange(by0, by1, dtype=np.float32)
-        neck = np.clip((y1 + 0.8 * fh - rows) / (0.2 * fh), 0.0, 1.0)
-        neck *= (rows > p[152, 1] - 0.2 * fh).astype(np.float32)
-        cols = np.arange(bx0, bx1, dtype=np.float32)
-        neck_cols = np.clip(1.0 - np.abs(cols - p[152, 0]) / (0.9 * iod), 0.0, 1.0)
+        crop = image[by0:by1, bx0:bx1]
         person = person_mask[by0:by1, bx0:bx1]
-        zone = np.maximum(near, neck[:, None] * np.minimum(neck_cols[None, :] * 2.0, 1.0))
-        reach = np.maximum(oval, person * zone)
-        # Eyes, nostrils and lips are redrawn on top: paint skin under them too (their own
-        # colours carry no weight, so the skin around them fills in).
-        features = np.zeros_like(like)
-        for loop, gx, gy in _FEATURES:
-            sel = p[list(loop)]
-            c = sel.mean(axis=0)
-            grown = (sel - c) * np.array([gx, gy], np.float32) + c - (bx0 + 0.5, by0 + 0.5)
-            hull = cv2.convexHull(np.round(grown * 16).astype(np.int32))
-            cv2.fillConvexPoly(features, hull, 1.0, lineType=cv2.LINE_AA, shift=4)
-        # Taper to zero at the crop's edge so no straight seam is left where it ends.
-        edge = _edge_taper(reach.shape, max(2, int(0.2 * iod)))
-        # Inside the oval, small enclosed gaps (folds, lash shadows, a squint) are skin too: a
-        # closing fills what is narrower than a fifth of the eye distance.
-        k = max(3, int(0.2 * iod) | 1)
-        closed = cv2.morphologyEx(
-            like, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-        )
-        skin = np.maximum(np.maximum(like, closed * oval), features * oval)
-        facial = _facial_hair(crop, lab, p - (bx0, by0), iod, sure * oval, oval)
-        np.maximum(beard[by0:by1, bx0:bx1], facial, out=beard[by0:by1, bx0:bx1])
-        soft = cv2.GaussianBlur(reach * skin * edge, (0, 0), max(0.6, 0.02 * iod))
-        np.maximum(region[by0:by1, bx0:bx1], soft, out=region[by0:by1, bx0:bx1])
-        # The colour average takes only what is surely skin: shadows and stubble would grey it.
-        sure *= 1.0 - facial
-        np.maximum(
-            weight[by0:by1, bx0:bx1], sure * np.maximum(oval, person), out=weight[by0:by1, bx0:bx1]
-        )
-        sc = scale[by0:by1, bx0:bx1]
+        local = (p - (bx0, by0)).astype(np.float32)
+        # Every map here is smooth at a fraction of the face: a big face is worked on at
+        # WORK_IOD pixels between the eyes and the maps enlarged.
+        g = min(1.0, WORK_IOD / iod)
+        if g < 1.0:
+            size = (max(4, round((bx1 - bx0) * g)), max(4, round((by1 - by0) * g)))
+            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+            person = cv2.resize(person, size, interpolation=cv2.INTER_AREA)
+            local = local * np.array([size[0] / (bx1 - bx0), size[1] / (by1 - by0)], np.float32)
+        found = _face_skin(np.ascontiguousarray(crop), person, local, iod * g)
+        if found is None:
+            continue
+        soft, sure, facial = found
+        if g < 1.0:
+            full = (bx1 - bx0, by1 - by0)
+            soft, sure, facial = (
+                np.asarray(cv2.resize(m, full, interpolation=cv2.INTER_LINEAR), np.float32)
+                for m in (soft, sure, facial)
+            )
+        box = (slice(by0, by1), slice(bx0, bx1))
+        np.maximum(beard[box], facial, out=beard[box])
+        np.maximum(region[box], soft, out=region[box])
+        np.maximum(weight[box], sure, out=weight[box])
+        sc = scale[box]
         hit = soft > 0
         sc[hit] = np.where(sc[hit] > 0, np.minimum(sc[hit], iod), iod)
+
+
+def _face_skin(
+    crop: np.ndarray, person: np.ndarray, p: np.ndarray, iod: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(region, weight, beard) (h, w) float32 of one face in its crop; p: landmarks there."""
+    y0, y1 = float(p[:, 1].min()), float(p[:, 1].max())
+    fh = y1 - y0
+    # Skin is told by its colour over an area, not per pixel: pores, wrinkles and stubble
+    # must not punch holes into it.
+    lab = _lab(blur(crop, max(0.5, 0.05 * iod)))
+    pix = np.concatenate([_patch(lab, p[c], 0.06 * iod) for c in SKIN_SAMPLES])
+    if len(pix) < 8:
+        return None
+    # Median and a robust spread: stubble, freckles or a shadow on one sample point must not
+    # pull the model off the skin.
+    mu = np.median(pix, axis=0).astype(np.float32)
+    dev = np.median(np.abs(pix - mu), axis=0) * 1.4826
+    # Lightness is forgiven more than chroma: folds and shadows on skin are darker skin,
+    # while hair, beards and glasses differ in chroma too.
+    var = (np.maximum(dev, [6.0, 3.0, 3.0]) ** 2 + np.array([160.0, 6.0, 6.0])).astype(np.float32)
+    sq = (lab - mu) ** 2
+    like = np.clip((12.0 - (sq / var).sum(axis=-1)) / 6.0, 0.0, 1.0)
+    strict = var - np.array([120.0, 0.0, 0.0], np.float32)
+    sure = np.clip((12.0 - (sq / strict).sum(axis=-1)) / 6.0, 0.0, 1.0)
+    oval = np.zeros(crop.shape[:2], np.float32)
+    poly = np.round((p[list(FACE_OVAL)] - 0.5) * 16).astype(np.int32)
+    cv2.fillPoly(oval, [poly], 1.0, lineType=cv2.LINE_AA, shift=4)
+    # Skin reaches a little past the mesh (forehead to the hairline, ears) and down the neck;
+    # not a hand or an arm further away. (A distance transform: a dilation by a disc this
+    # wide costs ten times more.)
+    outside = cv2.distanceTransform((oval < 0.5).astype(np.uint8), cv2.DIST_L2, 3)
+    near = np.clip((0.35 * iod - outside) / (0.05 * iod), 0.0, 1.0)
+    rows = np.arange(crop.shape[0], dtype=np.float32)
+    neck = np.clip((y1 + 0.8 * fh - rows) / (0.2 * fh), 0.0, 1.0)
+    neck *= (rows > p[152, 1] - 0.2 * fh).astype(np.float32)
+    cols = np.arange(crop.shape[1], dtype=np.float32)
+    neck_cols = np.clip(1.0 - np.abs(cols - p[152, 0]) / (0.9 * iod), 0.0, 1.0)
+    zone = np.maximum(near, neck[:, None] * np.minimum(neck_cols[None, :] * 2.0, 1.0))
+    reach = np.maximum(oval, person * zone)
+    # Eyes, nostrils and lips are redrawn on top: paint skin under them too (their own
+    # colours carry no weight, so the skin around them fills in).
+    features = np.zeros_like(oval)
+    for loop, gx, gy in _FEATURES:
+        sel = p[list(loop)]
+        c = sel.mean(axis=0)
+        grown = (sel - c) * np.array([gx, gy], np.float32) + c - 0.5
+        hull = cv2.convexHull(np.round(grown * 16).astype(np.int32))
+        cv2.fillConvexPoly(features, hull, 1.0, lineType=cv2.LINE_AA, shift=4)
+    # Taper to zero at the crop's edge so no straight seam is left where it ends.
+    edge = _edge_taper(reach.shape, max(2, int(0.2 * iod)))
+    # Inside the oval, small enclosed gaps (folds, lash shadows, a squint) are skin too: a
+    # closing fills what is narrower than a fifth of the eye distance.
+    closed = _close(like.astype(np.float32), 0.2 * iod)
+    skin = np.maximum(np.maximum(like, closed * oval), features * oval)
+    facial = _facial_hair(crop, lab, p, iod, sure * oval, oval)
+    soft = blur((reach * skin * edge).astype(np.float32), max(0.6, 0.02 * iod))
+    # The colour average takes only what is surely skin: shadows and stubble would grey it.
+    weight = sure * (1.0 - facial) * np.maximum(oval, person)
+    return (
+        np.asarray(soft, np.float32),
+        np.asarray(weight, np.float32),
+        np.asarray(facial, np.float32),
+    )
 
 
 def _facial_hair(
@@ -170,15 +201,13 @@ def _facial_hair(
     s = max(0.7, 0.04 * iod)
     # Local RMS of the high-pass residual: shading gradients are not texture, hairs are.
     residual = gray - cv2.GaussianBlur(gray, (0, 0), s)
-    bright = cv2.GaussianBlur(gray, (0, 0), 2.0 * s) + 12.0
-    texture = np.sqrt(cv2.GaussianBlur(residual * residual, (0, 0), s)) / bright
+    bright = blur(gray, 2.0 * s) + 12.0
+    texture = np.sqrt(blur(residual * residual, s)) / bright
     samples = [_patch(texture[..., None], p[c], 0.06 * iod) for c in (151, 10, *CHEEKS)]
     ref = max(0.01, float(np.median(np.concatenate(samples))))
     busy = np.clip((texture - 3.0 * ref) / (2.0 * ref), 0.0, 1.0)
     wide = max(1.0, 0.4 * iod)
-    near_l = cv2.GaussianBlur(lab[..., 0] * sure, (0, 0), wide) / np.maximum(
-        cv2.GaussianBlur(sure, (0, 0), wide), 1e-3
-    )
+    near_l = blur(lab[..., 0] * sure, wide) / np.maximum(blur(sure, wide), 1e-3)
     darker = np.clip((near_l - lab[..., 0] - 3.0) / 8.0, 0.0, 1.0)
     rows = np.arange(crop.shape[0], dtype=np.float32)[:, None]
     below = np.clip((rows - (p[4, 1] + 0.02 * iod)) / (0.08 * iod), 0.0, 1.0)
@@ -196,8 +225,29 @@ def _facial_hair(
     if float(raw.sum()) < 0.35 * float(zone.sum()):
         return np.zeros_like(raw)
     # A beard is an area, not scattered pores or a fold: its density, smoothed, fading in.
-    smooth = cv2.GaussianBlur(raw, (0, 0), max(1.0, 0.08 * iod))
+    smooth = blur(raw, max(1.0, 0.08 * iod))
     return np.asarray(np.clip((smooth - 0.15) / 0.35, 0.0, 1.0), np.float32)
+
+
+def _close(mask: np.ndarray, width: float) -> np.ndarray:
+    """Morphological closing of a soft (h, w) mask by a disc `width` px wide, same shape.
+
+    Wide discs run on a grid reduced so the disc is ~9 px (a closing that fills gaps of tens
+    of pixels does not need pixel accuracy; the caller blurs the result anyway).
+    """
+    f = max(1, int(width / 9.0))
+    h, w = mask.shape
+    small = (
+        mask
+        if f == 1
+        else cv2.resize(mask, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+    )
+    k = max(3, int(width / f) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, disc)
+    if f > 1:
+        closed = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(closed, np.float32)
 
 
 def _patch(lab: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
@@ -294,9 +344,18 @@ def paint_skin(
         box = (slice(i, i + 1), slice(None), slice(r0, r1), slice(c0, c1))
         xi, wi, si = x[box], weight[box], scale[box]
         inside = region[box] > 0
+        # The painting is smooth at the detail scale (~0.16 eye distances), so it is made on
+        # a grid up to 4x coarser and enlarged; the region's own edge stays sharp at the blend.
+        f = max(1, min(4, int(float(si[inside].min()) * DETAIL_SCALE / 3.0)))
+        num, den = xi * wi, wi
+        if f > 1:
+            num = F.avg_pool2d(num, f, ceil_mode=True)
+            den = F.avg_pool2d(den, f, ceil_mode=True)
+            si = F.max_pool2d(si, f, ceil_mode=True) / f
+            inside = F.max_pool2d(inside.float(), f, ceil_mode=True) > 0
         pos_detail, want_detail = _levels_for(si * DETAIL_SCALE, inside)
         pos_mean, want_mean = _levels_for(si * MEAN_SCALE, inside)
-        levels = _pyramid_blur(xi * wi, wi, want_detail | want_mean)
+        levels = _pyramid_blur(num, den, want_detail | want_mean)
         detail = _at_scale({k: levels[k] for k in want_detail}, pos_detail)
         mean = _at_scale({k: levels[k] for k in want_mean}, pos_mean)
         lum_w = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
@@ -309,5 +368,10 @@ def paint_skin(
         tone = TONES[0] + (TONES[1] - TONES[0]) * lo_step + (TONES[2] - TONES[1]) * hi_step
         cel = mean * tone
         # Keep a little of the smooth shading so forms stay round, not cut out.
-        out[box] = (0.65 * cel + 0.35 * detail).clamp_(0.0, 1.0)
+        painted = 0.65 * cel + 0.35 * detail
+        if f > 1:
+            painted = F.interpolate(
+                painted, size=(r1 - r0, c1 - c0), mode="bilinear", align_corners=False
+            )
+        out[box] = painted.clamp_(0.0, 1.0)
     return out
