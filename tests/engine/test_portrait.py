@@ -18,7 +18,7 @@ from engine.styles import build_styles
 from engine.styles.manhwa import ManhwaStyle
 from engine.styles.portrait.canvas import Layer
 from engine.styles.portrait.drawing import Look, draw_face, interocular
-from engine.styles.portrait.plan import DRAWING, plan_faces, portrait_maps
+from engine.styles.portrait.plan import DRAWING, PORTRAIT_CHANNELS, plan_faces, portrait_maps
 from engine.styles.webtoon import WebtoonStyle
 from engine.worker import InferenceWorker
 
@@ -162,10 +162,12 @@ def test_faces_without_a_mesh_or_too_small_fall_back(hopper: np.ndarray) -> None
     analysis = analyzer.analyze(hopper)  # type: ignore[attr-defined]
     face = next(f for f in analysis.faces if f.landmarks is not None)
     no_mesh = PersonAnalysis(analysis.person_mask, (Face(face.bbox),))
-    assert portrait_maps(hopper, no_mesh, Look(), 0.5) is None
+    out = np.zeros((PORTRAIT_CHANNELS, *hopper.shape[:2]), np.float32)
+    assert portrait_maps(hopper, no_mesh, Look(), 0.5, out=out) is None
     c = face.landmarks.mean(axis=0)
-    tiny = Face(face.bbox, (face.landmarks - c) * 0.08 + c)
-    assert portrait_maps(hopper, PersonAnalysis(analysis.person_mask, (tiny,)), Look(), 0.5) is None
+    tiny = PersonAnalysis(analysis.person_mask, (Face(face.bbox, (face.landmarks - c) * 0.08 + c),))
+    assert portrait_maps(hopper, tiny, Look(), 0.5, out=out) is None
+    assert not out.any()
     # Falling back means the photo-based person look, exactly.
     style = WebtoonStyle()
     maps = style._maps(hopper, no_mesh)
