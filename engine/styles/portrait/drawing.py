@@ -155,7 +155,12 @@ def _eye(
     c = p[eye.iris_centre]
     r = 1.05 * float(np.linalg.norm(p[list(eye.iris_ring)] - c, axis=1).mean())
     r = min(r, 0.33 * eye_w)
-    base = _saturate(colours.iris, look.iris_saturation, 0.22, 0.5)
+    iris = colours.iris
+    chroma = float(np.ptp(iris))
+    if chroma < 0.08:
+        # A dark iris photographs as grey; drawn grey it reads as blue. Warm it to brown.
+        iris = np.asarray(iris + (0.08 - chroma) * np.array([1.2, 0.3, -0.6]), np.float32)
+    base = _saturate(iris, look.iris_saturation, 0.22, 0.5)
     _xs, ys = layer.grid()
     t = np.clip((ys - (c[1] - r)) / (2.0 * r), 0.0, 1.0)
     dark, light = base * 0.45, np.clip(base * 1.35 + 0.05, 0.0, 1.0)

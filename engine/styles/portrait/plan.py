@@ -150,7 +150,8 @@ def _shade_beard(
         density = cv2.remap(
             beard, xs + field[0, r0:r1, c0:c1], ys + field[1, r0:r1, c0:c1], cv2.INTER_LINEAR
         )
-    a = 0.85 * density
+    # Half strength: stubble reads as a shade on the skin, not as a painted-on patch.
+    a = 0.5 * density
     dst = rgba[r0:r1, c0:c1]
     dst[..., :3] = dst[..., :3] * (1.0 - a[..., None]) + a[..., None] * colour
     dst[..., 3] = dst[..., 3] * (1.0 - a) + a

@@ -38,8 +38,8 @@ SKIN_LEVELS = 9
 DETAIL_SCALE = 0.16
 MEAN_SCALE = 1.0
 # Relative luma of the shadow / mid / highlight cels and the thresholds between them.
-TONES = (0.86, 1.0, 1.07)
-EDGES = (0.93, 1.045)
+TONES = (0.85, 1.0, 1.11)
+EDGES = (0.93, 1.055)
 SOFTNESS = 0.012
 # Skin maps of a larger face are made at this inter-ocular distance (pixels) and enlarged.
 WORK_IOD = 72.0
