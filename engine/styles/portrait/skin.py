@@ -28,6 +28,7 @@ from engine.analysis.landmarks import (
 )
 from engine.styles.guides import blur
 from engine.styles.portrait.drawing import interocular
+from engine.styles.portrait.islands import islands
 
 __all__ = ["SKIN_LEVELS", "paint_skin", "skin_maps"]
 
@@ -335,43 +336,52 @@ def paint_skin(
     """
     out = x.clone()
     for i in range(x.shape[0]):
-        rows = torch.nonzero(region[i, 0].amax(dim=1) > 0).flatten()
-        cols = torch.nonzero(region[i, 0].amax(dim=0) > 0).flatten()
-        if rows.numel() == 0:
-            continue
-        r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        c0, c1 = int(cols[0]), int(cols[-1]) + 1
-        box = (slice(i, i + 1), slice(None), slice(r0, r1), slice(c0, c1))
-        xi, wi, si = x[box], weight[box], scale[box]
-        inside = region[box] > 0
-        # The painting is smooth at the detail scale (~0.16 eye distances), so it is made on
-        # a grid up to 4x coarser and enlarged; the region's own edge stays sharp at the blend.
-        f = max(1, min(4, int(float(si[inside].min()) * DETAIL_SCALE / 3.0)))
-        num, den = xi * wi, wi
-        if f > 1:
-            num = F.avg_pool2d(num, f, ceil_mode=True)
-            den = F.avg_pool2d(den, f, ceil_mode=True)
-            si = F.max_pool2d(si, f, ceil_mode=True) / f
-            inside = F.max_pool2d(inside.float(), f, ceil_mode=True) > 0
-        pos_detail, want_detail = _levels_for(si * DETAIL_SCALE, inside)
-        pos_mean, want_mean = _levels_for(si * MEAN_SCALE, inside)
-        levels = _pyramid_blur(num, den, want_detail | want_mean)
-        detail = _at_scale({k: levels[k] for k in want_detail}, pos_detail)
-        mean = _at_scale({k: levels[k] for k in want_mean}, pos_mean)
-        lum_w = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
-        rel = (detail * lum_w).sum(1, keepdim=True) / (mean * lum_w).sum(1, keepdim=True).clamp_min(
-            1e-3
-        )
-        # Soft three-tone quantization: two smooth steps between the cels.
-        lo_step = torch.sigmoid((rel - EDGES[0]) / SOFTNESS)
-        hi_step = torch.sigmoid((rel - EDGES[1]) / SOFTNESS)
-        tone = TONES[0] + (TONES[1] - TONES[0]) * lo_step + (TONES[2] - TONES[1]) * hi_step
-        cel = mean * tone
-        # Keep a little of the smooth shading so forms stay round, not cut out.
-        painted = 0.65 * cel + 0.35 * detail
-        if f > 1:
-            painted = F.interpolate(
-                painted, size=(r1 - r0, c1 - c0), mode="bilinear", align_corners=False
-            )
-        out[box] = painted.clamp_(0.0, 1.0)
+        # Face by face (each island of skin), so a group photo costs its faces, not its size.
+        for r0, r1, c0, c1 in islands(region[i, 0] > 0):
+            _paint_box(x, region, weight, scale, out, (i, r0, r1, c0, c1))
     return out
+
+
+def _paint_box(
+    x: torch.Tensor,
+    region: torch.Tensor,
+    weight: torch.Tensor,
+    scale: torch.Tensor,
+    out: torch.Tensor,
+    where: tuple[int, int, int, int, int],
+) -> None:
+    """paint_skin over one box (image i, rows r0:r1, columns c0:c1), written into out."""
+    i, r0, r1, c0, c1 = where
+    box = (slice(i, i + 1), slice(None), slice(r0, r1), slice(c0, c1))
+    xi, wi, si = x[box], weight[box], scale[box]
+    inside = region[box] > 0
+    # The painting is smooth at the detail scale (~0.16 eye distances), so it is made on
+    # a grid up to 4x coarser and enlarged; the region's own edge stays sharp at the blend.
+    f = max(1, min(4, int(float(si[inside].min()) * DETAIL_SCALE / 3.0)))
+    num, den = xi * wi, wi
+    if f > 1:
+        num = F.avg_pool2d(num, f, ceil_mode=True)
+        den = F.avg_pool2d(den, f, ceil_mode=True)
+        si = F.max_pool2d(si, f, ceil_mode=True) / f
+        inside = F.max_pool2d(inside.float(), f, ceil_mode=True) > 0
+    pos_detail, want_detail = _levels_for(si * DETAIL_SCALE, inside)
+    pos_mean, want_mean = _levels_for(si * MEAN_SCALE, inside)
+    levels = _pyramid_blur(num, den, want_detail | want_mean)
+    detail = _at_scale({k: levels[k] for k in want_detail}, pos_detail)
+    mean = _at_scale({k: levels[k] for k in want_mean}, pos_mean)
+    lum_w = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
+    rel = (detail * lum_w).sum(1, keepdim=True) / (mean * lum_w).sum(1, keepdim=True).clamp_min(
+        1e-3
+    )
+    # Soft three-tone quantization: two smooth steps between the cels.
+    lo_step = torch.sigmoid((rel - EDGES[0]) / SOFTNESS)
+    hi_step = torch.sigmoid((rel - EDGES[1]) / SOFTNESS)
+    tone = TONES[0] + (TONES[1] - TONES[0]) * lo_step + (TONES[2] - TONES[1]) * hi_step
+    cel = mean * tone
+    # Keep a little of the smooth shading so forms stay round, not cut out.
+    painted = 0.65 * cel + 0.35 * detail
+    if f > 1:
+        painted = F.interpolate(
+            painted, size=(r1 - r0, c1 - c0), mode="bilinear", align_corners=False
+        )
+    out[box] = painted.clamp_(0.0, 1.0)

@@ -49,6 +49,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.analysis.landmarks import EYES, FACE_OVAL, NOSE_WINGS
+from engine.styles.portrait.islands import islands
 
 __all__ = [
     "EYE_GAIN",
@@ -400,7 +401,7 @@ def warp_images(x: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
     """
     if x.ndim != 4 or field.ndim != 4 or field.shape[1] != 2:
         raise ValueError(f"expected (N, C, H, W) and (N, 2, H, W), got {x.shape}, {field.shape}")
-    n, _, hgt, wid = x.shape
+    n = x.shape[0]
     if field.shape[0] != n or field.shape[2:] != x.shape[2:]:
         raise ValueError(f"field {tuple(field.shape)} does not match images {tuple(x.shape)}")
     work = torch.float64 if x.dtype == torch.float64 else torch.float32
@@ -408,24 +409,36 @@ def warp_images(x: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
     for i in range(n):
         f = field[i].to(device=x.device, dtype=work)
         moving = (f != 0).any(0)
-        idx = torch.nonzero(moving)
-        if idx.numel() == 0:
-            continue
-        y0, x0, y1, x1 = torch.cat([idx.amin(0), idx.amax(0) + 1]).tolist()
-        ys = torch.arange(y0, y1, device=x.device, dtype=work)
-        xs = torch.arange(x0, x1, device=x.device, dtype=work)
-        sx = xs[None, :] + f[0, y0:y1, x0:x1]
-        sy = ys[:, None] + f[1, y0:y1, x0:x1]
-        # align_corners=True puts -1 and 1 on the outer pixel centres.
-        gx = sx * (2.0 / max(wid - 1, 1)) - 1.0
-        gy = sy * (2.0 / max(hgt - 1, 1)) - 1.0
-        grid = torch.stack([gx, gy], -1)[None]
-        sampled = F.grid_sample(
-            x[i : i + 1].to(work), grid, mode="bilinear", padding_mode="border", align_corners=True
-        )[0].to(x.dtype)
-        keep = x[i, :, y0:y1, x0:x1]
-        out[i, :, y0:y1, x0:x1] = torch.where(moving[y0:y1, x0:x1], sampled, keep)
+        for y0, y1, x0, x1 in islands(moving):
+            _warp_box(x, out, f, moving, i, (y0, y1, x0, x1), work)
     return out
+
+
+def _warp_box(
+    x: torch.Tensor,
+    out: torch.Tensor,
+    f: torch.Tensor,
+    moving: torch.Tensor,
+    i: int,
+    box: tuple[int, int, int, int],
+    work: torch.dtype,
+) -> None:
+    """Resample image i of x into out over one box of non-zero displacement."""
+    hgt, wid = x.shape[-2:]
+    y0, y1, x0, x1 = box
+    ys = torch.arange(y0, y1, device=x.device, dtype=work)
+    xs = torch.arange(x0, x1, device=x.device, dtype=work)
+    sx = xs[None, :] + f[0, y0:y1, x0:x1]
+    sy = ys[:, None] + f[1, y0:y1, x0:x1]
+    # align_corners=True puts -1 and 1 on the outer pixel centres.
+    gx = sx * (2.0 / max(wid - 1, 1)) - 1.0
+    gy = sy * (2.0 / max(hgt - 1, 1)) - 1.0
+    grid = torch.stack([gx, gy], -1)[None]
+    sampled = F.grid_sample(
+        x[i : i + 1].to(work), grid, mode="bilinear", padding_mode="border", align_corners=True
+    )[0].to(x.dtype)
+    keep = x[i, :, y0:y1, x0:x1]
+    out[i, :, y0:y1, x0:x1] = torch.where(moving[y0:y1, x0:x1], sampled, keep)
 
 
 def jacobian_determinant(field: np.ndarray) -> np.ndarray:
