@@ -37,7 +37,9 @@ if str(ROOT) not in sys.path:
 from bench.look_metrics import (  # noqa: E402
     face_size,
     ink_in_skin,
+    ink_in_skin_moved,
     skin_colour_shift,
+    skin_colour_shift_moved,
     skin_region,
     small_fragments_per_mp,
 )
@@ -282,13 +284,31 @@ def measure_looks(
         for style_name, style in looks.items():
             out = render(style, rgb, device)  # warm-up (analyzer graphs) and the measured output
             times = [timed(partial(render, style, rgb, device), device)[1] for _ in range(repeat)]
-            per_face = [ink_in_skin(out, r, rgb) for r in regions]
+            plans = getattr(style, "face_plans", None)
+            drawn_plans = plans(rgb)[1] if callable(plans) else []
+            if drawn_plans:
+                # A warped face is measured where it is drawn: the skin region from the drawn
+                # (target) landmarks in the output, from the photo's (source) ones in the input.
+                per_face = [
+                    ink_in_skin_moved(
+                        out, skin_region(p.target, rgb.shape), rgb, skin_region(p.source, rgb.shape)
+                    )
+                    for p in drawn_plans
+                ]
+                out_union = np.zeros(rgb.shape[:2], bool)
+                in_union = np.zeros(rgb.shape[:2], bool)
+                for p in drawn_plans:
+                    out_union |= skin_region(p.target, rgb.shape)
+                    in_union |= skin_region(p.source, rgb.shape)
+                shift = skin_colour_shift_moved(rgb, in_union, out, out_union)
+            else:
+                per_face = [ink_in_skin(out, r, rgb) for r in regions]
+                shift = skin_colour_shift(rgb, out, union)
             skin_px = sum(p["skin_px"] for p in per_face)
             ink = 100.0 * sum(p["ink_px"] for p in per_face) / skin_px if skin_px else math.nan
             added = (
                 100.0 * sum(p["added_ink_px"] for p in per_face) / skin_px if skin_px else math.nan
             )
-            shift = skin_colour_shift(rgb, out, union)
             counts = face_counts(style, rgb)
             row = {
                 "image": name,

@@ -34,10 +34,12 @@ __all__ = [
     "eye_aspect_ratio",
     "face_size",
     "ink_in_skin",
+    "ink_in_skin_moved",
     "least_squares_slope",
     "luma",
     "pearson",
     "skin_colour_shift",
+    "skin_colour_shift_moved",
     "skin_region",
     "small_fragments_per_mp",
 ]
@@ -153,6 +155,42 @@ def skin_colour_shift(
         return {"delta_e": nan, "delta_l": nan, "lab_in": [nan] * 3, "lab_out": [nan] * 3}
     lab_in = rgb2lab(in_rgb[region][None, :, :3]).reshape(-1, 3).mean(axis=0)
     lab_out = rgb2lab(out_rgb[region][None, :, :3]).reshape(-1, 3).mean(axis=0)
+    return {
+        "delta_e": float(np.linalg.norm(lab_out - lab_in)),
+        "delta_l": float(lab_out[0] - lab_in[0]),
+        "lab_in": [round(float(v), 3) for v in lab_in],
+        "lab_out": [round(float(v), 3) for v in lab_out],
+    }
+
+
+def ink_in_skin_moved(
+    out_rgb: np.ndarray, out_region: np.ndarray, in_rgb: np.ndarray, in_region: np.ndarray
+) -> dict[str, float]:
+    """ink_in_skin for a face drawn somewhere else than in the photo (a warped face).
+
+    The output's ink is counted in out_region; "added" is the output's ink fraction minus the
+    input's (same rule, in in_region), as pixels of out_region, never below zero: the two
+    geometries differ, so there is no pixel-to-pixel match to subtract.
+    """
+    res = ink_in_skin(out_rgb, out_region)
+    before = ink_in_skin(in_rgb, in_region)
+    if res["skin_px"] == 0 or before["skin_px"] == 0:
+        res["added_ink_px"], res["added_ink_pct"] = 0, float("nan")
+        return res
+    pct = max(0.0, res["ink_pct"] - before["ink_pct"])
+    res["added_ink_pct"] = pct
+    res["added_ink_px"] = round(pct / 100.0 * res["skin_px"])
+    return res
+
+
+def skin_colour_shift_moved(
+    in_rgb: np.ndarray, in_region: np.ndarray, out_rgb: np.ndarray, out_region: np.ndarray
+) -> dict[str, Any]:
+    """skin_colour_shift with the input's and output's skin taken from their own regions."""
+    if not in_region.any() or not out_region.any():
+        return skin_colour_shift(in_rgb, out_rgb, np.zeros(in_rgb.shape[:2], bool))
+    lab_in = rgb2lab(in_rgb[in_region][None, :, :3]).reshape(-1, 3).mean(axis=0)
+    lab_out = rgb2lab(out_rgb[out_region][None, :, :3]).reshape(-1, 3).mean(axis=0)
     return {
         "delta_e": float(np.linalg.norm(lab_out - lab_in)),
         "delta_l": float(lab_out[0] - lab_in[0]),

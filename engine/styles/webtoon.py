@@ -17,7 +17,14 @@ from engine.styles.cel import CelFrame, CelPass
 from engine.styles.guides import GUIDE_CHANNELS, guide_maps
 from engine.styles.portrait.compose import render_portrait
 from engine.styles.portrait.drawing import Look
-from engine.styles.portrait.plan import PORTRAIT_CHANNELS, portrait_maps
+from engine.styles.portrait.plan import (
+    PORTRAIT_CHANNELS,
+    FacePlan,
+    drawable,
+    plan_faces,
+    portrait_maps,
+)
+from engine.styles.portrait.warp import proportion_field
 
 __all__ = ["BACKGROUND_OVERRIDES", "PERSON_OVERRIDES", "WebtoonStyle"]
 
@@ -150,6 +157,28 @@ class WebtoonStyle:
         if any(m.shape[0] == full for m in maps):
             maps = [m if m.shape[0] == full else _widen(m, full) for m in maps]
         return maps
+
+    def face_plans(self, image: np.ndarray) -> tuple[int, list[FacePlan]]:
+        """(faces found, the faces drawn) in an HxWx3 uint8 RGB image, as __call__ draws them.
+
+        Each FacePlan holds the landmarks (478, 2) in the photo (source) and where the face is
+        drawn after the proportion warp (target), in pixels. For measuring and debugging; the
+        analysis is run again.
+        """
+        analyzer = self.analyzer()
+        if analyzer is None or not self.portrait:
+            return 0, []
+        analysis = analyzer.analyze(image)
+        h, w = image.shape[:2]
+        drawn = [f for f in analysis.faces if drawable(f, image) is not None]
+        marks = [f.landmarks for f in drawn if f.landmarks is not None]
+        field = proportion_field(marks, h, w, self.warp) if marks else None
+        return len(analysis.faces), plan_faces(image, drawn, field)
+
+    def face_counts(self, image: np.ndarray) -> tuple[int, int]:
+        """(faces found, faces drawn) in an HxWx3 uint8 RGB image."""
+        found, plans = self.face_plans(image)
+        return found, len(plans)
 
     def _maps(self, img: np.ndarray, analysis: PersonAnalysis) -> np.ndarray:
         h, w = img.shape[:2]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 
 from engine.styles.portrait.hair import paint_hair, silhouette_ink
 from engine.styles.portrait.plan import (
@@ -25,6 +26,9 @@ from engine.styles.portrait.skin import paint_skin
 from engine.styles.portrait.warp import warp_images
 
 __all__ = ["render_portrait"]
+
+# Pixels within this window of painted skin get no hair outline.
+SKIN_GAP = 9
 
 
 def render_portrait(
@@ -62,7 +66,10 @@ def render_portrait(
         out = out.addcmul_(region, painted.sub_(out))
     if bool(hair.any()):
         width = portrait[:, LINE_WIDTH].amax(dim=(-2, -1)).flatten()
-        line = silhouette_ink(hair, width)
+        # Hair is outlined against the background, not where it falls over the skin: the
+        # painted tones separate them, and a line there would be ink inside the face.
+        near_skin = F.max_pool2d(region, SKIN_GAP, stride=1, padding=SKIN_GAP // 2)
+        line = silhouette_ink(hair, width).mul_(near_skin.mul_(-1.0).add_(1.0))
         colour = torch.tensor(ink, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
         out = out.addcmul_(line, colour - out)
     drawing = portrait[:, DRAWING]

@@ -32,6 +32,7 @@ __all__ = [
     "SKIN_WEIGHT",
     "WARP",
     "FacePlan",
+    "drawable",
     "plan_faces",
     "portrait_maps",
 ]
