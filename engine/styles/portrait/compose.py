@@ -48,31 +48,91 @@ def render_portrait(
     """
     g = guides.shape[1]
     field = portrait[:, WARP]
-    carried = torch.cat([x, guides, portrait[:, SKIN_REGION : HAIR + 1]], dim=1)
-    moved = warp_images(carried, field) if bool(field.any()) else carried
-    xw = moved[:, :3].contiguous()
-    out = base(xw, moved[:, 3 : 3 + g].contiguous())
-    skin = moved[:, 3 + g :]
-    region = skin[:, SKIN_REGION - SKIN_REGION : SKIN_REGION - SKIN_REGION + 1]
-    weight = skin[:, SKIN_WEIGHT - SKIN_REGION : SKIN_WEIGHT - SKIN_REGION + 1]
-    scale = skin[:, SKIN_SCALE - SKIN_REGION : SKIN_SCALE - SKIN_REGION + 1]
-    hair = skin[:, HAIR - SKIN_REGION : HAIR - SKIN_REGION + 1].clamp(0.0, 1.0)
-    if bool(hair.any()):
+    moves = bool(field.any())
+    # The guides and the portrait's moving maps are one channel range of the worker's stack
+    # (SKIN_REGION..HAIR follow the photo-based channels), warped without copying them out.
+    both = _joined(guides, portrait[:, SKIN_REGION : HAIR + 1])
+    xw = warp_images(x, field) if moves else x
+    moved = warp_images(both, field) if moves else both
+    out = base(xw, moved[:, :g].contiguous())
+    maps = moved[:, g:]
+    skin = torch.zeros_like(out[:, :1])
+    for i in range(x.shape[0]):
+        # Everything below happens around the faces and their hair only.
+        box = _content_box(maps[i], portrait[i, DRAWING.start + 3])
+        if box is None:
+            continue
+        y0, y1, x0, x1 = box
+        window = (slice(i, i + 1), slice(None), slice(y0, y1), slice(x0, x1))
+        done, painted = _overlay(xw[window], out[window], maps[window], portrait[window], ink)
+        out[window] = done
+        skin[window] = painted
+    return out.clamp_(0.0, 1.0), skin
+
+
+def _joined(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """first and second side by side on the channel axis: a view when they already are."""
+    n, c = first.shape[:2]
+    if (
+        second.shape[0] == n
+        and first.stride() == second.stride()
+        and second.data_ptr() == first.data_ptr() + c * first.stride(1) * first.element_size()
+    ):
+        return first.as_strided(
+            (n, c + second.shape[1], *first.shape[2:]), first.stride(), first.storage_offset()
+        )
+    return torch.cat([first, second], dim=1)
+
+
+def _content_box(maps: torch.Tensor, alpha: torch.Tensor) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1) around whatever the portrait maps (C, H, W) and drawing alpha touch."""
+    hit = (maps > 0).any(dim=0) | (alpha > 0)
+    rows = torch.nonzero(hit.any(dim=1)).flatten()
+    if rows.numel() == 0:
+        return None
+    cols = torch.nonzero(hit.any(dim=0)).flatten()
+    # A margin for the hair outline, which is drawn just outside the hair mask.
+    pad = SKIN_GAP
+    h, w = hit.shape
+    return (
+        max(0, int(rows[0]) - pad),
+        min(h, int(rows[-1]) + 1 + pad),
+        max(0, int(cols[0]) - pad),
+        min(w, int(cols[-1]) + 1 + pad),
+    )
+
+
+def _overlay(
+    xw: torch.Tensor,
+    out: torch.Tensor,
+    maps: torch.Tensor,
+    portrait: torch.Tensor,
+    ink: tuple[float, float, float],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Painted hair and skin, the hair outline and the drawing over one window of one image."""
+    region = maps[:, SKIN_REGION - SKIN_REGION : SKIN_REGION - SKIN_REGION + 1].clamp(0.0, 1.0)
+    weight = maps[:, SKIN_WEIGHT - SKIN_REGION : SKIN_WEIGHT - SKIN_REGION + 1]
+    scale = maps[:, SKIN_SCALE - SKIN_REGION : SKIN_SCALE - SKIN_REGION + 1]
+    hair = maps[:, HAIR - SKIN_REGION : HAIR - SKIN_REGION + 1].clamp(0.0, 1.0)
+    out = out.clone()
+    has_hair = bool(hair.any())
+    if has_hair:
         painted = paint_hair(xw, hair)
-        out = out.addcmul_(hair, painted.sub_(out))
-    region = region.clamp(0.0, 1.0)
+        out.addcmul_(hair, painted.sub_(out))
     if bool(region.any()):
         painted = paint_skin(xw, region, weight, scale)
-        out = out.addcmul_(region, painted.sub_(out))
-    if bool(hair.any()):
+        out.addcmul_(region, painted.sub_(out))
+    if has_hair:
         width = portrait[:, LINE_WIDTH].amax(dim=(-2, -1)).flatten()
         # Hair is outlined against the background, not where it falls over the skin: the
         # painted tones separate them, and a line there would be ink inside the face.
-        near_skin = F.max_pool2d(region, SKIN_GAP, stride=1, padding=SKIN_GAP // 2)
+        near_skin = F.max_pool2d(region, (SKIN_GAP, 1), stride=1, padding=(SKIN_GAP // 2, 0))
+        near_skin = F.max_pool2d(near_skin, (1, SKIN_GAP), stride=1, padding=(0, SKIN_GAP // 2))
         line = silhouette_ink(hair, width).mul_(near_skin.mul_(-1.0).add_(1.0))
-        colour = torch.tensor(ink, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-        out = out.addcmul_(line, colour - out)
+        colour = torch.tensor(ink, device=out.device, dtype=out.dtype).view(1, 3, 1, 1)
+        out.addcmul_(line, colour - out)
     drawing = portrait[:, DRAWING]
-    out = out.mul_(1.0 - drawing[:, 3:4]).add_(drawing[:, :3])
+    alpha = drawing[:, 3:4]
+    out.mul_(1.0 - alpha).add_(drawing[:, :3])
     # The drawn features are not skin: finishing steps treat them as drawn.
-    return out.clamp_(0.0, 1.0), region * (1.0 - drawing[:, 3:4])
+    return out, region * (1.0 - alpha)

@@ -25,6 +25,7 @@ from engine.analysis.landmarks import (
     LIPS_OUTER_LOWER,
     LIPS_OUTER_UPPER,
     NOSE_WINGS,
+    NOSTRILS,
     Eye,
 )
 from engine.styles.portrait.canvas import Layer, smooth_polyline
@@ -234,17 +235,12 @@ def _nose(
 ) -> None:
     # The shadow goes on the darker side of the nose, as the photo's light falls.
     right, left = NOSE_WINGS
-    dark_right = (
-        float(_luma(np.median(_region_pixels(image, _disc(p_src[right], 0.05 * iod)), axis=0)))
-        if len(_region_pixels(image, _disc(p_src[right], 0.05 * iod)))
-        else 0.5
-    )
-    dark_left = (
-        float(_luma(np.median(_region_pixels(image, _disc(p_src[left], 0.05 * iod)), axis=0)))
-        if len(_region_pixels(image, _disc(p_src[left], 0.05 * iod)))
-        else 0.5
-    )
-    wing = right if dark_right <= dark_left else left
+
+    def luma_near(i: int) -> float:
+        px = _region_pixels(image, _disc(p_src[i], 0.05 * iod))
+        return float(_luma(np.median(px, axis=0))) if len(px) else 0.5
+
+    wing = right if luma_near(right) <= luma_near(left) else left
     tip, base = p[4], p[2]
     pts = smooth_polyline(
         np.stack([0.55 * p[wing] + 0.45 * tip, 0.6 * p[wing] + 0.4 * base, base]), 1
@@ -252,6 +248,11 @@ def _nose(
     widths = look.line * iod * np.linspace(0.2, 1.0, len(pts)) * np.linspace(1.0, 0.3, len(pts))
     shadow = np.clip(colours.skin * np.array([0.72, 0.55, 0.5], np.float32), 0.0, 1.0)
     layer.stroke(pts, widths, shadow, 0.7)
+    # Faint arcs round both nostril wings keep the nose's own width, part of the likeness.
+    for w_i, n_i in zip(NOSE_WINGS, NOSTRILS, strict=True):
+        arc = smooth_polyline(np.stack([0.7 * p[w_i] + 0.3 * tip, p[w_i], p[n_i]]), 2)
+        s = np.linspace(0.0, 1.0, len(arc), dtype=np.float32)
+        layer.stroke(arc, 0.6 * look.line * iod * np.sin(np.pi * s), shadow, 0.35)
 
 
 def _lips(layer: Layer, p: np.ndarray, colours: FaceColours, look: Look, iod: float) -> None:
@@ -376,7 +377,7 @@ def draw_face(
     _blush(cheeks, p, colours, look, iod)
     layer.merge(cheeks)
     _jaw(layer, image, p_src, p, colours.skin, look, iod)
-    nose = layer.part(p[[4, 2, *NOSE_WINGS]], 0.1 * iod)
+    nose = layer.part(p[[4, 2, *NOSE_WINGS, *NOSTRILS]], 0.1 * iod)
     _nose(nose, image, p_src, p, colours, look, iod)
     layer.merge(nose)
     if mouth:

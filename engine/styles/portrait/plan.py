@@ -38,8 +38,11 @@ __all__ = [
 ]
 
 # Channel offsets inside the portrait block of the guide stack.
-WARP = slice(0, 2)  # backward displacement (dx, dy) in pixels
-SKIN_REGION, SKIN_WEIGHT, SKIN_SCALE, HAIR, LINE_WIDTH = 2, 3, 4, 5, 6
+# The maps that move with the warp come first, right after the photo-based guide channels, so
+# the device side warps one contiguous channel range.
+SKIN_REGION, SKIN_WEIGHT, SKIN_SCALE, HAIR = 0, 1, 2, 3
+WARP = slice(4, 6)  # backward displacement (dx, dy) in pixels
+LINE_WIDTH = 6
 DRAWING = slice(7, 11)  # premultiplied RGBA of the drawn features, in output coordinates
 PORTRAIT_CHANNELS = 11
 

@@ -357,7 +357,11 @@ def _paint_box(
     inside = region[box] > 0
     # The painting is smooth at the detail scale (~0.16 eye distances), so it is made on
     # a grid up to 4x coarser and enlarged; the region's own edge stays sharp at the blend.
-    f = max(1, min(4, int(float(si[inside].min()) * DETAIL_SCALE / 3.0)))
+    # The scale map was warped bilinearly, so its edge ramps down to 0: the face's own scale
+    # is the island's largest value, and pixels far below it are only the ramp.
+    top = float(si[inside].max())
+    si = si.clamp(min=0.5 * top)
+    f = max(1, min(4, int(top * DETAIL_SCALE / 3.0)))
     num, den = xi * wi, wi
     if f > 1:
         num = F.avg_pool2d(num, f, ceil_mode=True)
