@@ -157,11 +157,11 @@ class Layer:
         dst += part.rgba
 
     def blit(self, target: np.ndarray) -> None:
-        """Composite this layer "over" a full-image premultiplied RGBA array (H, W, 4)."""
+        """Composite this layer "over" a full-image premultiplied RGBA array (4, H, W)."""
         if self.empty:
             return
         x0, y0, x1, y1 = self.box
-        dst = target[y0:y1, x0:x1]
-        inv = 1.0 - self.rgba[..., 3:4]
-        dst *= inv
-        dst += self.rgba
+        dst = target[:, y0:y1, x0:x1]
+        src = self.rgba.transpose(2, 0, 1)
+        dst *= 1.0 - src[3:4]
+        dst += src

@@ -131,7 +131,10 @@ def plan_faces(
 def _shade_beard(
     rgba: np.ndarray, image: np.ndarray, beard: np.ndarray, field: np.ndarray | None
 ) -> None:
-    """Lay facial hair over the painted skin as a soft shade in its own median colour."""
+    """Lay facial hair over the painted skin as a soft shade in its own median colour.
+
+    rgba: the (4, H, W) premultiplied drawing, in output coordinates.
+    """
     rows = np.flatnonzero(beard.any(axis=1))
     cols = np.flatnonzero(beard.any(axis=0))
     if rows.size == 0:
@@ -156,9 +159,9 @@ def _shade_beard(
         )
     # Half strength: stubble reads as a shade on the skin, not as a painted-on patch.
     a = 0.5 * density
-    dst = rgba[r0:r1, c0:c1]
-    dst[..., :3] = dst[..., :3] * (1.0 - a[..., None]) + a[..., None] * colour
-    dst[..., 3] = dst[..., 3] * (1.0 - a) + a
+    dst = rgba[:, r0:r1, c0:c1]
+    dst[:3] = dst[:3] * (1.0 - a) + a * colour[:, None, None]
+    dst[3] = dst[3] * (1.0 - a) + a
 
 
 def portrait_maps(
@@ -199,9 +202,7 @@ def portrait_maps(
         beard,
     )
     maps[HAIR] = hair_mask(image, analysis.person_mask, sources)
-    maps[LINE_WIDTH] = max(1.0, look.line * max(interocular(p) for p in sources))
-    rgba = np.zeros((h, w, 4), np.float32)
-    _shade_beard(rgba, image, beard, field)
+    layers = []
     for pl in plans:
         pts = pl.target[list(FACE_OVAL)]
         iod = interocular(pl.target)
@@ -209,6 +210,13 @@ def portrait_maps(
         x1, y1 = pts.max(axis=0) + 0.5 * iod
         layer = Layer((int(max(0, x0)), int(max(0, y0)), int(min(w, x1 + 1)), int(min(h, y1 + 1))))
         draw_face(layer, image, pl.source, pl.target, look, eyes=pl.eyes, mouth=pl.mouth)
-        layer.blit(rgba)
-    maps[DRAWING] = rgba.transpose(2, 0, 1)
+        layers.append(layer)
+    # The line width is read over the faces' region only (as its maximum): fill just that.
+    bx0, by0 = min(la.box[0] for la in layers), min(la.box[1] for la in layers)
+    bx1, by1 = max(la.box[2] for la in layers), max(la.box[3] for la in layers)
+    maps[LINE_WIDTH, by0:by1, bx0:bx1] = max(1.0, look.line * max(interocular(p) for p in sources))
+    drawing = maps[DRAWING]
+    _shade_beard(drawing, image, beard, field)
+    for layer in layers:
+        layer.blit(drawing)
     return undrawn
