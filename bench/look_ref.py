@@ -56,7 +56,16 @@ print("RESULT " + json.dumps(times))
 
 def _run_side(tree: Path, args: argparse.Namespace, image: str) -> list[float]:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tree), args.style, str(args.side), str(args.renders), image],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(tree),
+            args.style,
+            str(args.side),
+            str(args.renders),
+            image,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -69,13 +78,17 @@ def _run_side(tree: Path, args: argparse.Namespace, image: str) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ref", default="47b7c5a", help="the earlier commit (default: before issue 11)")
+    parser.add_argument(
+        "--ref", default="47b7c5a", help="the earlier commit (default: before issue 11)"
+    )
     parser.add_argument("--style", default="webtoon")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--renders", type=int, default=3)
     parser.add_argument("--side", type=int, default=1024)
     parser.add_argument("--image", type=Path, default=PORTRAIT if PORTRAIT.exists() else None)
-    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "look-ref-cpu.json")
+    parser.add_argument(
+        "--json", type=Path, default=ROOT / "bench" / "results" / "look-ref-cpu.json"
+    )
     args = parser.parse_args(argv)
     image = str(args.image) if args.image else ""
     load_before = os.getloadavg()
@@ -84,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         tree = Path(tmp) / "ref"
         subprocess.run(
             ["git", "worktree", "add", "--detach", str(tree), args.ref],
-            cwd=ROOT, check=True, capture_output=True,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
         )
         try:
             for k in range(args.rounds):
@@ -93,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                     sides[name] += times
                     print(f"round {k + 1}: {name:4} " + " ".join(f"{t:.0f}" for t in times) + " ms")
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False
+            )
     load_after = os.getloadavg()
     summary = {
         name: {"min_ms": min(v), "median_ms": statistics.median(v), "all_ms": v}
@@ -101,8 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     ratio_min = summary["this"]["min_ms"] / summary["ref"]["min_ms"]
     ratio_median = summary["this"]["median_ms"] / summary["ref"]["median_ms"]
-    print(f"{args.style} at {args.ref}: min {summary['ref']['min_ms']:.0f} ms, median {summary['ref']['median_ms']:.0f} ms")
-    print(f"{args.style} now: min {summary['this']['min_ms']:.0f} ms, median {summary['this']['median_ms']:.0f} ms")
+    print(
+        f"{args.style} at {args.ref}: min {summary['ref']['min_ms']:.0f} ms, median {summary['ref']['median_ms']:.0f} ms"
+    )
+    print(
+        f"{args.style} now: min {summary['this']['min_ms']:.0f} ms, median {summary['this']['median_ms']:.0f} ms"
+    )
     print(f"now / then: min {ratio_min:.2f}x, median {ratio_median:.2f}x")
     print(f"load average before {load_before}, after {load_after}")
     report: dict[str, Any] = {
