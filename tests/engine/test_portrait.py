@@ -18,7 +18,13 @@ from engine.styles import build_styles
 from engine.styles.manhwa import ManhwaStyle
 from engine.styles.portrait.canvas import Layer
 from engine.styles.portrait.drawing import Look, draw_face, interocular
-from engine.styles.portrait.plan import DRAWING, PORTRAIT_CHANNELS, plan_faces, portrait_maps
+from engine.styles.portrait.plan import (
+    DRAWING,
+    PORTRAIT_CHANNELS,
+    drawable,
+    plan_faces,
+    portrait_maps,
+)
 from engine.styles.webtoon import WebtoonStyle
 from engine.worker import InferenceWorker
 
@@ -216,3 +222,29 @@ def test_manhwa_is_ink_and_screentone(hopper: np.ndarray) -> None:
     assert paper > 0.15 and ink > 0.05
     # Screentone: the mid-tones are dots, so a mid-grey area alternates paper and ink.
     assert ((grey > 40) & (grey < 215)).mean() < 0.35
+
+
+def test_profiles_and_hidden_eyes_are_not_drawn(hopper: np.ndarray) -> None:
+    analyzer = _analyzer_or_skip()
+    face = next(f for f in analyzer.analyze(hopper).faces if f.landmarks is not None)  # type: ignore[attr-defined]
+    assert drawable(face, hopper) is not None
+    # A profile: the far eye foreshortened to a sliver.
+    turned = face.landmarks.copy()
+    eye = EYES["left"]
+    centre = turned[list(eye.loop)].mean(axis=0)
+    turned[list(eye.loop)] = (turned[list(eye.loop)] - centre) * [0.3, 1.0] + centre
+    assert drawable(Face(face.bbox, turned), hopper) is None
+    # A hand over the right eye: flat skin colour where the eye was.
+    covered = hopper.copy()
+    pts = face.landmarks[list(EYES["right"].loop)]
+    x0, y0 = (pts.min(axis=0) - 12).astype(int)
+    x1, y1 = (pts.max(axis=0) + 12).astype(int)
+    covered[y0:y1, x0:x1] = np.median(hopper[y1 : y1 + 10, x0:x1].reshape(-1, 3), axis=0)
+    seen = drawable(face, covered)
+    assert seen is not None and seen[:2] == (False, True)
+    # Both eyes covered: the face is left to the photo-based look.
+    pts = face.landmarks[list(EYES["left"].loop)]
+    x0, y0 = (pts.min(axis=0) - 12).astype(int)
+    x1, y1 = (pts.max(axis=0) + 12).astype(int)
+    covered[y0:y1, x0:x1] = np.median(hopper[y1 : y1 + 10, x0:x1].reshape(-1, 3), axis=0)
+    assert drawable(face, covered) is None
