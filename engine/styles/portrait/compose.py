@@ -72,6 +72,18 @@ def render_portrait(
     return out.clamp_(0.0, 1.0), skin
 
 
+def _near(mask: torch.Tensor) -> torch.Tensor:
+    """Max of a (1, 1, h, w) mask over about SKIN_GAP px around each pixel, same shape.
+
+    Taken on a 4x coarser grid (torch's CPU max pooling with stride 1 is slow at full size);
+    the reach is 4-8 px, as the gap wants.
+    """
+    h, w = mask.shape[-2:]
+    small = F.max_pool2d(mask, 4, ceil_mode=True)
+    small = F.max_pool2d(small, 3, stride=1, padding=1)
+    return F.interpolate(small, scale_factor=4.0, mode="nearest")[..., :h, :w]
+
+
 def _joined(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
     """first and second side by side on the channel axis: a view when they already are."""
     n, c = first.shape[:2]
@@ -130,8 +142,7 @@ def _overlay(
         width = portrait[:, LINE_WIDTH].amax(dim=(-2, -1)).flatten()
         # Hair is outlined against the background, not where it falls over the skin: the
         # painted tones separate them, and a line there would be ink inside the face.
-        near_skin = F.max_pool2d(region, (SKIN_GAP, 1), stride=1, padding=(SKIN_GAP // 2, 0))
-        near_skin = F.max_pool2d(near_skin, (1, SKIN_GAP), stride=1, padding=(0, SKIN_GAP // 2))
+        near_skin = _near(region)
         line = silhouette_ink(hair, width).mul_(near_skin.mul_(-1.0).add_(1.0))
         colour = torch.tensor(ink, device=out.device, dtype=out.dtype).view(1, 3, 1, 1)
         out.addcmul_(line, colour - out)
