@@ -127,7 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"now / then: min {ratio_min:.2f}x, median {ratio_median:.2f}x")
     print(f"load average before {load_before}, after {load_after}")
     report: dict[str, Any] = {
-        "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "host": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "MALLOC_MMAP_THRESHOLD_": os.environ.get("MALLOC_MMAP_THRESHOLD_"),
+            "LD_PRELOAD": os.environ.get("LD_PRELOAD"),
+        },
         "ref": args.ref,
         "style": args.style,
         "image": image or "skimage astronaut",
