@@ -150,17 +150,7 @@ def skin_colour_shift(
     Means are taken over the pixels' Lab values (skimage.color.rgb2lab, D65). An empty region
     gives NaN.
     """
-    if not region.any():
-        nan = float("nan")
-        return {"delta_e": nan, "delta_l": nan, "lab_in": [nan] * 3, "lab_out": [nan] * 3}
-    lab_in = rgb2lab(in_rgb[region][None, :, :3]).reshape(-1, 3).mean(axis=0)
-    lab_out = rgb2lab(out_rgb[region][None, :, :3]).reshape(-1, 3).mean(axis=0)
-    return {
-        "delta_e": float(np.linalg.norm(lab_out - lab_in)),
-        "delta_l": float(lab_out[0] - lab_in[0]),
-        "lab_in": [round(float(v), 3) for v in lab_in],
-        "lab_out": [round(float(v), 3) for v in lab_out],
-    }
+    return skin_colour_shift_moved(in_rgb, region, out_rgb, region)
 
 
 def ink_in_skin_moved(
@@ -188,7 +178,8 @@ def skin_colour_shift_moved(
 ) -> dict[str, Any]:
     """skin_colour_shift with the input's and output's skin taken from their own regions."""
     if not in_region.any() or not out_region.any():
-        return skin_colour_shift(in_rgb, out_rgb, np.zeros(in_rgb.shape[:2], bool))
+        nan = float("nan")
+        return {"delta_e": nan, "delta_l": nan, "lab_in": [nan] * 3, "lab_out": [nan] * 3}
     lab_in = rgb2lab(in_rgb[in_region][None, :, :3]).reshape(-1, 3).mean(axis=0)
     lab_out = rgb2lab(out_rgb[out_region][None, :, :3]).reshape(-1, 3).mean(axis=0)
     return {
