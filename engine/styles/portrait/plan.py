@@ -18,7 +18,7 @@ from engine.analysis import Face, PersonAnalysis
 from engine.analysis.landmarks import EYES, FACE_OVAL, LIPS_OUTER_LOWER, LIPS_OUTER_UPPER
 from engine.styles.portrait.canvas import Layer
 from engine.styles.portrait.drawing import Look, draw_face, interocular
-from engine.styles.portrait.hair import hair_mask
+from engine.styles.portrait.hair_mask import hair_mask
 from engine.styles.portrait.skin import skin_maps
 from engine.styles.portrait.warp import proportion_field, warp_points
 
