@@ -228,7 +228,7 @@ class WebtoonStyle:
             return None
         u8 = x.mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu()
         maps = self.prepare([np.ascontiguousarray(im) for im in u8.numpy()])
-        if maps is None:
+        if not maps:
             return None
         stacked = maps[0][None] if len(maps) == 1 else np.stack(maps)
         return torch.from_numpy(stacked).to(x.device)

@@ -14,6 +14,8 @@ import numpy as np
 __all__ = ["Layer", "smooth_polyline", "stroke_outline"]
 
 _SHIFT = 4  # OpenCV's fractional bits: coordinates are rasterized at 1/16 px
+# Strokes thinner than this (pixels) are not drawn.
+MIN_WIDTH = 0.25
 _ONE = 1 << _SHIFT
 
 
@@ -126,10 +128,32 @@ class Layer:
         colour: np.ndarray,
         alpha: float = 1.0,
     ) -> None:
-        """Draw a tapered stroke along a polyline (widths in pixels, per point or scalar)."""
-        if len(points) < 2:
+        """Draw a tapered stroke along a polyline (widths in pixels, per point or scalar).
+
+        Where the width falls below MIN_WIDTH the stroke is cut: a polygon of no area would
+        still leave OpenCV's anti-aliased one-pixel edge behind.
+        """
+        pts = np.asarray(points, np.float32)
+        w = np.broadcast_to(np.asarray(widths, np.float32), (len(pts),))
+        if len(pts) < 2:
             return
-        self.paint(self.coverage([stroke_outline(points, widths)]), colour, alpha)
+        keep = w >= MIN_WIDTH
+        # Each run of kept points, with one neighbour on each side so tapers end in a point.
+        polys = []
+        i = 0
+        while i < len(pts):
+            if not keep[i]:
+                i += 1
+                continue
+            j = i
+            while j < len(pts) and keep[j]:
+                j += 1
+            a, b = max(0, i - 1), min(len(pts), j + 1)
+            if b - a >= 2:
+                polys.append(stroke_outline(pts[a:b], np.where(keep[a:b], w[a:b], 0.0)))
+            i = j
+        if polys:
+            self.paint(self.coverage(polys), colour, alpha)
 
     def grid(self) -> tuple[np.ndarray, np.ndarray]:
         """Pixel-centre coordinates (xs (1, w), ys (h, 1)) of the region, in image pixels."""

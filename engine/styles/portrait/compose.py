@@ -143,7 +143,7 @@ def _overlay(
         # Hair is outlined against the background, not where it falls over the skin: the
         # painted tones separate them, and a line there would be ink inside the face.
         near_skin = _near(region)
-        line = silhouette_ink(hair, width).mul_(near_skin.mul_(-1.0).add_(1.0))
+        line = silhouette_ink(hair, width).mul_(near_skin.mul_(-3.0).add_(1.0).clamp_(0.0, 1.0))
         colour = torch.tensor(ink, device=out.device, dtype=out.dtype).view(1, 3, 1, 1)
         out.addcmul_(line, colour - out)
     drawing = portrait[:, DRAWING]

@@ -63,6 +63,11 @@ class FaceColours:
     lips: np.ndarray
     teeth: bool = False
 
+    @property
+    def colourful(self) -> bool:
+        """False for a black-and-white (or nearly colourless) photo: draw it without tints."""
+        return float(np.ptp(self.skin)) > 0.03
+
 
 def interocular(points: np.ndarray) -> float:
     """Distance in pixels between the outer eye corners of (478, 2) landmarks."""
@@ -124,20 +129,42 @@ def face_colours(image: np.ndarray, points: np.ndarray) -> FaceColours:
     iris_px = []
     for eye in EYES.values():
         ring = points[list(eye.iris_ring)]
-        radius = float(np.linalg.norm(ring - points[eye.iris_centre], axis=1).mean())
-        iris_px.append(_region_pixels(image, _disc(points[eye.iris_centre], 0.8 * radius)))
-    iris = _median_dark(np.concatenate(iris_px), 0.6, np.array([0.3, 0.2, 0.15], np.float32))
+        c = points[eye.iris_centre]
+        radius = float(np.linalg.norm(ring - c, axis=1).mean())
+        # The lower half of the iris, pupil left out: the upper half is lid shadow and lashes.
+        half = np.array(
+            [c + radius * np.array([np.cos(t), np.sin(t)]) * 0.85 for t in np.linspace(0, np.pi, 9)]
+            + [
+                c + np.array([-0.45 * radius, 0.0]),
+                c + np.array([0.0, 0.45 * radius]),
+                c + np.array([0.45 * radius, 0.0]),
+            ],
+            np.float32,
+        )
+        iris_px.append(_region_pixels(image, half))
+    found = np.concatenate(iris_px)
+    iris = (
+        np.asarray(np.median(found, axis=0), np.float32)
+        if len(found)
+        else np.array([0.3, 0.2, 0.15], np.float32)
+    )
+    # Brows: the pixels that differ most from the skin, darker or lighter (white brows too).
     brow_px = np.concatenate([_region_pixels(image, points[list(b.loop)]) for b in BROWS.values()])
-    brow = _median_dark(brow_px, 0.35, skin * 0.35)
+    if len(brow_px):
+        far = np.linalg.norm(brow_px - skin, axis=1)
+        brow = np.asarray(np.median(brow_px[far >= np.percentile(far, 60)], axis=0), np.float32)
+    else:
+        brow = skin * 0.35
     outer = points[list(LIPS_OUTER_UPPER + LIPS_OUTER_LOWER[::-1])]
+    lip_px = _region_pixels(image, outer)
     lips = np.asarray(
-        np.median(_region_pixels(image, outer), axis=0)
-        if len(_region_pixels(image, outer))
-        else skin * np.array([1.0, 0.7, 0.7], np.float32),
+        np.median(lip_px, axis=0) if len(lip_px) else skin * np.array([1.0, 0.7, 0.7]),
         np.float32,
     )
     inner = _region_pixels(image, points[list(LIPS_INNER_UPPER + LIPS_INNER_LOWER[::-1])])
-    teeth = bool(len(inner) and float(np.median(_luma(inner))) > 0.9 * float(_luma(skin)))
+    # Teeth: a good part of the open mouth bright and nearly colourless.
+    bright = (_luma(inner) > 0.8 * float(_luma(skin))) & (np.ptp(inner, axis=1) < 0.25)
+    teeth = bool(len(inner) and float(bright.mean()) > 0.3)
     return FaceColours(skin=skin, iris=iris, brow=brow, lips=lips, teeth=teeth)
 
 
@@ -158,8 +185,8 @@ def _eye(
     r = min(r, 0.33 * eye_w)
     iris = colours.iris
     chroma = float(np.ptp(iris))
-    if chroma < 0.08:
-        # A dark iris photographs as grey; drawn grey it reads as blue. Warm it to brown.
+    if chroma < 0.08 and float(_luma(iris)) < 0.2 and colours.colourful:
+        # A dark brown iris photographs as near-black grey; drawn grey it reads as blue.
         iris = np.asarray(iris + (0.08 - chroma) * np.array([1.2, 0.3, -0.6]), np.float32)
     base = _saturate(iris, look.iris_saturation, 0.22, 0.5)
     _xs, ys = layer.grid()
@@ -246,7 +273,8 @@ def _nose(
         np.stack([0.55 * p[wing] + 0.45 * tip, 0.6 * p[wing] + 0.4 * base, base]), 1
     )
     widths = look.line * iod * np.linspace(0.2, 1.0, len(pts)) * np.linspace(1.0, 0.3, len(pts))
-    shadow = np.clip(colours.skin * np.array([0.72, 0.55, 0.5], np.float32), 0.0, 1.0)
+    tint = np.array([0.72, 0.55, 0.5] if colours.colourful else [0.6, 0.6, 0.6], np.float32)
+    shadow = np.clip(colours.skin * tint, 0.0, 1.0)
     layer.stroke(pts, widths, shadow, 0.7)
     # Faint arcs round both nostril wings keep the nose's own width, part of the likeness.
     for w_i, n_i in zip(NOSE_WINGS, NOSTRILS, strict=True):
@@ -268,20 +296,20 @@ def _lips(layer: Layer, p: np.ndarray, colours: FaceColours, look: Look, iod: fl
         np.mean(np.linalg.norm(p[list(LIPS_INNER_UPPER)] - p[list(LIPS_INNER_LOWER)], axis=1))
     )
     width = float(np.linalg.norm(p[61] - p[291]))
-    if gap > 0.06 * width:
+    # The mouth opens gradually (no switch from lips to a hole between two video frames).
+    opening = float(np.clip((gap / max(width, 1.0) - 0.04) / 0.04, 0.0, 1.0))
+    if opening > 0:
         mouth = np.concatenate([inner_up, inner_lo[::-1]])
         if colours.teeth:
             # A smile shows teeth: warm white, shaded under the upper lip.
-            cov = layer.fill(mouth, np.array([0.95, 0.93, 0.9], np.float32))
+            cov = layer.fill(mouth, np.array([0.95, 0.93, 0.9], np.float32), opening)
             xs, ys = layer.grid()
             top = float(inner_up[:, 1].min())
             shade = np.clip(1.0 - (ys - top) / max(0.35 * gap, 1.0), 0.0, 1.0)
-            layer.paint(
-                (cov * shade).astype(np.float32), np.array([0.7, 0.6, 0.58], np.float32), 0.5
-            )
+            layer.paint((cov * shade).astype(np.float32), np.clip(lip * 0.8, 0, 1), 0.5)
         else:
-            layer.fill(mouth, np.array([0.28, 0.08, 0.09]), 0.95)
-    mid = 0.5 * (inner_up + inner_lo) if gap <= 0.06 * width else inner_up
+            layer.fill(mouth, np.clip(lip * 0.3, 0.0, 1.0), 0.95 * opening)
+    mid = (1.0 - opening) * 0.5 * (inner_up + inner_lo) + opening * inner_up
     s = np.linspace(0.0, 1.0, len(mid), dtype=np.float32)
     layer.stroke(
         mid,
@@ -299,7 +327,7 @@ def _lips(layer: Layer, p: np.ndarray, colours: FaceColours, look: Look, iod: fl
 
 
 def _blush(layer: Layer, p: np.ndarray, colours: FaceColours, look: Look, iod: float) -> None:
-    if look.blush <= 0:
+    if look.blush <= 0 or not colours.colourful:
         return
     xs, ys = layer.grid()
     pink = np.clip(0.6 * colours.skin + 0.4 * np.array([0.95, 0.45, 0.5], np.float32), 0.0, 1.0)
@@ -345,8 +373,24 @@ def _jaw(
     skin_lab = cv2.cvtColor((skin[None, None] * 255).astype(np.uint8), cv2.COLOR_RGB2LAB)[0, 0]
     skin_lab = skin_lab.astype(np.float32) * np.array([100 / 255, 1, 1], np.float32)
     strength *= np.clip((25.0 - np.linalg.norm(inside - skin_lab, axis=1)) / 10.0, 0.0, 1.0)
-    # ... and something else outside: at three-quarters the mesh's far jaw lies on the cheek.
-    strength *= np.clip((np.linalg.norm(outside - skin_lab, axis=1) - 10.0) / 8.0, 0.0, 1.0)
+    # ... and something else outside, in colour more than in lightness: a shaded cheek is
+    # still skin.
+    other = (outside - skin_lab) * np.array([0.5, 1.0, 1.0], np.float32)
+    strength *= np.clip((np.linalg.norm(other, axis=1) - 10.0) / 8.0, 0.0, 1.0)
+    # At three-quarters the mesh's far jaw lies on the cheek, not on the silhouette: only the
+    # near side (the wider eye's) and the chin are drawn there.
+    widths = [float(np.linalg.norm(p_src[e.outer] - p_src[e.inner])) for e in EYES.values()]
+    if min(widths) < 0.85 * max(widths):
+        far, near = (
+            (EYES["right"], EYES["left"])
+            if widths[0] < widths[1]
+            else (EYES["left"], EYES["right"])
+        )
+        # Sideways, along the eye line toward the far eye, from the chin.
+        axis = p_src[far.outer] - p_src[near.outer]
+        axis = axis / max(float(np.linalg.norm(axis)), 1e-6)
+        beyond = (pts_src - p_src[152]) @ axis / iod
+        strength *= np.clip(1.0 - beyond / 0.1, 0.0, 1.0)
     # Smooth along the jaw so the line fades in and out instead of blinking per point.
     strength = np.convolve(np.pad(strength, 1, mode="edge"), np.ones(3) / 3, mode="valid")
     pts = smooth_polyline(p[list(JAW)])

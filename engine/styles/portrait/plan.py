@@ -81,16 +81,35 @@ def _eye_visible(image: np.ndarray, p: np.ndarray, side: str) -> bool:
 
 
 def _mouth_visible(image: np.ndarray, p: np.ndarray) -> bool:
-    pts = p[list(LIPS_OUTER_UPPER + LIPS_OUTER_LOWER)]
-    x0, y0 = np.floor(pts.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
+    """Whether lips show: they differ from the chin's skin below them, or have structure."""
     h, w = image.shape[:2]
-    crop = image[max(0, y0) : min(h, y1 + 1), max(0, x0) : min(w, x1 + 1)].astype(np.float32)
-    if crop.size == 0:
+
+    def pixels(poly: np.ndarray) -> np.ndarray:
+        x0, y0 = np.clip(np.floor(poly.min(axis=0)).astype(int), 0, [w, h])
+        x1, y1 = np.clip(np.ceil(poly.max(axis=0)).astype(int) + 1, 0, [w, h])
+        if x1 <= x0 or y1 <= y0:
+            return np.zeros((0, 3), np.float32)
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(mask, [np.round(poly - [x0, y0]).astype(np.int32)], 1)
+        return image[y0:y1, x0:x1][mask > 0].astype(np.float32)
+
+    lips = pixels(p[list(LIPS_OUTER_UPPER + LIPS_OUTER_LOWER[::-1])])
+    below = p[list(LIPS_OUTER_LOWER)] + (p[152] - p[17]) * 0.5
+    chin = pixels(
+        np.concatenate([p[list(LIPS_OUTER_LOWER)] + (p[152] - p[17]) * 0.25, below[::-1]])
+    )
+    if len(lips) < 4 or len(chin) < 4:
         return False
-    # Lips are redder than the skin around them; a hand or a mask over the mouth is not.
-    redness = crop[..., 0] - 0.5 * (crop[..., 1] + crop[..., 2])
-    return float(np.percentile(redness, 75)) > 12.0
+    lab = cv2.cvtColor(
+        np.stack([np.median(lips, axis=0), np.median(chin, axis=0)])[None].astype(np.uint8),
+        cv2.COLOR_RGB2LAB,
+    )[0].astype(np.float32) * np.array([100 / 255, 1, 1], np.float32)
+    luma = lips @ np.array([0.299, 0.587, 0.114], np.float32)
+    # A hand or a mask over the mouth is as flat as skin and of its colour; grey lips of a
+    # black-and-white photo still differ in lightness.
+    return float(np.linalg.norm(lab[0] - lab[1])) > 6.0 or float(luma.std()) > 0.1 * max(
+        float(luma.mean()), 8.0
+    )
 
 
 def drawable(face: Face, image: np.ndarray) -> tuple[bool, bool, bool] | None:

@@ -171,7 +171,7 @@ def _face_skin(
     # Inside the oval, small enclosed gaps (folds, lash shadows, a squint) are skin too: a
     # closing fills what is narrower than a fifth of the eye distance.
     closed = _close(like.astype(np.float32), 0.2 * iod)
-    skin = np.maximum(np.maximum(like, closed * oval), features * oval)
+    skin = np.maximum(np.maximum(like, closed * np.maximum(oval, near)), features * oval)
     facial = _facial_hair(crop, lab, p, iod, sure * oval, oval)
     soft = blur((reach * skin * edge).astype(np.float32), max(0.6, 0.02 * iod))
     # The colour average takes only what is surely skin: shadows and stubble would grey it.
