@@ -83,7 +83,10 @@ class WebtoonStyle:
     """
 
     name = "webtoon"
-    description = "Korean-webtoon look: flat cel-shaded colour, clean ink outlines, vivid palette."
+    description = (
+        "Korean-webtoon look: faces drawn (eyes, brows, lips, painted skin and hair), "
+        "flat cel-shaded colour, clean ink outlines, vivid palette."
+    )
 
     def __init__(
         self,

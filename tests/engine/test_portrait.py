@@ -248,3 +248,26 @@ def test_profiles_and_hidden_eyes_are_not_drawn(hopper: np.ndarray) -> None:
     x1, y1 = (pts.max(axis=0) + 12).astype(int)
     covered[y0:y1, x0:x1] = np.median(hopper[y1 : y1 + 10, x0:x1].reshape(-1, 3), axis=0)
     assert drawable(face, covered) is None
+
+
+def test_a_stroke_fading_to_zero_width_leaves_nothing_behind() -> None:
+    layer = Layer((0, 0, 100, 40))
+    xs = np.linspace(10, 90, 9, dtype=np.float32)
+    pts = np.stack([xs, np.full_like(xs, 20.0)], axis=1)
+    widths = np.array([4, 4, 4, 0, 0, 0, 0, 0, 0], np.float32)
+    layer.stroke(pts, widths, np.zeros(3, np.float32))
+    alpha = layer.rgba[..., 3]
+    assert alpha[:, 10:40].max() > 0.9  # the drawn run
+    assert alpha[:, 55:].max() == 0.0  # no anti-aliased hairline where the width is zero
+
+
+def test_a_black_and_white_photo_is_drawn_without_tints(hopper: np.ndarray) -> None:
+    _analyzer_or_skip()
+    grey = np.repeat(cv2.cvtColor(hopper, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    out = _run(WebtoonStyle(), grey).astype(np.int16)
+    face = WebtoonStyle().face_plans(grey)[1][0].target
+    x0, y0 = face.min(axis=0).astype(int)
+    x1, y1 = face.max(axis=0).astype(int)
+    box = out[y0:y1, x0:x1]
+    # Drawn eyes, lips, blush and nose stay grey: no channel strays from the others.
+    assert np.abs(box - box.mean(axis=2, keepdims=True)).max() <= 12
