@@ -17,14 +17,7 @@ from engine.styles.cel import CelFrame, CelPass
 from engine.styles.guides import GUIDE_CHANNELS, guide_maps
 from engine.styles.portrait.compose import render_portrait
 from engine.styles.portrait.drawing import Look
-from engine.styles.portrait.plan import (
-    PORTRAIT_CHANNELS,
-    FacePlan,
-    drawable,
-    plan_faces,
-    portrait_maps,
-)
-from engine.styles.portrait.warp import proportion_field
+from engine.styles.portrait.plan import PORTRAIT_CHANNELS, FacePlan, plan_image, portrait_maps
 
 __all__ = ["BACKGROUND_OVERRIDES", "PERSON_OVERRIDES", "WebtoonStyle"]
 
@@ -171,12 +164,8 @@ class WebtoonStyle:
         analyzer = self.analyzer()
         if analyzer is None or not self.portrait:
             return 0, []
-        analysis = analyzer.analyze(image)
-        h, w = image.shape[:2]
-        drawn = [f for f in analysis.faces if drawable(f, image) is not None]
-        marks = [f.landmarks for f in drawn if f.landmarks is not None]
-        field = proportion_field(marks, h, w, self.warp) if marks else None
-        return len(analysis.faces), plan_faces(image, drawn, field)
+        faces = analyzer.analyze(image).faces
+        return len(faces), plan_image(image, faces, self.warp)[1]
 
     def face_counts(self, image: np.ndarray) -> tuple[int, int]:
         """(faces found, faces drawn) in an HxWx3 uint8 RGB image."""

@@ -126,10 +126,14 @@ def _overlay(
     ink: tuple[float, float, float],
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Painted hair and skin, the hair outline and the drawing over one window of one image."""
-    region = maps[:, SKIN_REGION - SKIN_REGION : SKIN_REGION - SKIN_REGION + 1].clamp(0.0, 1.0)
-    weight = maps[:, SKIN_WEIGHT - SKIN_REGION : SKIN_WEIGHT - SKIN_REGION + 1]
-    scale = maps[:, SKIN_SCALE - SKIN_REGION : SKIN_SCALE - SKIN_REGION + 1]
-    hair = maps[:, HAIR - SKIN_REGION : HAIR - SKIN_REGION + 1].clamp(0.0, 1.0)
+
+    # maps holds the portrait's moving channels, SKIN_REGION..HAIR, in that order.
+    def channel(c: int) -> torch.Tensor:
+        return maps[:, c - SKIN_REGION : c - SKIN_REGION + 1]
+
+    region = channel(SKIN_REGION).clamp(0.0, 1.0)
+    weight, scale = channel(SKIN_WEIGHT), channel(SKIN_SCALE)
+    hair = channel(HAIR).clamp(0.0, 1.0)
     out = out.clone()
     has_hair = bool(hair.any())
     if has_hair:

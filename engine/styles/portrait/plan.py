@@ -34,6 +34,7 @@ __all__ = [
     "FacePlan",
     "drawable",
     "plan_faces",
+    "plan_image",
     "portrait_maps",
 ]
 
@@ -137,14 +138,37 @@ def plan_faces(
     image: np.ndarray, faces: Sequence[Face], field: np.ndarray | None
 ) -> list[FacePlan]:
     """The drawable faces of an image, with their landmarks moved by the warp field."""
+    return _plans(image, [(f, drawable(f, image)) for f in faces], field)
+
+
+def _plans(
+    image: np.ndarray,
+    judged: Sequence[tuple[Face, tuple[bool, bool, bool] | None]],
+    field: np.ndarray | None,
+) -> list[FacePlan]:
     plans = []
-    for face in faces:
-        seen = drawable(face, image)
+    for face, seen in judged:
         if seen is None or face.landmarks is None:
             continue
         target = warp_points(face.landmarks, field)
         plans.append(FacePlan(face.landmarks, target, (seen[0], seen[1]), seen[2]))
     return plans
+
+
+def plan_image(
+    image: np.ndarray, faces: Sequence[Face], warp_strength: float
+) -> tuple[np.ndarray | None, list[FacePlan], list[Face]]:
+    """(warp field or None, the faces to draw, the faces left undrawn) for one image.
+
+    Each face is judged once (drawable); the proportion field is built from the drawn faces.
+    """
+    h, w = image.shape[:2]
+    judged = [(f, drawable(f, image)) for f in faces]
+    drawn = [f for f, seen in judged if seen is not None and f.landmarks is not None]
+    undrawn = [f for f, seen in judged if seen is None or f.landmarks is None]
+    marks = [f.landmarks for f in drawn if f.landmarks is not None]
+    field = proportion_field(marks, h, w, warp_strength) if marks else None
+    return field, _plans(image, judged, field), undrawn
 
 
 def _shade_beard(
@@ -198,14 +222,9 @@ def portrait_maps(
     (the caller falls back to the photo-based look for the whole image).
     """
     h, w = image.shape[:2]
-    candidates = [f for f in analysis.faces if drawable(f, image) is not None]
-    if not candidates:
+    field, plans, undrawn = plan_image(image, analysis.faces, warp_strength)
+    if not plans:
         return None
-    field = proportion_field(
-        [f.landmarks for f in candidates if f.landmarks is not None], h, w, warp_strength
-    )
-    plans = plan_faces(image, candidates, field)
-    undrawn = [f for f in analysis.faces if all(f is not c for c in candidates)]
     maps = out
     if field is not None:
         maps[WARP] = field
