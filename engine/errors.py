@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "BadStyleOption",
     "EngineClosed",
     "EngineError",
     "FileTooLarge",
@@ -90,6 +91,19 @@ class UnknownStyle(ToonError):
         super().__init__(f"unknown style {name!r}; available: {', '.join(available)}")
         self.name = name
         self.available = available
+
+
+class BadStyleOption(ToonError):
+    """A style option (texture, color) is unknown or its value is unusable.
+
+    reason: "unknown option", "not a number" or "out of range" (values lie in [0, 1]).
+    """
+
+    def __init__(self, name: str, value: str, reason: str) -> None:
+        super().__init__(f"style option {name}={value!r}: {reason}")
+        self.name = name
+        self.value = value
+        self.reason = reason
 
 
 class EngineError(ToonError):

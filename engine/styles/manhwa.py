@@ -71,6 +71,7 @@ class ManhwaStyle(WebtoonStyle):
     """
 
     name = "manhwa"
+    option_names: tuple[str, ...] = ("texture",)  # black and white: no colour to tune
     description = "Black-and-white manhwa: inked faces drawn from the photo, screentone shading."
 
     def __init__(self, **params: Any) -> None:

@@ -15,6 +15,7 @@ from engine.analysis import PersonAnalysis, PersonAnalyzer, build_analyzer
 from engine.styles import filters as flt
 from engine.styles.cel import CelFrame, CelPass
 from engine.styles.guides import GUIDE_CHANNELS, guide_maps
+from engine.styles.options import OPTION_NAMES, StyleOptions
 from engine.styles.portrait.compose import render_portrait
 from engine.styles.portrait.drawing import Look
 from engine.styles.portrait.plan import PORTRAIT_CHANNELS, FacePlan, plan_image, portrait_maps
@@ -34,6 +35,11 @@ BACKGROUND_OVERRIDES: dict[str, Any] = {
     "palette_mix": 0.9,
 }
 
+
+DEFAULT_TEXTURE = 0.5
+DEFAULT_COLOR = 0.5
+# Option variants kept built per style (each is a few small objects; the analyzer is shared).
+MAX_VARIANTS = 16
 
 # Guide values within this of 0 count as absent (and within it of 1 as full, in _banded).
 PRESENT = 1e-3
@@ -76,6 +82,7 @@ class WebtoonStyle:
     """
 
     name = "webtoon"
+    option_names: tuple[str, ...] = OPTION_NAMES
     description = (
         "Korean-webtoon look: faces drawn (eyes, brows, lips, painted skin and hair), "
         "flat cel-shaded colour, clean ink outlines, vivid palette."
@@ -93,10 +100,28 @@ class WebtoonStyle:
         portrait: bool = True,
         warp: float = 0.5,
         look: Look | None = None,
+        texture: float = DEFAULT_TEXTURE,
+        color: float = DEFAULT_COLOR,
         **params: Any,
     ) -> None:
         if not (0.0 <= detail_strength <= 1.0 and 0.0 <= grade <= 1.0 and 0.0 <= warp <= 1.0):
             raise ValueError("detail_strength, grade and warp must lie in [0, 1]")
+        if not (0.0 <= texture <= 1.0 and 0.0 <= color <= 1.0):
+            raise ValueError("texture and color must lie in [0, 1]")
+        self.texture = texture
+        self.color = color
+        self._settings: dict[str, Any] = {
+            "person_aware": person_aware,
+            "person": person,
+            "background": background,
+            "detail_strength": detail_strength,
+            "grade": grade,
+            "portrait": portrait,
+            "warp": warp,
+            "look": look,
+            **params,
+        }
+        self._variants: dict[StyleOptions, WebtoonStyle] = {}
         self.portrait = portrait
         self.warp = warp
         self.look = look if look is not None else Look()
@@ -111,6 +136,27 @@ class WebtoonStyle:
         self._resolved = False
         self._analyzer: PersonAnalyzer | None = None
         self._pool: ThreadPoolExecutor | None = None
+
+    def with_options(self, options: StyleOptions) -> WebtoonStyle:
+        """This look with the request's texture / color (ConfigurableStyle); variants are
+        cached (at most MAX_VARIANTS) and share this style's analyzer."""
+        texture = self.texture if options.texture is None else options.texture
+        color = self.color if options.color is None else options.color
+        if texture == self.texture and color == self.color:
+            return self
+        key = StyleOptions(texture=texture, color=color)
+        with self._lock:
+            variant = self._variants.get(key)
+            if variant is None:
+                if len(self._variants) >= MAX_VARIANTS:
+                    self._variants.pop(next(iter(self._variants)))
+                variant = type(self)(
+                    **{**self._settings, "analyzer_factory": self.analyzer},
+                    texture=texture,
+                    color=color,
+                )
+                self._variants[key] = variant
+        return variant
 
     def analyzer(self) -> PersonAnalyzer | None:
         """The analyzer, built on first use (never at import or construction time)."""
