@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -12,17 +13,31 @@ from engine.analysis.types import PersonAnalysis
 from engine.errors import InferenceFailed, InferenceTimeout, JobTimeout
 from engine.fairqueue import FairQueue
 from engine.job import BatchKey, JobState, PendingJob
+from engine.styles.options import StyleOptions
 
 __all__ = ["BatchRunner", "Batcher"]
 
 log = logging.getLogger(__name__)
 
-# (style, images, padded size, per-image analyses or None when no job has one) -> results; runs
-# the batch off the event loop (WorkerSupervisor).
-BatchRunner = Callable[
-    [str, Sequence[np.ndarray], tuple[int, int], Sequence[PersonAnalysis | None] | None],
-    Awaitable[list[np.ndarray]],
-]
+
+class BatchRunner(Protocol):
+    """Runs one batch off the event loop (WorkerSupervisor.run) and returns its results.
+
+    analyses: per-image, or None when no job has one; options: the batch's StyleOptions, only
+    passed when they are not the default.
+    """
+
+    async def __call__(
+        self,
+        style: str,
+        images: Sequence[np.ndarray],
+        padded: tuple[int, int],
+        analyses: Sequence[PersonAnalysis | None] | None = None,
+        *,
+        options: StyleOptions | None = None,
+    ) -> list[np.ndarray]:
+        """Stylize `images`, in order."""
+        ...
 
 
 class Batcher:
@@ -87,13 +102,16 @@ class Batcher:
 
     async def _execute(self, live: list[PendingJob]) -> None:
         key: BatchKey = live[0].key
-        style, ph, pw = key
+        style, ph, pw, options = key
         images = [item.job.image for item in live]
         given = [item.job.analysis for item in live]
         analyses = None if all(a is None for a in given) else given
         started = time.perf_counter()
         try:
-            results = await self._runner(style, images, (ph, pw), analyses)
+            if options.is_default:
+                results = await self._runner(style, images, (ph, pw), analyses)
+            else:
+                results = await self._runner(style, images, (ph, pw), analyses, options=options)
             if len(results) != len(live):
                 raise RuntimeError(f"runner returned {len(results)} results for {len(live)} jobs")
         except Exception as exc:  # a failed batch fails every job in it, never just some
@@ -105,8 +123,9 @@ class Batcher:
             self.batches_run += 1
             self.batch_sizes.append(len(live))
         log.debug(
-            "batch style=%s size=%d padded=%dx%d took %.1f ms",
+            "batch style=%s options=%s size=%d padded=%dx%d took %.1f ms",
             style,
+            options.as_dict(),
             len(live),
             ph,
             pw,

@@ -24,8 +24,9 @@ from engine.errors import (
     UnsupportedMedia,
 )
 from engine.fairqueue import FairQueue
-from engine.job import Job, JobState, PendingJob
+from engine.job import BatchKey, Job, JobState, PendingJob
 from engine.styles.base import AnalyzingStyle, Style
+from engine.styles.options import StyleOptions
 from engine.supervisor import WorkerSupervisor
 from engine.worker import InferenceWorker, bucket_size, select_device
 
@@ -101,6 +102,10 @@ class Engine:
         model = self._require_worker().style(style)
         return model.analyzer() if isinstance(model, AnalyzingStyle) else None
 
+    def option_names(self, style: str) -> tuple[str, ...]:
+        """The StyleOptions fields (texture, color) `style` honours; () if it ignores options."""
+        return self._require_worker().option_names(style)
+
     @property
     def queue_depth(self) -> int:
         """Jobs waiting for a batch."""
@@ -167,7 +172,8 @@ class Engine:
     async def submit(self, job: Job) -> np.ndarray:
         """Stylize one image; raises QueueFull, JobTimeout, InferenceFailed, UnknownStyle, EngineClosed.
 
-        ValueError when job.analysis is given for an image of another size.
+        ValueError when job.analysis is given for an image of another size; TypeError when
+        job.options is not a StyleOptions. Options the style does not honour are ignored.
         """
         if self._metrics is None:
             return await self._submit(job)
@@ -195,6 +201,8 @@ class Engine:
         images: Sequence[np.ndarray],
         padded: tuple[int, int],
         analyses: Sequence[PersonAnalysis | None] | None = None,
+        *,
+        options: StyleOptions | None = None,
     ) -> list[np.ndarray]:
         metrics, supervisor = self._metrics, self._supervisor
         assert metrics is not None and supervisor is not None
@@ -205,7 +213,7 @@ class Engine:
                 metrics.queue_wait.observe(now - queued)
         metrics.batch_size.observe(len(images))
         try:
-            return await supervisor.run(style, images, padded, analyses)
+            return await supervisor.run(style, images, padded, analyses, options=options)
         finally:
             metrics.inference.observe(time.monotonic() - now)
 
@@ -222,6 +230,8 @@ class Engine:
                 f"job.analysis is of a {job.analysis.person_mask.shape} image, "
                 f"not of this {image.shape[:2]} one"
             )
+        if not isinstance(job.options, StyleOptions):
+            raise TypeError(f"job.options must be StyleOptions, not {type(job.options).__name__}")
         loop = asyncio.get_running_loop()
         if job.style in self._exact_size:
             ph, pw = image.shape[0], image.shape[1]
@@ -229,7 +239,7 @@ class Engine:
             ph, pw = bucket_size(image.shape[0], image.shape[1], self.config.bucket_px)
         item = PendingJob(
             job=job,
-            key=(job.style, ph, pw),
+            key=BatchKey(job.style, ph, pw, self._honoured(job.style, job.options)),
             future=loop.create_future(),
             deadline=time.monotonic() + self.config.job_timeout_s,
         )
@@ -242,6 +252,14 @@ class Engine:
             if item.state is JobState.QUEUED:  # the caller was cancelled: free its slot now
                 self._queue.remove(item)
                 item.state = JobState.DONE
+
+    def _honoured(self, style: str, options: StyleOptions) -> StyleOptions:
+        # Only what the style uses keys the batch: a sketch with a texture batches with plain
+        # sketches, and runs as one.
+        if options.is_default:
+            return options
+        names = self._require_worker().option_names(style)
+        return StyleOptions(**{k: v for k, v in options.as_dict().items() if k in names})
 
     def position(self, job_id: str) -> int | None:
         """1-based queue position of a waiting job, or None if it is running or unknown."""

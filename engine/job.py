@@ -6,16 +6,29 @@ import asyncio
 import enum
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+from engine.styles.options import StyleOptions
 
 if TYPE_CHECKING:
     from engine.analysis import PersonAnalysis
 
 __all__ = ["BatchKey", "Job", "JobState", "PendingJob", "new_job_id"]
 
-BatchKey = tuple[str, int, int]  # (style, padded height, padded width)
+
+class BatchKey(NamedTuple):
+    """Jobs share a batch only when all of this is equal.
+
+    options: the job's StyleOptions as far as its style honours them (Engine.submit drops the
+    ones it ignores), so that two sketches with different textures still batch together.
+    """
+
+    style: str
+    height: int  # padded
+    width: int  # padded
+    options: StyleOptions = StyleOptions()
 
 
 def new_job_id() -> str:
@@ -30,6 +43,8 @@ class Job:
     analysis: the image's PersonAnalysis when the caller already has one (the video path
     smooths landmarks across frames); a person-aware style then uses it instead of analysing
     the image itself. Its person_mask must have the image's height and width.
+    options: per-request look (texture, color); a style that is not a ConfigurableStyle
+    ignores them, one that is runs as `style.with_options(options)`.
     """
 
     image: np.ndarray
@@ -37,6 +52,7 @@ class Job:
     user_id: str = "local"
     job_id: str = field(default_factory=new_job_id)
     analysis: PersonAnalysis | None = None
+    options: StyleOptions = field(default_factory=StyleOptions)
 
 
 class JobState(enum.Enum):

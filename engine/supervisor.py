@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.analysis.types import PersonAnalysis
 from engine.errors import InferenceTimeout
+from engine.styles.options import StyleOptions
 from engine.worker import InferenceWorker
 
 __all__ = ["InferenceThread", "WorkerSupervisor"]
@@ -126,10 +127,13 @@ class WorkerSupervisor:
         images: Sequence[np.ndarray],
         padded: tuple[int, int],
         analyses: Sequence[PersonAnalysis | None] | None = None,
+        *,
+        options: StyleOptions | None = None,
     ) -> list[np.ndarray]:
         """Run one batch on the inference thread; raises what the model raised, or InferenceTimeout.
 
-        analyses: per-image PersonAnalysis or None, passed on to InferenceWorker.run.
+        analyses: per-image PersonAnalysis or None, options: the batch's StyleOptions; both
+        passed on to InferenceWorker.run.
         """
         if self._stale:
             await self._restart()
@@ -138,6 +142,8 @@ class WorkerSupervisor:
 
         def batch() -> list[np.ndarray]:
             # Photos keep the three-argument call, which wrappers of run() (bench/load.py) take.
+            if options is not None and not options.is_default:
+                return worker.run(style, images, padded, analyses, options=options)
             if analyses is None:
                 return worker.run(style, images, padded)
             return worker.run(style, images, padded, analyses)

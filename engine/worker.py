@@ -6,6 +6,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import cv2
 import numpy as np
@@ -15,6 +16,7 @@ import torch.nn.functional as F
 from engine.analysis.types import PersonAnalysis
 from engine.config import EngineConfig
 from engine.styles.base import GuidedStyle, Style
+from engine.styles.options import ConfigurableStyle, StyleOptions
 
 __all__ = ["InferenceWorker", "bucket_size", "select_device"]
 
@@ -55,6 +57,24 @@ class InferenceWorker:
         """The style object served under `name`, or None."""
         return self._styles.get(name)
 
+    def option_names(self, name: str) -> tuple[str, ...]:
+        """The StyleOptions fields style `name` honours; () for one that ignores options."""
+        model = self._styles.get(name)
+        if isinstance(model, ConfigurableStyle):
+            return tuple(model.option_names)
+        return ()
+
+    def resolve(self, name: str, options: StyleOptions | None = None) -> Style:
+        """The style object to run for `name` with `options` (KeyError for an unknown name).
+
+        A ConfigurableStyle hands out its variant for non-default options; any other style
+        ignores them.
+        """
+        model = self._styles[name]
+        if options is not None and not options.is_default and isinstance(model, ConfigurableStyle):
+            return cast(Style, model.with_options(options))
+        return model
+
     @property
     def precision(self) -> str:
         """Human-readable precision the worker runs at."""
@@ -70,11 +90,14 @@ class InferenceWorker:
         images: Sequence[np.ndarray],
         padded: tuple[int, int],
         analyses: Sequence[PersonAnalysis | None] | None = None,
+        *,
+        options: StyleOptions | None = None,
     ) -> list[np.ndarray]:
         """Stylize images (HxWx3 uint8) padded to `padded`; return HxWx3 uint8 results in order.
 
         analyses: one PersonAnalysis or None per image, handed to a GuidedStyle's prepare()
         (ignored by other styles); ValueError when their count differs from the images'.
+        options: the batch's StyleOptions (see resolve).
         """
         if analyses is not None and len(analyses) != len(images):
             raise ValueError(f"{len(analyses)} analyses for {len(images)} images")
@@ -82,10 +105,10 @@ class InferenceWorker:
             # Single images need no padding to share a tensor.
             each = [None] * len(images) if analyses is None else analyses
             return [
-                self._run(style, [img], img.shape[:2], [an])[0]
+                self._run(style, [img], img.shape[:2], [an], options)[0]
                 for img, an in zip(images, each, strict=True)
             ]
-        return self._run(style, images, padded, analyses)
+        return self._run(style, images, padded, analyses, options)
 
     def _run(
         self,
@@ -93,8 +116,9 @@ class InferenceWorker:
         images: Sequence[np.ndarray],
         padded: tuple[int, int],
         analyses: Sequence[PersonAnalysis | None] | None = None,
+        options: StyleOptions | None = None,
     ) -> list[np.ndarray]:
-        model = self._styles[style]
+        model = self.resolve(style, options)
         # Per-image CPU analysis (e.g. person masks) runs before batching, on this thread.
         guided = model if isinstance(model, GuidedStyle) else None
         maps = None

@@ -18,6 +18,7 @@ import numpy as np
 from engine.analysis.temporal import FaceTracker
 from engine.analysis.types import PersonAnalysis, PersonAnalyzer
 from engine.job import Job
+from engine.styles.options import StyleOptions
 from engine.video.codec import FrameReader, GifWriter, Mp4Writer
 from engine.video.probe import VideoLimits, probe_video
 from engine.video.stability import Stabilizer
@@ -108,14 +109,18 @@ async def toon_video(
     progress: Callable[[float], None] | None = None,
     stabilize: bool = True,
     output: OutputKind = "auto",
+    options: StyleOptions | None = None,
 ) -> VideoResult:
     """Stylize a video or GIF; "auto" output keeps GIF as GIF and makes everything else mp4.
+
+    options: the StyleOptions every frame's job carries (the style's defaults when None).
 
     When the style is person-aware and the engine is local, each frame is analyzed here, in
     order, and its face landmarks are smoothed over time (FaceTracker) before the frame is
     submitted with its analysis, so drawn outlines hold still from frame to frame.
     """
     limits = limits or VideoLimits()
+    options = options if options is not None else StyleOptions()
     info = await asyncio.to_thread(probe_video, data, limits)
     kind: Literal["mp4", "gif"] = (
         ("gif" if info.container == "gif" else "mp4") if output == "auto" else output
@@ -145,7 +150,7 @@ async def toon_video(
                         batch = await asyncio.to_thread(reader.read, window - len(pending))
                         exhausted = not batch
                         for rgb, t in batch:
-                            job = Job(rgb, style, user_id=user_id)
+                            job = Job(rgb, style, user_id=user_id, options=options)
                             if analyzing is None:
                                 submit = engine.submit(job)
                             else:
