@@ -7,11 +7,15 @@ import asyncio
 import dataclasses
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, load_config
 from engine.imageio import ImageLimits
+
+if TYPE_CHECKING:
+    from engine.styles.options import StyleOptions
 
 __all__ = ["build_parser", "main"]
 
@@ -49,6 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
     toon.add_argument(
         "--format", choices=("png", "jpeg"), help="output format (default from config)"
     )
+    toon.add_argument(
+        "--texture",
+        type=_unit("texture"),
+        metavar="X",
+        help="painted texture and interior lines, 0 (flat) to 1 (busy), or a percentage; "
+        "default: the style's own",
+    )
+    toon.add_argument(
+        "--color",
+        type=_unit("color"),
+        metavar="X",
+        help="colour vividness, 0 (muted) to 1 (vivid), or a percentage; default: the style's own",
+    )
 
     sub.add_parser("styles", help="list the available styles")
     sub.add_parser("run", help="run the configured Telegram/Discord bots")
@@ -85,6 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply the schema migrations up to the newest")
     return parser
+
+
+def _unit(name: str) -> Callable[[str], float]:
+    """An argparse type for a style option: a number in [0, 1] or a percentage ("40%")."""
+
+    def parse(raw: str) -> float:
+        from engine.errors import BadStyleOption
+        from engine.styles.options import StyleOptions
+
+        try:
+            value = getattr(StyleOptions.from_mapping({name: raw}), name)
+        except BadStyleOption:
+            raise argparse.ArgumentTypeError(
+                f"must be a number from 0 to 1 or a percentage (e.g. 0.2 or 20%), not {raw!r}"
+            ) from None
+        return float(value)
+
+    parse.__name__ = name  # argparse names the type in some messages
+    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -232,6 +268,9 @@ def _toon(args: argparse.Namespace, config: Config) -> int:
             )
             return 2
         images = dataclasses.replace(images, max_side=args.max_side)
+    from engine.styles.options import StyleOptions
+
+    options = StyleOptions(texture=args.texture, color=args.color)
     fmt = args.format or config.output.format
     pairs = plan_outputs(args.input, args.output, style, fmt)
     if not pairs:
@@ -240,15 +279,21 @@ def _toon(args: argparse.Namespace, config: Config) -> int:
             file=sys.stderr,
         )
         return 1
-    return asyncio.run(_toon_async(config, pairs, style, images, fmt))
+    return asyncio.run(_toon_async(config, pairs, style, images, fmt, options))
 
 
 async def _toon_async(
-    config: Config, pairs: list[tuple[Path, Path]], style: str, images: ImageLimits, fmt: str
+    config: Config,
+    pairs: list[tuple[Path, Path]],
+    style: str,
+    images: ImageLimits,
+    fmt: str,
+    options: StyleOptions,
 ) -> int:
     from tqdm import tqdm
 
     from bot.files import FileResult, is_video, toon_files
+    from bot.messages import options_note
     from engine.engine import Engine
     from engine.errors import ToonError
     from engine.video import probe_video
@@ -287,6 +332,10 @@ async def _toon_async(
                 failures.append(result)
 
         async with Engine(config.engine, models=config.models) as engine:
+            honoured = engine.option_names(style)
+            unused = {k: v for k, v in options.as_dict().items() if k not in honoured}
+            if unused:  # said once, up front: the pictures are still drawn
+                print("toonbot: " + options_note(style, unused, honoured).strip(), file=sys.stderr)
             results = await toon_files(
                 engine,
                 pairs,
@@ -297,6 +346,7 @@ async def _toon_async(
                 on_done=done,
                 video_limits=config.video,
                 on_progress=progress,
+                options=options,
             )
     for result in results:
         if result.error is None:

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 from engine.engine import Engine
+from engine.styles.options import StyleOptions
 from engine.video import OutputKind, VideoLimits, VideoResult, fit_video, toon_video
 
 __all__ = ["fit_clip", "toon_clip"]
@@ -45,12 +46,15 @@ async def toon_clip(
     show: Callable[[int], Awaitable[None]],
     interval_s: float,
     output: OutputKind,
+    options: StyleOptions | None = None,
 ) -> VideoResult:
     """`toon_video` with `show(percent)` awaited in 10 % steps, at most once per `interval_s`."""
     progress = _Progress(show, interval_s)
     ticker = asyncio.create_task(progress.tick())
     try:
-        return await toon_video(engine, data, style, user, limits, progress=progress, output=output)
+        return await toon_video(
+            engine, data, style, user, limits, progress=progress, output=output, options=options
+        )
     finally:
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):

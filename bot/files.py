@@ -16,6 +16,7 @@ from engine.engine import Engine
 from engine.errors import ToonError
 from engine.imageio import ImageLimits, OutputFormat, encode_image, read_image_file
 from engine.job import Job
+from engine.styles.options import StyleOptions
 from engine.video import OutputKind, VideoLimits, toon_video
 
 __all__ = [
@@ -86,8 +87,13 @@ async def toon_files(
     on_done: Callable[[FileResult], None] | None = None,
     video_limits: VideoLimits | None = None,
     on_progress: Callable[[Path, float], None] | None = None,
+    options: StyleOptions | None = None,
 ) -> list[FileResult]:
-    """Stylize every pair concurrently (the engine batches them); never leaves partial files."""
+    """Stylize every pair concurrently (the engine batches them); never leaves partial files.
+
+    options: texture / color for every picture and frame (the style's defaults when None).
+    """
+    options = options or StyleOptions()
     # Enough in flight to fill batches, few enough that decoded images don't all sit in memory.
     gate = asyncio.Semaphore(max(2, engine.config.max_batch_size * 2))
 
@@ -100,7 +106,7 @@ async def toon_files(
 
         out: OutputKind = "gif" if target.suffix.lower() == ".gif" else "mp4"
         video = await toon_video(
-            engine, raw, style, "cli", video_limits, progress=report, output=out
+            engine, raw, style, "cli", video_limits, progress=report, output=out, options=options
         )
         return video.data
 
@@ -111,7 +117,8 @@ async def toon_files(
                     data = await _toon_video_file(source, target)
                 else:
                     image = await asyncio.to_thread(read_image_file, source, limits)
-                    result = await engine.submit(Job(image, style, user_id="cli"))
+                    job = Job(image, style, user_id="cli", options=options)
+                    result = await engine.submit(job)
                     data = await asyncio.to_thread(
                         encode_image, result, fmt, jpeg_quality=jpeg_quality
                     )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 from bot.quota import LimitOutOfRange, QuotaError, QuotaExceeded, QuotaStatus, QuotaUnavailable
 from engine.errors import (
+    BadStyleOption,
     EngineClosed,
     FileTooLarge,
     ImageTooLarge,
@@ -38,6 +40,12 @@ __all__ = [
     "IMAGE_TOO_SMALL",
     "LIMIT_OUT_OF_RANGE",
     "NO_TOKEN",
+    "OPTIONS_UNUSED",
+    "OPTIONS_USED",
+    "OPTION_NOT_A_NUMBER",
+    "OPTION_OUT_OF_RANGE",
+    "OPTION_SETTING",
+    "OPTION_UNKNOWN",
     "QUOTA_COOLDOWN_LINE",
     "QUOTA_HOURLY_LINE",
     "QUOTA_STATUS",
@@ -52,6 +60,7 @@ __all__ = [
     "VIDEO_TOO_MANY_FRAMES",
     "error_message",
     "human_duration",
+    "options_note",
     "quota_message",
     "quota_status_message",
 ]
@@ -93,6 +102,23 @@ VIDEO_TOO_MANY_FRAMES = (
     "please send a shorter clip."
 )
 UNKNOWN_STYLE = "I don't know the style \u201c{name}\u201d. Try one of: {available}."
+# Style options: typed words, /toon options and redraw buttons.
+OPTION_UNKNOWN = (
+    "I don't know the option \u201c{name}\u201d. You can set texture and color, each from 0 "
+    "to 1, e.g. texture=0.2 color=0.9."
+)
+OPTION_NOT_A_NUMBER = (
+    "The {name} option takes a number from 0 to 1 (or 0% to 100%), e.g. {name}=0.2 \u2014 "
+    "\u201c{value}\u201d isn't one."
+)
+OPTION_OUT_OF_RANGE = (
+    "The {name} option goes from 0 to 1 (or 0% to 100%); \u201c{value}\u201d is outside that. "
+    "Try e.g. {name}=0.2."
+)
+# A line under a result drawn with options, and one for options its style has no use for.
+OPTION_SETTING = "{name} {value:g}"
+OPTIONS_USED = "Options: {options}."
+OPTIONS_UNUSED = "{style} doesn't use {names}."
 NO_TOKEN = (
     "No bot token is set, so there is nothing to run. Set {telegram_env} for Telegram "
     "and/or {discord_env} for Discord in the environment, then run `toonbot run` again."
@@ -134,9 +160,26 @@ def error_message(exc: ToonError) -> str:
             return UNSUPPORTED.format(reason=reason)
         case UnknownStyle(name=name, available=available):
             return UNKNOWN_STYLE.format(name=name, available=", ".join(available))
+        case BadStyleOption(name=name, reason="unknown option"):
+            return OPTION_UNKNOWN.format(name=name)
+        case BadStyleOption(name=name, value=value, reason="out of range"):
+            return OPTION_OUT_OF_RANGE.format(name=name, value=value)
+        case BadStyleOption(name=name, value=value):
+            return OPTION_NOT_A_NUMBER.format(name=name, value=value)
         case InferenceFailed():
             return FAILED
     return FAILED
+
+
+def options_note(style: str, given: Mapping[str, float], honoured: Sequence[str]) -> str:
+    """Lines (each after a newline) for a result's text: the options it was drawn with, and
+    those `style` does not use; "" when no option was given."""
+    used = [OPTION_SETTING.format(name=k, value=v) for k, v in given.items() if k in honoured]
+    unused = [k for k in given if k not in honoured]
+    lines = [OPTIONS_USED.format(options=", ".join(used))] if used else []
+    if unused:
+        lines.append(OPTIONS_UNUSED.format(style=style, names=" or ".join(unused)))
+    return "".join("\n" + line for line in lines)
 
 
 # --- Telegram ------------------------------------------------------------------------------------
@@ -189,6 +232,8 @@ TG_HELP = (
     "\u2022 Send a photo. Send it as a file (JPEG, PNG or WebP) to get a full-quality file back.\n"
     "\u2022 Write a style as the caption, e.g. \u201csketch\u201d or \u201c/toon sketch\u201d, "
     "to use it for that photo.\n"
+    "\u2022 Add texture and color from 0 to 1 to tune the look, e.g. "
+    "\u201cwebtoon texture=0.2 color=0.9\u201d (less texture is cleaner, more color more vivid).\n"
     "\u2022 Tap a button under a result to redraw it in another style.\n"
     "\u2022 Send a video, GIF or video note to get it back drawn the same way.\n"
     "\u2022 In groups, caption your photo /toon, or reply /toon to a photo.\n"
@@ -224,7 +269,8 @@ TG_STYLE_BUTTON_CURRENT = "\u2713 {style}"
 TG_STYLE_SET = "Done! I'll draw your photos in {style} style."
 TG_TOON_HOW = (
     "Send me a photo with /toon as its caption, or reply /toon to a photo. "
-    "Add a style to pick one, e.g. /toon sketch."
+    "Add a style to pick one, e.g. /toon sketch, and texture or color from 0 to 1 to tune it, "
+    "e.g. /toon webtoon texture=0.2."
 )
 TG_SERVER_ERROR = "Sorry, something went wrong on my side. Please try again."
 TG_TEXT_HINT = "Send me a photo and I'll draw it as a webtoon. /help shows how."

@@ -15,6 +15,7 @@ from engine.engine import Engine
 from engine.imageio import ImageLimits, OutputFormat, decode_image, encode_image, fit_within
 from engine.job import Job
 from engine.logcontext import current_fields
+from engine.styles.options import StyleOptions
 
 __all__ = ["PositionTracker", "ShowPosition", "decode", "draw", "encode_to_fit"]
 
@@ -89,11 +90,12 @@ async def draw(
     style: str,
     user: str,
     *,
+    options: StyleOptions | None = None,
     show: ShowPosition | None = None,
     interval_s: float = 1.0,
 ) -> npt.NDArray[np.uint8]:
     """Queue `image` on the engine for `user` and return the stylized RGB pixels."""
-    job = Job(image, style, user_id=user)
+    job = Job(image, style, user_id=user, options=options or StyleOptions())
     request_id = current_fields().get("job_id")
     if isinstance(request_id, str):  # one photo, one engine job: logs and engine share the id
         job.job_id = request_id
