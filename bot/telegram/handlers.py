@@ -38,11 +38,12 @@ from bot.messages import (
     quota_status_message,
 )
 from bot.quota import QuotaService
-from bot.telegram.captions import TOON_COMMAND, parse_caption
+from bot.telegram.captions import TOON_COMMAND, StyleRequest, parse_caption, parse_words
 from bot.telegram.keyboards import (
     CANCEL_PREFIX,
     RESTYLE_PREFIX,
     STYLE_PREFIX,
+    callback_restyle,
     callback_style,
     style_keyboard,
 )
@@ -50,7 +51,7 @@ from bot.telegram.media import Media, MediaKind, find_media
 from bot.telegram.pipeline import ToonPipeline, chat_key, user_key
 from bot.telegram.replies import reply, reply_parameters
 from engine.engine import Engine
-from engine.errors import UnknownStyle
+from engine.errors import BadStyleOption, UnknownStyle
 from engine.styles import describe_styles
 
 __all__ = ["MEDIA_FILTER", "UserHandlers"]
@@ -160,7 +161,7 @@ class UserHandlers:
         await reply(context.bot, message, quota_status_message(status))
 
     async def on_toon(self, update: Update, context: Context) -> None:
-        """/toon [style] as a reply to a photo draws that photo."""
+        """/toon [style] [texture=X] [color=X] as a reply to a photo draws that photo."""
         message, user = update.message, update.effective_user
         if message is None or user is None:
             return
@@ -169,8 +170,8 @@ class UserHandlers:
         if target is None or media is None:
             await reply(context.bot, message, TG_TOON_HOW)
             return
-        style = context.args[0].lower() if context.args else None
-        await self._answer(context.bot, target, media, user.id, style)
+        request = parse_words(context.args or [], command=True)
+        await self._answer(context.bot, target, media, user.id, request)
 
     async def on_media(self, update: Update, context: Context) -> None:
         """A photo, file, video, GIF or video note arrived."""
@@ -185,7 +186,7 @@ class UserHandlers:
         # (or has privacy mode off) sees every photo, and drawing them all would spam the chat.
         if message.chat.type != ChatType.PRIVATE and not request.command:
             return
-        await self._answer(context.bot, message, media, user.id, request.style)
+        await self._answer(context.bot, message, media, user.id, request)
 
     async def on_private_text(self, update: Update, context: Context) -> None:
         """Plain text in a private chat: point at what the bot does."""
@@ -211,13 +212,19 @@ class UserHandlers:
                 log.info("could not edit the style keyboard: %s", exc)
 
     async def on_restyle(self, update: Update, context: Context) -> None:
-        """A press under a result: redraw the original (the result's reply target) in a style."""
+        """A press under a result: redraw the original (the result's reply target) in a style,
+        with the options the result was drawn with."""
         query = update.callback_query
         if query is None:
             return
-        style = callback_style(query.data, RESTYLE_PREFIX)
-        if style is None or style not in self._engine.style_names:
-            await _answer_query(query, self._unknown_style(style or ""))
+        try:
+            asked = callback_restyle(query.data)
+        except BadStyleOption as exc:  # a corrupted button: say so, draw nothing
+            await _answer_query(query, error_message(exc), alert=True)
+            return
+        style, options = asked if asked is not None else ("", None)
+        if style not in self._engine.style_names:
+            await _answer_query(query, self._unknown_style(style))
             return
         # The result replies to the user's message, so the button needs no server-side state.
         result = query.message
@@ -227,7 +234,7 @@ class UserHandlers:
             await _answer_query(query, TG_ORIGINAL_GONE, alert=True)
             return
         await _answer_query(query, TG_RESTYLE_STARTED.format(style=style))
-        await self._pipeline.run(context.bot, source, media, query.from_user.id, style)
+        await self._pipeline.run(context.bot, source, media, query.from_user.id, style, options)
 
     async def on_cancel(self, update: Update, context: Context) -> None:
         """A press on a clip's Cancel button: only the person who sent the clip may cancel it."""
@@ -240,15 +247,19 @@ class UserHandlers:
         await _answer_query(query, _CANCEL_ANSWERS[outcome])
 
     async def _answer(
-        self, bot: Bot, source: Message, media: Media, user_id: int, style: str | None
+        self, bot: Bot, source: Message, media: Media, user_id: int, request: StyleRequest
     ) -> None:
         if media.kind is MediaKind.OTHER_FILE:
             await reply(bot, source, TG_NOT_AN_IMAGE)
             return
+        style = request.style
         if style is not None and not await self._check_style(bot, source, style):
             return
+        if request.problem is not None:  # refused before anything is charged
+            await reply(bot, source, error_message(request.problem))
+            return
         chosen = style or await self._style_for(user_id)
-        await self._pipeline.run(bot, source, media, user_id, chosen)
+        await self._pipeline.run(bot, source, media, user_id, chosen, request.options)
 
     async def _check_style(self, bot: Bot, message: Message, style: str) -> bool:
         if style in self._engine.style_names:

@@ -10,6 +10,7 @@ from bot.telegram.media import Media, MediaKind
 from bot.telegram.replies import reply_parameters
 from bot.telegram.status import StatusMessage
 from engine.engine import Engine
+from engine.styles.options import StyleOptions
 from engine.video import VideoLimits, VideoResult
 
 __all__ = ["TELEGRAM_UPLOAD_LIMIT", "draw_clip", "send_clip"]
@@ -26,6 +27,8 @@ async def draw_clip(
     limits: VideoLimits,
     status: StatusMessage,
     interval_s: float,
+    *,
+    options: StyleOptions | None = None,
 ) -> VideoResult:
     """Stylize a clip to mp4 (Telegram animations are silent mp4 too), showing progress."""
 
@@ -33,7 +36,15 @@ async def draw_clip(
         await status.show(TG_VIDEO_PROGRESS.format(percent=percent))
 
     return await toon_clip(
-        engine, data, style, user, limits, show=show, interval_s=interval_s, output="mp4"
+        engine,
+        data,
+        style,
+        user,
+        limits,
+        show=show,
+        interval_s=interval_s,
+        output="mp4",
+        options=options,
     )
 
 
@@ -44,11 +55,13 @@ async def send_clip(
     style: str,
     result: VideoResult,
     keyboard: InlineKeyboardMarkup | None = None,
+    note: str = "",
 ) -> None:
-    """Reply to `source` with the clip as the same kind of message the user sent."""
+    """Reply to `source` with the clip as the same kind of message the user sent; `note` goes
+    after the caption (messages.options_note)."""
     upload = InputFile(result.data, filename=f"toon_{style}.mp4")
     replying = reply_parameters(source)
-    caption = TG_VIDEO_CAPTION.format(style=style)
+    caption = TG_VIDEO_CAPTION.format(style=style) + note
     duration = max(1, round(result.frames / result.fps)) if result.fps > 0 else None
     if media.kind is MediaKind.VIDEO_NOTE:
         await bot.send_video_note(

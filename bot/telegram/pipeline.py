@@ -26,9 +26,11 @@ from bot.messages import (
     TG_STATUS_STARTED_CLIP,
     TG_VIDEO_RESULT_TOO_BIG,
     error_message,
+    options_note,
     quota_message,
 )
 from bot.metrics import BotMetrics
+from bot.options import honoured_options
 from bot.quota import QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCharge
 from bot.telegram.keyboards import cancel_keyboard, restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
@@ -41,6 +43,7 @@ from bot.tracking import Request, track_request
 from engine.engine import Engine
 from engine.errors import EngineError, FileTooLarge, ToonError
 from engine.imageio import ImageLimits, encode_image
+from engine.styles.options import StyleOptions
 from engine.video import VideoLimits, VideoResult
 
 __all__ = ["ToonPipeline", "ToonSettings", "chat_key", "user_key"]
@@ -77,6 +80,14 @@ class ToonSettings:
         return min(TELEGRAM_DOWNLOAD_LIMIT, own)
 
 
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """What a picture is drawn as: the style and the request's options."""
+
+    style: str
+    options: StyleOptions
+
+
 class _Failure(Exception):
     """A step failed in a way the user is told about with `text`."""
 
@@ -105,15 +116,24 @@ class ToonPipeline:
         """A Cancel press under a clip's status: stop that clip if `user_id` asked for it."""
         return self._jobs.cancel(job_id, user_key(user_id))
 
-    async def run(self, bot: Bot, source: Message, media: Media, user_id: int, style: str) -> None:
-        """Draw `media` (from `source`) in `style` for `user_id` and reply to `source`."""
+    async def run(
+        self,
+        bot: Bot,
+        source: Message,
+        media: Media,
+        user_id: int,
+        style: str,
+        options: StyleOptions | None = None,
+    ) -> None:
+        """Draw `media` (from `source`) in `style` with `options` for `user_id`; reply to `source`."""
         user = user_key(user_id)
         kind = "video" if media.moving else "photo"
+        chosen = _Look(style, options or StyleOptions())
         with track_request("telegram", kind, user, style, self._metrics) as request:
-            await self._run(bot, source, media, user, style, request)
+            await self._run(bot, source, media, user, chosen, request)
 
     async def _run(
-        self, bot: Bot, source: Message, media: Media, user: str, style: str, request: Request
+        self, bot: Bot, source: Message, media: Media, user: str, look: _Look, request: Request
     ) -> None:
         limit = self._settings.download_limit(media)
         if media.file_size is not None and media.file_size > limit:
@@ -137,10 +157,10 @@ class ToonPipeline:
         try:
             await self._chat_action(bot, source, media)
             if media.moving:
-                await self._draw_and_send_clip(bot, source, media, user, style, status)
+                await self._draw_and_send_clip(bot, source, media, user, look, status)
             else:
                 await status.show(TG_STATUS_STARTED)
-                await self._draw_and_send(bot, source, media, user, style, status)
+                await self._draw_and_send(bot, source, media, user, look, status)
             delivered = True
             request.outcome = "delivered"
         except ClipCancelled:
@@ -169,7 +189,7 @@ class ToonPipeline:
             await status.delete()
 
     async def _draw_and_send(
-        self, bot: Bot, source: Message, media: Media, user: str, style: str, status: StatusMessage
+        self, bot: Bot, source: Message, media: Media, user: str, look: _Look, status: StatusMessage
     ) -> None:
         data = await self._download(bot, media)
 
@@ -186,8 +206,9 @@ class ToonPipeline:
         result = await draw(
             self._engine,
             image,
-            style,
+            look.style,
             user,
+            options=look.options,
             show=show,
             interval_s=self._settings.status_interval_s,
         )
@@ -195,10 +216,10 @@ class ToonPipeline:
         payload = await asyncio.to_thread(
             encode_image, result, output.format, jpeg_quality=output.jpeg_quality
         )
-        await self._send_result(bot, source, media, style, payload)
+        await self._send_result(bot, source, media, look, payload)
 
     async def _draw_and_send_clip(
-        self, bot: Bot, source: Message, media: Media, user: str, style: str, status: StatusMessage
+        self, bot: Bot, source: Message, media: Media, user: str, look: _Look, status: StatusMessage
     ) -> None:
         # Drawn as a job of its own that the status message's Cancel button can stop; the
         # upload is not cancellable, so a late press finds the job gone.
@@ -206,22 +227,30 @@ class ToonPipeline:
         status.keyboard = cancel_keyboard(job_id)
         try:
             result = await self._jobs.run(
-                job_id, user, self._draw_clip(bot, media, user, style, status)
+                job_id, user, self._draw_clip(bot, media, user, look, status)
             )
         finally:
             status.keyboard = None
         # Redraw buttons work as under photos: the clip replies to the user's message.
-        keyboard = restyle_keyboard(self._engine.style_names, style)
-        await retry_send(lambda: send_clip(bot, source, media, style, result, keyboard))
+        keyboard = restyle_keyboard(self._engine.style_names, look.style, look.options)
+        note = self._note(look)
+        await retry_send(lambda: send_clip(bot, source, media, look.style, result, keyboard, note))
 
     async def _draw_clip(
-        self, bot: Bot, media: Media, user: str, style: str, status: StatusMessage
+        self, bot: Bot, media: Media, user: str, look: _Look, status: StatusMessage
     ) -> VideoResult:
         await status.show(TG_STATUS_STARTED_CLIP)
         data = await self._download(bot, media)
         settings = self._settings
         result = await draw_clip(
-            self._engine, data, style, user, settings.video, status, settings.progress_interval_s
+            self._engine,
+            data,
+            look.style,
+            user,
+            settings.video,
+            status,
+            settings.progress_interval_s,
+            options=look.options,
         )
         del data
         fitted = await fit_clip(result, settings.upload_limit)
@@ -246,12 +275,17 @@ class ToonPipeline:
                 raise FileTooLarge(media.file_size or limit + 1, limit) from exc
             raise _Failure(TG_DOWNLOAD_FAILED) from exc
 
+    def _note(self, look: _Look) -> str:
+        honoured = honoured_options(self._engine, look.style)
+        return options_note(look.style, look.options.as_dict(), honoured)
+
     async def _send_result(
-        self, bot: Bot, source: Message, media: Media, style: str, payload: bytes
+        self, bot: Bot, source: Message, media: Media, look: _Look, payload: bytes
     ) -> None:
+        style = look.style
         filename = f"toon_{style}.{'jpg' if self._settings.output.format == 'jpeg' else 'png'}"
-        caption = TG_RESULT_CAPTION.format(style=style)
-        keyboard = restyle_keyboard(self._engine.style_names, style)
+        caption = TG_RESULT_CAPTION.format(style=style) + self._note(look)
+        keyboard = restyle_keyboard(self._engine.style_names, style, look.options)
         replying = reply_parameters(source)
         as_document = media.kind is MediaKind.IMAGE_FILE
         try:

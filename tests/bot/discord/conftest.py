@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ from bot.quota import QuotaService
 from engine.config import EngineConfig
 from engine.engine import Engine
 from engine.imageio import ImageLimits
-from tests.bot.telegram.conftest import TRANSFORMS, StandInStyle
+from engine.job import Job
+from tests.bot.telegram.conftest import StandInStyle, record_jobs, stand_in_styles
 from tests.fakes.discord_server import FakeDiscord
 
 
@@ -31,6 +32,7 @@ class Toonbot:
     engine: Engine
     styles: dict[str, StandInStyle]
     frontend: DiscordFrontend
+    jobs: list[Job] = field(default_factory=list)  # every job the engine was handed
 
     async def restart(self) -> None:
         """Stop the frontend and start a fresh one: no state survives but the database."""
@@ -97,7 +99,7 @@ async def toonbot(
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    styles = {name: StandInStyle(name) for name in TRANSFORMS}
+    styles = stand_in_styles()
     tuning = request.node.get_closest_marker("engine")
     config = EngineConfig(
         **{"device": "cpu", "max_batch_size": 8, "max_wait_ms": 5.0, "bucket_px": 32}
@@ -109,9 +111,10 @@ async def toonbot(
     )
     async with Database(settings) as db, Engine(config, styles) as engine:
         quota = QuotaService(db, QuotaSettings(**limits))
+        jobs = record_jobs(engine, monkeypatch)
         frontend = make_frontend(fake, engine, quota)
         await frontend.start()
-        bot = Toonbot(fake, quota, engine, styles, frontend)
+        bot = Toonbot(fake, quota, engine, styles, frontend, jobs)
         try:
             yield bot
         finally:

@@ -6,7 +6,7 @@ import io
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,8 @@ from bot.telegram import TelegramFrontend
 from engine.config import EngineConfig
 from engine.engine import Engine
 from engine.imageio import ImageLimits, decode_image
+from engine.job import Job
+from engine.styles.options import OPTION_NAMES, StyleOptions
 from engine.video import VideoLimits
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -69,6 +71,54 @@ class StandInStyle:
         return TRANSFORMS[self.name](images)
 
 
+class TunableStandIn(StandInStyle):
+    """A stand-in that honours texture and color (a ConfigurableStyle): its variants draw
+    like it and record the options they ran with."""
+
+    option_names = OPTION_NAMES
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.options_seen: list[StyleOptions] = []  # per batch a variant ran
+
+    def with_options(self, options: StyleOptions) -> _Variant:
+        return _Variant(self, options)
+
+
+class _Variant:
+    def __init__(self, base: TunableStandIn, options: StyleOptions) -> None:
+        self.base, self.options = base, options
+        self.name, self.description = base.name, base.description
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        self.base.options_seen.append(self.options)
+        return self.base(images)
+
+
+# Which stand-ins honour options; sketch ignores them, as the real sketch does.
+TUNABLE = ("webtoon", "classic")
+
+
+def stand_in_styles() -> dict[str, StandInStyle]:
+    """A fresh stand-in per style name, tunable where TUNABLE says."""
+    return {
+        name: TunableStandIn(name) if name in TUNABLE else StandInStyle(name) for name in TRANSFORMS
+    }
+
+
+def record_jobs(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[Job]:
+    """From now on every job handed to `engine.submit` is appended to the returned list."""
+    jobs: list[Job] = []
+    submit = engine.submit
+
+    async def recording(job: Job) -> np.ndarray:
+        jobs.append(job)
+        return await submit(job)
+
+    monkeypatch.setattr(engine, "submit", recording)
+    return jobs
+
+
 @dataclass
 class Toonbot:
     """Everything a test drives or inspects."""
@@ -79,6 +129,7 @@ class Toonbot:
     styles: dict[str, StandInStyle]
     frontend: TelegramFrontend
     video: VideoLimits | None = None
+    jobs: list[Job] = field(default_factory=list)  # every job the engine was handed
 
     async def restart(self) -> None:
         """Stop the frontend and start a fresh one: no state survives but the database."""
@@ -146,7 +197,7 @@ async def toonbot(
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    styles = {name: StandInStyle(name) for name in TRANSFORMS}
+    styles = stand_in_styles()
     config = EngineConfig(device="cpu", max_batch_size=8, max_wait_ms=5.0, bucket_px=32)
     db_marker = request.node.get_closest_marker("database")
     settings = DatabaseSettings(
@@ -156,9 +207,10 @@ async def toonbot(
         quota = QuotaService(db, QuotaSettings(**limits))
         video_marker = request.node.get_closest_marker("video")
         video = VideoLimits(**video_marker.kwargs) if video_marker else None
+        jobs = record_jobs(engine, monkeypatch)
         frontend = make_frontend(fake, engine, quota, video)
         await frontend.start()
-        bot = Toonbot(fake, quota, engine, styles, frontend, video)
+        bot = Toonbot(fake, quota, engine, styles, frontend, video, jobs)
         try:
             yield bot
         finally:
