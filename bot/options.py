@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from engine.styles.options import OPTION_NAMES, StyleOptions
 
 __all__ = [
     "OPTION_WORD",
+    "StyleChoice",
     "decode_options",
     "encode_options",
     "honoured_options",
     "option_word",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class StyleChoice:
+    """What a request is drawn as: a style name and the request's options."""
+
+    style: str
+    options: StyleOptions = field(default_factory=StyleOptions)
+
 
 # A button stores each set option as its letter and its value in thousandths ("t200c900" is
 # texture 0.2, color 0.9): StyleOptions keeps 3 decimals, so the round trip is exact, and the

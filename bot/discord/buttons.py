@@ -8,7 +8,16 @@ from typing import Any
 import discord
 
 from bot.discord.commands import handlers_of
-from bot.messages import CANCEL_BUTTON, DC_DELETE_BUTTON, DC_DELETE_NOT_YOURS, DC_RESTYLE_BUTTON
+from bot.messages import (
+    CANCEL_BUTTON,
+    DC_DELETE_BUTTON,
+    DC_DELETE_NOT_YOURS,
+    DC_RESTYLE_BUTTON,
+    error_message,
+)
+from bot.options import decode_options, encode_options
+from engine.errors import BadStyleOption
+from engine.styles.options import StyleOptions
 
 __all__ = [
     "ORIGINAL_PREFIX",
@@ -26,19 +35,26 @@ ORIGINAL_PREFIX = "original"
 
 class RestyleButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"toon:re:(?P<style>[a-z0-9_-]{1,40})",
+    # "toon:re:<style>", then ":<options>" (bot.options.encode_options) when the result was
+    # drawn with any; buttons posted before options existed carry none and keep working.
+    template=r"toon:re:(?P<style>[a-z0-9_-]{1,40})(?::(?P<options>t\d{1,4}(?:c\d{1,4})?|c\d{1,4}))?",
 ):
-    """Redraw the result's source picture in another style, charged to whoever clicks."""
+    """Redraw the result's source picture in another style with the options it was drawn
+    with, charged to whoever clicks."""
 
-    def __init__(self, style: str) -> None:
+    def __init__(self, style: str, options: StyleOptions | None = None) -> None:
+        options = options or StyleOptions()
+        code = encode_options(options)
         super().__init__(
             discord.ui.Button(
                 label=DC_RESTYLE_BUTTON.format(style=style),
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"toon:re:{style}",
+                custom_id=f"toon:re:{style}" + (f":{code}" if code else ""),
             )
         )
         self.style = style
+        self.options = options
+        self.problem: BadStyleOption | None = None  # a corrupted options code
 
     @classmethod
     async def from_custom_id(
@@ -49,11 +65,20 @@ class RestyleButton(
         /,
     ) -> RestyleButton:
         """Rebuild the button from a click."""
-        return cls(match["style"])
+        try:
+            options = decode_options(match["options"] or "")
+        except BadStyleOption as exc:
+            button = cls(match["style"])
+            button.problem = exc
+            return button
+        return cls(match["style"], options)
 
     async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
-        """Hand the click to the bot's pipeline."""
-        await handlers_of(interaction.client).restyle(interaction, self.style)
+        """Hand the click to the bot's pipeline; a corrupted button is answered privately."""
+        if self.problem is not None:
+            await interaction.response.send_message(error_message(self.problem), ephemeral=True)
+            return
+        await handlers_of(interaction.client).restyle(interaction, self.style, self.options)
 
 
 class DeleteButton(
@@ -133,11 +158,13 @@ def cancel_view(job_id: str) -> discord.ui.View:
     return view
 
 
-def result_view(styles: tuple[str, ...], current: str, requester: int) -> discord.ui.View:
-    """Buttons under a result: one per other style, then Delete."""
+def result_view(
+    styles: tuple[str, ...], current: str, requester: int, options: StyleOptions | None = None
+) -> discord.ui.View:
+    """Buttons under a result: one per other style (keeping `options`), then Delete."""
     view = discord.ui.View(timeout=None)
     for style in styles:
         if style != current:
-            view.add_item(RestyleButton(style))
+            view.add_item(RestyleButton(style, options))
     view.add_item(DeleteButton(requester))
     return view

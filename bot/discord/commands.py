@@ -6,10 +6,13 @@ same definitions serve the bot and `toonbot discord-sync` (which has no engine o
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import discord
 from discord import app_commands
+
+if TYPE_CHECKING:
+    from engine.styles.options import StyleOptions
 
 __all__ = ["ADMIN_GROUP", "AppCommand", "Handlers", "LimitName", "build_commands", "handlers_of"]
 
@@ -24,15 +27,20 @@ class Handlers(Protocol):
     """What the commands and buttons call on the running bot."""
 
     async def toon(
-        self, interaction: Interaction, image: discord.Attachment, style: str | None
+        self,
+        interaction: Interaction,
+        image: discord.Attachment,
+        style: str | None,
+        texture: float | None = None,
+        color: float | None = None,
     ) -> None:
-        """/toon: draw an attached picture."""
+        """/toon: draw an attached picture, with the texture and color options if given."""
 
     async def toonify(self, interaction: Interaction, message: discord.Message) -> None:
         """The "Toonify" message menu: draw the message's picture."""
 
-    async def restyle(self, interaction: Interaction, style: str) -> None:
-        """A re-run button: draw the result's source picture in `style`."""
+    async def restyle(self, interaction: Interaction, style: str, options: StyleOptions) -> None:
+        """A re-run button: draw the result's source picture in `style` with `options`."""
 
     async def cancel(self, interaction: Interaction, job_id: str) -> None:
         """The Cancel button under a clip's status: stop it, for its requester only."""
@@ -63,15 +71,22 @@ def build_commands(styles: tuple[str, ...]) -> list[AppCommand]:
     choices = [app_commands.Choice(name=name, value=name) for name in styles]
 
     @app_commands.command(name="toon", description="Redraw a picture as webtoon art")
-    @app_commands.describe(image="A JPEG, PNG or WebP photo", style="The style to draw it in")
+    @app_commands.describe(
+        image="A JPEG, PNG or WebP photo",
+        style="The style to draw it in",
+        texture="Painted texture and detail lines, 0 (flat, clean) to 1 (busy); e.g. 0.2",
+        color="Colour vividness, 0 (muted) to 1 (vivid); e.g. 0.9",
+    )
     @app_commands.choices(style=choices)
     async def toon(
         interaction: Interaction,
         image: discord.Attachment,
         style: app_commands.Choice[str] | None = None,
+        texture: app_commands.Range[float, 0.0, 1.0] | None = None,
+        color: app_commands.Range[float, 0.0, 1.0] | None = None,
     ) -> None:
         await handlers_of(interaction.client).toon(
-            interaction, image, style.value if style else None
+            interaction, image, style.value if style else None, texture, color
         )
 
     async def toonify(interaction: Interaction, message: discord.Message) -> None:

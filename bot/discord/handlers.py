@@ -16,10 +16,13 @@ from bot.messages import (
     DC_ADMIN_ONLY,
     DC_LIMIT_SET,
     DC_LIMITS,
+    error_message,
     quota_message,
     quota_status_message,
 )
 from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService
+from engine.errors import BadStyleOption
+from engine.styles.options import StyleOptions
 
 __all__ = ["ToonHandlers"]
 
@@ -37,10 +40,22 @@ class ToonHandlers:
         self._default_style = default_style
 
     async def toon(
-        self, interaction: Interaction, image: discord.Attachment, style: str | None
+        self,
+        interaction: Interaction,
+        image: discord.Attachment,
+        style: str | None,
+        texture: float | None = None,
+        color: float | None = None,
     ) -> None:
         """/toon: draw an attached picture in the chosen or the user's usual style."""
-        await self._pipeline.toon(interaction, image, style or await self._usual_style(interaction))
+        try:
+            # Discord enforces the options' 0..1 range in its client; checked again here.
+            options = StyleOptions(texture=texture, color=color)
+        except BadStyleOption as exc:  # answered before anything is charged
+            await interaction.response.send_message(error_message(exc), ephemeral=True)
+            return
+        chosen = style or await self._usual_style(interaction)
+        await self._pipeline.toon(interaction, image, chosen, options)
 
     async def toonify(self, interaction: Interaction, message: discord.Message) -> None:
         """The "Toonify" message menu, in the user's usual style."""
@@ -48,9 +63,9 @@ class ToonHandlers:
             interaction, message, await self._usual_style(interaction)
         )
 
-    async def restyle(self, interaction: Interaction, style: str) -> None:
-        """A re-run button under a result."""
-        await self._pipeline.restyle(interaction, style)
+    async def restyle(self, interaction: Interaction, style: str, options: StyleOptions) -> None:
+        """A re-run button under a result: the options it was drawn with are kept."""
+        await self._pipeline.restyle(interaction, style, options)
 
     async def cancel(self, interaction: Interaction, job_id: str) -> None:
         """The Cancel button under a clip's status: stop it if the clicker asked for it."""

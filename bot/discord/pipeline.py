@@ -9,8 +9,6 @@ import time
 from dataclasses import dataclass, field
 
 import discord
-import numpy as np
-import numpy.typing as npt
 
 from bot.cancel import ClipCancelled, ClipJobs
 from bot.charging import refund_quietly, settle_quietly
@@ -20,9 +18,9 @@ from bot.discord.attachments import find_image, is_gif, is_motion, looks_like_im
 from bot.discord.buttons import ORIGINAL_PREFIX, cancel_view, result_view
 from bot.discord.ids import chat_key, user_key
 from bot.discord.status import StatusLine
+from bot.discord.transfer import Failure, download, result_files, tell
 from bot.messages import (
     CLIP_CANCELLED,
-    DC_DOWNLOAD_FAILED,
     DC_NO_IMAGE,
     DC_NOT_AN_IMAGE,
     DC_ORIGINAL_GONE,
@@ -37,15 +35,18 @@ from bot.messages import (
     DC_VIDEO_RESULT_TOO_BIG,
     FAILED,
     error_message,
+    options_note,
     quota_message,
 )
 from bot.metrics import BotMetrics
+from bot.options import StyleChoice, honoured_options
 from bot.quota import QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCharge
-from bot.toonjob import decode, draw, encode_to_fit
+from bot.toonjob import decode, draw
 from bot.tracking import Request, track_request
 from engine.engine import Engine
 from engine.errors import EngineError, FileTooLarge, ToonError
 from engine.imageio import ImageLimits
+from engine.styles.options import StyleOptions
 from engine.video import VideoLimits, VideoResult
 
 __all__ = [
@@ -60,9 +61,6 @@ Interaction = discord.Interaction[discord.Client]
 
 # Interaction tokens live 15 minutes; past this the result goes to the channel instead.
 TOKEN_MARGIN_S = 14 * 60
-# Share of the upload limit the source copy may take; the rest is the result's.
-_ORIGINAL_SHARE = 4
-_ORIGINAL_QUALITY = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +73,6 @@ class PipelineSettings:
     video: VideoLimits = field(default_factory=VideoLimits)
     # Progress edits of a clip; seconds apart, as Discord rate-limits edits.
     progress_interval_s: float = 2.0
-
-
-class _Failure(Exception):
-    """A step failed in a way the user is told about with `text`."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
 
 
 class DiscordPipeline:
@@ -117,13 +107,17 @@ class DiscordPipeline:
         return self._jobs
 
     async def toon(
-        self, interaction: Interaction, attachment: discord.Attachment, style: str
+        self,
+        interaction: Interaction,
+        attachment: discord.Attachment,
+        style: str,
+        options: StyleOptions | None = None,
     ) -> None:
         """Draw an attachment the user gave (slash command or context menu)."""
         if not is_motion(attachment) and not looks_like_image(attachment):
-            await _tell(interaction, DC_NOT_AN_IMAGE)
+            await tell(interaction, DC_NOT_AN_IMAGE)
             return
-        await self._run(interaction, attachment, style)
+        await self._run(interaction, attachment, StyleChoice(style, options or StyleOptions()))
 
     async def toon_message(
         self, interaction: Interaction, message: discord.Message, style: str
@@ -133,37 +127,40 @@ class DiscordPipeline:
             (a for a in message.attachments if is_motion(a)), None
         )
         if attachment is None:
-            await _tell(interaction, DC_NO_IMAGE)
+            await tell(interaction, DC_NO_IMAGE)
             return
-        await self._run(interaction, attachment, style, source=message.id)
+        await self._run(interaction, attachment, StyleChoice(style), source=message.id)
 
-    async def restyle(self, interaction: Interaction, style: str) -> None:
-        """Draw the source picture kept in a clicked result message in another style."""
+    async def restyle(
+        self, interaction: Interaction, style: str, options: StyleOptions | None = None
+    ) -> None:
+        """Draw the source picture kept in a clicked result message in another style, with the
+        options the result was drawn with."""
         message = interaction.message
         attachments = message.attachments if message is not None else []
         source = next((a for a in attachments if a.filename.startswith(ORIGINAL_PREFIX)), None)
         if source is None:
-            await _tell(interaction, DC_ORIGINAL_GONE)
+            await tell(interaction, DC_ORIGINAL_GONE)
             return
-        await self._run(interaction, source, style)
+        await self._run(interaction, source, StyleChoice(style, options or StyleOptions()))
 
     async def _run(
         self,
         interaction: Interaction,
         attachment: discord.Attachment,
-        style: str,
+        look: StyleChoice,
         source: int | None = None,
     ) -> None:
         kind = "video" if is_motion(attachment) else "photo"
         user = user_key(interaction.user.id)
-        with track_request("discord", kind, user, style, self._metrics) as request:
-            await self._tracked(interaction, attachment, style, request, source)
+        with track_request("discord", kind, user, look.style, self._metrics) as request:
+            await self._tracked(interaction, attachment, look, request, source)
 
     async def _tracked(
         self,
         interaction: Interaction,
         attachment: discord.Attachment,
-        style: str,
+        look: StyleChoice,
         request: Request,
         source: int | None,
     ) -> None:
@@ -171,7 +168,7 @@ class DiscordPipeline:
         limit = settings.video.max_bytes if is_motion(attachment) else settings.images.max_bytes
         if attachment.size > limit:
             request.outcome = "bad_input"
-            await _tell(interaction, error_message(FileTooLarge(attachment.size, limit)))
+            await tell(interaction, error_message(FileTooLarge(attachment.size, limit)))
             return
         self._active += 1
         self._idle.clear()
@@ -183,7 +180,7 @@ class DiscordPipeline:
             except discord.HTTPException as exc:
                 log.warning("could not answer interaction %s in time: %s", interaction.id, exc)
                 return
-            await self._charged(interaction, attachment, style, request, source)
+            await self._charged(interaction, attachment, look, request, source)
         finally:
             self._active -= 1
             if self._active == 0:
@@ -193,7 +190,7 @@ class DiscordPipeline:
         self,
         interaction: Interaction,
         attachment: discord.Attachment,
-        style: str,
+        look: StyleChoice,
         request: Request,
         source: int | None,
     ) -> None:
@@ -213,16 +210,16 @@ class DiscordPipeline:
         delivered = False
         try:
             if is_motion(attachment):
-                await self._draw_and_send_clip(interaction, attachment, style, status, source)
+                await self._draw_and_send_clip(interaction, attachment, look, status, source)
             else:
                 await status.show(DC_STATUS_STARTED)
-                await self._draw_and_send(interaction, attachment, style, status)
+                await self._draw_and_send(interaction, attachment, look, status)
             delivered = True
             request.outcome = "delivered"
         except ClipCancelled:
             request.outcome = "cancelled"
             failure = CLIP_CANCELLED
-        except _Failure as exc:
+        except Failure as exc:
             request.outcome = "error"
             failure = exc.text
         except ToonError as exc:
@@ -248,10 +245,10 @@ class DiscordPipeline:
         self,
         interaction: Interaction,
         attachment: discord.Attachment,
-        style: str,
+        look: StyleChoice,
         status: StatusLine,
     ) -> None:
-        data = await _download(attachment)
+        data = await download(attachment)
         image = await decode(data, self._settings.images)
         del data  # may be megabytes that need not stay alive while the job waits
 
@@ -266,21 +263,27 @@ class DiscordPipeline:
         result = await draw(
             self._engine,
             image,
-            style,
+            look.style,
             user_key(interaction.user.id),
+            options=look.options,
             show=show,
             interval_s=self._settings.status_interval_s,
         )
         files = await asyncio.to_thread(
-            self._files, image, result, style, interaction.filesize_limit
+            result_files,
+            image,
+            result,
+            look.style,
+            interaction.filesize_limit,
+            self._settings.output,
         )
-        await self._send(interaction, style, files)
+        await self._send(interaction, look, files)
 
     async def _draw_and_send_clip(
         self,
         interaction: Interaction,
         attachment: discord.Attachment,
-        style: str,
+        look: StyleChoice,
         status: StatusLine,
         source: int | None,
     ) -> None:
@@ -288,7 +291,7 @@ class DiscordPipeline:
         # stops; the upload is not cancellable, so a late click finds the job gone.
         job_id = self._jobs.new_id()
         status.view = cancel_view(job_id)
-        work = self._draw_clip(interaction, attachment, style, status)
+        work = self._draw_clip(interaction, attachment, look, status)
         user = user_key(interaction.user.id)
         try:
             result = await self._jobs.run(
@@ -296,8 +299,9 @@ class DiscordPipeline:
             )
         finally:
             status.view = None
-        file = discord.File(io.BytesIO(result.data), filename=f"toon_{style}.{result.kind}")
-        content = DC_VIDEO_RESULT.format(mention=interaction.user.mention, style=style)
+        file = discord.File(io.BytesIO(result.data), filename=f"toon_{look.style}.{result.kind}")
+        content = DC_VIDEO_RESULT.format(mention=interaction.user.mention, style=look.style)
+        content += self._note(look)
         mentions = discord.AllowedMentions.none()
         # No redraw buttons: they redraw the picture kept beside a result, and clips have none.
         if time.time() - interaction.created_at.timestamp() < TOKEN_MARGIN_S:
@@ -312,11 +316,11 @@ class DiscordPipeline:
         self,
         interaction: Interaction,
         attachment: discord.Attachment,
-        style: str,
+        look: StyleChoice,
         status: StatusLine,
     ) -> VideoResult:
         await status.show(DC_STATUS_STARTED_CLIP)
-        data = await _download(attachment)
+        data = await download(attachment)
 
         async def show(percent: int) -> None:
             await status.show(DC_VIDEO_PROGRESS.format(percent=percent))
@@ -324,45 +328,32 @@ class DiscordPipeline:
         result = await toon_clip(
             self._engine,
             data,
-            style,
+            look.style,
             user_key(interaction.user.id),
             self._settings.video,
             show=show,
             interval_s=self._settings.progress_interval_s,
             output="gif" if is_gif(attachment) else "mp4",
+            options=look.options,
         )
         del data
         limit = interaction.filesize_limit
         fitted = await fit_clip(result, limit)
         if fitted is None:
             size_mb, limit_mb = len(result.data) / 1024 / 1024, limit / 1024 / 1024
-            raise _Failure(DC_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
+            raise Failure(DC_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
         return fitted
 
-    def _files(
-        self,
-        image: npt.NDArray[np.uint8],
-        result: npt.NDArray[np.uint8],
-        style: str,
-        limit: int,
-    ) -> list[discord.File]:
-        # Re-encoded from pixels: the copy carries no EXIF/GPS of the upload.
-        original, _ = encode_to_fit(
-            image, "jpeg", limit // _ORIGINAL_SHARE, jpeg_quality=_ORIGINAL_QUALITY
-        )
-        output = self._settings.output
-        payload, fmt = encode_to_fit(
-            result, output.format, limit - len(original), jpeg_quality=output.jpeg_quality
-        )
-        ext = "jpg" if fmt == "jpeg" else "png"
-        return [
-            discord.File(io.BytesIO(payload), filename=f"toon_{style}.{ext}"),
-            discord.File(io.BytesIO(original), filename=f"{ORIGINAL_PREFIX}.jpg"),
-        ]
+    def _note(self, look: StyleChoice) -> str:
+        honoured = honoured_options(self._engine, look.style)
+        return options_note(look.style, look.options.as_dict(), honoured)
 
-    async def _send(self, interaction: Interaction, style: str, files: list[discord.File]) -> None:
-        content = DC_RESULT.format(mention=interaction.user.mention, style=style)
-        view = result_view(self._engine.style_names, style, interaction.user.id)
+    async def _send(
+        self, interaction: Interaction, look: StyleChoice, files: list[discord.File]
+    ) -> None:
+        content = DC_RESULT.format(mention=interaction.user.mention, style=look.style)
+        content += self._note(look)
+        view = result_view(self._engine.style_names, look.style, interaction.user.id, look.options)
         mentions = discord.AllowedMentions.none()
         try:
             if time.time() - interaction.created_at.timestamp() < TOKEN_MARGIN_S:
@@ -391,22 +382,3 @@ class DiscordPipeline:
             )
         except discord.HTTPException as exc:
             log.warning("could not tell %s about the restart: %s", charge.user, exc)
-
-
-async def _download(attachment: discord.Attachment) -> bytes:
-    try:
-        # In memory only: user photos never touch the disk.
-        return await attachment.read()
-    except discord.NotFound as exc:
-        raise _Failure(DC_ORIGINAL_GONE) from exc
-    except discord.HTTPException as exc:
-        log.warning("could not download %s: %s", attachment.url, exc)
-        raise _Failure(DC_DOWNLOAD_FAILED) from exc
-
-
-async def _tell(interaction: Interaction, text: str) -> None:
-    """A private answer to the requester, whether or not the interaction was answered yet."""
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True)
-    else:
-        await interaction.response.send_message(text, ephemeral=True)

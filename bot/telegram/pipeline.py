@@ -30,7 +30,7 @@ from bot.messages import (
     quota_message,
 )
 from bot.metrics import BotMetrics
-from bot.options import honoured_options
+from bot.options import StyleChoice, honoured_options
 from bot.quota import QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCharge
 from bot.telegram.keyboards import cancel_keyboard, restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
@@ -80,14 +80,6 @@ class ToonSettings:
         return min(TELEGRAM_DOWNLOAD_LIMIT, own)
 
 
-@dataclass(frozen=True, slots=True)
-class _Look:
-    """What a picture is drawn as: the style and the request's options."""
-
-    style: str
-    options: StyleOptions
-
-
 class _Failure(Exception):
     """A step failed in a way the user is told about with `text`."""
 
@@ -128,12 +120,18 @@ class ToonPipeline:
         """Draw `media` (from `source`) in `style` with `options` for `user_id`; reply to `source`."""
         user = user_key(user_id)
         kind = "video" if media.moving else "photo"
-        chosen = _Look(style, options or StyleOptions())
+        chosen = StyleChoice(style, options or StyleOptions())
         with track_request("telegram", kind, user, style, self._metrics) as request:
             await self._run(bot, source, media, user, chosen, request)
 
     async def _run(
-        self, bot: Bot, source: Message, media: Media, user: str, look: _Look, request: Request
+        self,
+        bot: Bot,
+        source: Message,
+        media: Media,
+        user: str,
+        look: StyleChoice,
+        request: Request,
     ) -> None:
         limit = self._settings.download_limit(media)
         if media.file_size is not None and media.file_size > limit:
@@ -189,7 +187,13 @@ class ToonPipeline:
             await status.delete()
 
     async def _draw_and_send(
-        self, bot: Bot, source: Message, media: Media, user: str, look: _Look, status: StatusMessage
+        self,
+        bot: Bot,
+        source: Message,
+        media: Media,
+        user: str,
+        look: StyleChoice,
+        status: StatusMessage,
     ) -> None:
         data = await self._download(bot, media)
 
@@ -219,7 +223,13 @@ class ToonPipeline:
         await self._send_result(bot, source, media, look, payload)
 
     async def _draw_and_send_clip(
-        self, bot: Bot, source: Message, media: Media, user: str, look: _Look, status: StatusMessage
+        self,
+        bot: Bot,
+        source: Message,
+        media: Media,
+        user: str,
+        look: StyleChoice,
+        status: StatusMessage,
     ) -> None:
         # Drawn as a job of its own that the status message's Cancel button can stop; the
         # upload is not cancellable, so a late press finds the job gone.
@@ -237,7 +247,7 @@ class ToonPipeline:
         await retry_send(lambda: send_clip(bot, source, media, look.style, result, keyboard, note))
 
     async def _draw_clip(
-        self, bot: Bot, media: Media, user: str, look: _Look, status: StatusMessage
+        self, bot: Bot, media: Media, user: str, look: StyleChoice, status: StatusMessage
     ) -> VideoResult:
         await status.show(TG_STATUS_STARTED_CLIP)
         data = await self._download(bot, media)
@@ -275,12 +285,12 @@ class ToonPipeline:
                 raise FileTooLarge(media.file_size or limit + 1, limit) from exc
             raise _Failure(TG_DOWNLOAD_FAILED) from exc
 
-    def _note(self, look: _Look) -> str:
+    def _note(self, look: StyleChoice) -> str:
         honoured = honoured_options(self._engine, look.style)
         return options_note(look.style, look.options.as_dict(), honoured)
 
     async def _send_result(
-        self, bot: Bot, source: Message, media: Media, look: _Look, payload: bytes
+        self, bot: Bot, source: Message, media: Media, look: StyleChoice, payload: bytes
     ) -> None:
         style = look.style
         filename = f"toon_{style}.{'jpg' if self._settings.output.format == 'jpeg' else 'png'}"
