@@ -227,3 +227,22 @@ async def test_every_frame_of_a_clip_carries_the_options(toonbot: Toonbot) -> No
     assert len(toonbot.jobs) == 6
     assert {(j.style, j.options) for j in toonbot.jobs} == {("classic", StyleOptions(color=0.3))}
     assert [data for _, data in buttons(sent)] == ["restyle:webtoon:c300", "restyle:sketch:c300"]
+
+
+async def test_in_groups_only_toon_captions_are_read_for_options(toonbot: Toonbot) -> None:
+    fake, group = toonbot.fake, -1001234
+    fake.push_photo(USER, photo_bytes(), chat_id=group, caption="texture=abc")  # not for the bot
+    fake.push_photo(USER, photo_bytes(), chat_id=group, caption="/toon texture=abc")
+    await wait_text(
+        fake, group, messages.error_message(BadStyleOption("texture", "abc", "not a number"))
+    )
+    fake.push_photo(USER, photo_bytes(), chat_id=group, caption="/toon color=0.5")
+    await photos_in(fake, group)
+    assert (
+        fake.texts(group).count(
+            messages.error_message(BadStyleOption("texture", "abc", "not a number"))
+        )
+        == 1
+    )
+    assert [(j.style, j.options) for j in toonbot.jobs] == [("webtoon", StyleOptions(color=0.5))]
+    assert await used_today(toonbot, USER, group) == 1
