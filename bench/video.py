@@ -151,20 +151,30 @@ def _measure(args: argparse.Namespace, checkout: str) -> list[dict[str, Any]]:
                 if path == "person" and style not in PERSON_STYLES:
                     continue
                 cfg = EngineConfig(device=args.device, person_aware=path == "person")
-                row = {
+                row: dict[str, Any] = {
                     "checkout": checkout,
                     "clip": label,
                     "size": size,
                     "style": style,
                     "path": path,
-                    **asyncio.run(_run(style, clip, cfg, limits, options)),
                 }
+                try:
+                    row.update(asyncio.run(_run(style, clip, cfg, limits, options)))
+                except Exception as exc:  # a broken look still leaves the other rows
+                    row["error"] = f"{type(exc).__name__}: {exc}"
                 rows.append(row)
                 _print_row(row)
     return rows
 
 
 def _print_row(row: dict[str, Any]) -> None:
+    if "error" in row:
+        print(
+            f"{row['checkout']:5} {row['clip']:>20} {row['style']:<8} {row['path']:<6} "
+            f"FAILED {row['error'][:300]}",
+            flush=True,
+        )
+        return
     print(
         f"{row['checkout']:5} {row['clip']:>20} {row['style']:<8} {row['path']:<6} "
         f"{row['fps_naive']:6.2f} fps naive {row['fps_stabilized']:6.2f} fps stabilized   "
@@ -197,9 +207,12 @@ def _compare(rows: list[dict[str, Any]]) -> None:
         then = today.get((r["clip"], r["style"], r["path"]))
         if r["checkout"] != "new" or then is None:
             continue
+        where = f"{r['clip']:>20} {r['style']:<8} {r['path']:<6}"
+        if "error" in r or "error" in then:
+            print(f"{where} no figure (a run failed)  FAIL")
+            continue
         a, b = then["warping_error_stabilized"], r["warping_error_stabilized"]
-        verdict = "PASS" if b <= a else "FAIL"
-        print(f"{r['clip']:>20} {r['style']:<8} {r['path']:<6} {a:.4f} -> {b:.4f}  {verdict}")
+        print(f"{where} {a:.4f} -> {b:.4f}  {'PASS' if b <= a else 'FAIL'}")
 
 
 def main() -> None:
