@@ -19,21 +19,25 @@ from engine.styles.options import OPTION_NAMES, StyleOptions
 from engine.styles.portrait.compose import render_portrait
 from engine.styles.portrait.drawing import Look
 from engine.styles.portrait.plan import PORTRAIT_CHANNELS, FacePlan, plan_image, portrait_maps
+from engine.styles.scenery import SceneryPass
 
 __all__ = ["BACKGROUND_OVERRIDES", "PERSON_OVERRIDES", "WebtoonStyle"]
 
 # People keep their shading and likeness: gentle palette pull, few texture lines on the skin.
 PERSON_OVERRIDES: dict[str, Any] = {"smooth_eps": 0.006, "fine_threshold": 0.02}
-# Backgrounds go flatter, as a webtoon artist paints them: wider, stronger smoothing and fewer
-# paint pots pulled harder (measured on skimage photos: ~25% fewer distinct colours). More luma
-# bands or a lower band threshold made skies and backdrops step, not flatter.
-BACKGROUND_OVERRIDES: dict[str, Any] = {
-    "smooth_radius": 4,
-    "smooth_iters": 3,
-    "smooth_eps": 0.006,
-    "palette_size": 12,
-    "palette_mix": 0.9,
-}
+# Backgrounds are painted scenery (scenery.py), not the person's cel pass; these are its
+# keyword defaults here (none yet: texture and vividness come from the options).
+BACKGROUND_OVERRIDES: dict[str, Any] = {}
+
+
+def vividness(color: float) -> float:
+    """The `color` option (0..1) as the scenery's target saturation ratio (0.8..1.4)."""
+    return 0.8 + 0.6 * color
+
+
+def person_saturation(color: float) -> float:
+    """The `color` option (0..1) as the person pass's vibrance gain (1.0..1.6; 1.3 at 0.5)."""
+    return 1.0 + 0.6 * color
 
 
 DEFAULT_TEXTURE = 0.5
@@ -125,9 +129,20 @@ class WebtoonStyle:
         self.portrait = portrait
         self.warp = warp
         self.look = look if look is not None else Look()
-        self.whole = CelPass(**params)
-        self.person_pass = CelPass(**{**params, **PERSON_OVERRIDES, **(person or {})})
-        self.background_pass = CelPass(**{**params, **BACKGROUND_OVERRIDES, **(background or {})})
+        scenery = {"texture": texture, "vividness": vividness(color)}
+        self.person_pass = CelPass(
+            **{
+                "saturation": person_saturation(color),
+                **params,
+                **PERSON_OVERRIDES,
+                **(person or {}),
+            }
+        )
+        self.background_pass = SceneryPass(
+            **{**scenery, **params, **BACKGROUND_OVERRIDES, **(background or {})}
+        )
+        # Without a person mask the whole picture is treated as scenery.
+        self.whole = self.background_pass
         self.person_aware = person_aware
         self.detail_strength = detail_strength
         self.grade = grade

@@ -20,7 +20,7 @@ from engine.styles import STYLE_NAMES, Style, build_styles, describe_styles, get
 from engine.styles import filters as flt
 from engine.styles.classic import ClassicStyle, cartoonify_opencv
 from engine.styles.sketch import SketchStyle
-from engine.styles.webtoon import BACKGROUND_OVERRIDES, PRESENT, WebtoonStyle
+from engine.styles.webtoon import PRESENT, WebtoonStyle
 from engine.worker import InferenceWorker
 
 # (row, col) box of the astronaut's cheeks and forehead, as fractions of the image side.
@@ -175,8 +175,9 @@ def _gray(rgb: np.ndarray) -> np.ndarray:
 
 def test_webtoon_flattens_colour(astronaut: np.ndarray, webtoon_astronaut: np.ndarray) -> None:
     photo = astronaut / 255.0
-    # Measured: about 0.55 of the photo's 5-bit colours, and 64 colours cover ~0.72 vs ~0.5.
-    assert _distinct_colours(webtoon_astronaut) < 0.7 * _distinct_colours(photo)
+    # Measured: about 0.71 of the photo's 5-bit colours (the painted backdrop keeps its soft
+    # gradients), and 64 colours cover ~0.72 vs ~0.5.
+    assert _distinct_colours(webtoon_astronaut) < 0.8 * _distinct_colours(photo)
     assert _top_colour_share(webtoon_astronaut) > _top_colour_share(photo) + 0.12
 
 
@@ -389,25 +390,25 @@ def _region_top_share(rgb: np.ndarray, region: np.ndarray, k: int = 32) -> float
     return float(np.sort(counts)[::-1][:k].sum() / counts.sum())
 
 
-def test_person_aware_background_is_flatter_than_the_person(
+def test_person_aware_paints_the_background_and_keeps_the_person(
     astronaut: np.ndarray, webtoon_astronaut: np.ndarray, astronaut_analysis: PersonAnalysis
 ) -> None:
     mask = astronaut_analysis.person_mask
-    person, background = mask > 0.95, mask < 0.05
+    person, background = mask > 0.95, mask < 1e-3
     assert person.mean() > 0.3 and background.mean() > 0.3
     whole = _to_image(_run(WebtoonStyle(person_aware=False), astronaut)[0])
-    # The two regions differ in content (the backdrop is smooth already), so each is compared
-    # with the same region of the whole-image look. Measured share of the top 32 colours,
-    # whole -> person-aware: background 0.65 -> 0.70, person 0.67 -> 0.63; distinct colours
-    # in the background 660 -> 569.
-    gain_bg = _region_top_share(webtoon_astronaut, background) - _region_top_share(
-        whole, background
-    )
-    gain_person = _region_top_share(webtoon_astronaut, person) - _region_top_share(whole, person)
-    assert gain_bg > 0.02
-    assert gain_person < 0.0
-    bg_colours = _distinct_colours(webtoon_astronaut[background][None])
-    assert bg_colours < 0.92 * _distinct_colours(whole[background][None])
+    # Away from the person the picture is the painted scenery of the whole image (not exactly:
+    # the warped face moves whole-image statistics a little, e.g. the palette)...
+    far = cv2.erode(background.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    gap = np.abs(webtoon_astronaut[far] - whole[far]).max(axis=-1)
+    assert gap.mean() < 1.0 / 255.0  # measured ~0.45 / 255
+    # ... while the person gets the person's own look, which keeps more of the photo.
+    photo = astronaut / 255.0
+
+    def error(out: np.ndarray) -> float:
+        return float(np.abs(out[person] - photo[person]).mean())
+
+    assert error(webtoon_astronaut) < error(whole)
 
 
 def _gradient(rgb: np.ndarray) -> np.ndarray:
@@ -421,7 +422,7 @@ def test_faces_left_undrawn_keep_the_eyes_alive(
     # Faces the portrait renderer cannot draw keep the photo's own eye detail.
     undrawn = _to_image(_run(WebtoonStyle(portrait=False), astronaut)[0])
     eyes = draw_part_masks(astronaut_analysis.faces, *astronaut.shape[:2], parts=("eyes",)) > 0.5
-    flat = _to_image(_run(WebtoonStyle(person_aware=False, **BACKGROUND_OVERRIDES), astronaut)[0])
+    flat = _to_image(_run(WebtoonStyle(portrait=False, detail_strength=0.0), astronaut)[0])
     photo_edges = _gradient(astronaut / 255.0)[eyes]
 
     def kept(out: np.ndarray) -> float:
@@ -429,8 +430,8 @@ def test_faces_left_undrawn_keep_the_eyes_alive(
         # surviving is what keeps eyes from freezing.
         return float(np.corrcoef(photo_edges, _gradient(out)[eyes])[0, 1])
 
-    # Measured: ~0.88 person-aware, ~0.72 at background strength.
-    assert kept(undrawn) > kept(flat) + 0.1
+    # Measured: ~0.88 with the photo's detail given back.
+    assert kept(undrawn) > kept(flat) + 0.05
     assert kept(undrawn) > 0.8
 
 
