@@ -28,6 +28,7 @@ class RayEngine:
         self._handle: Any = None
         self._styles: tuple[str, ...] = ()
         self._device = ""
+        self._options: dict[str, tuple[str, ...]] = {}
         self._pending: set[str] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -51,6 +52,11 @@ class RayEngine:
         """Names of the styles the replicas serve."""
         self._require_handle()
         return self._styles
+
+    def option_names(self, style: str) -> tuple[str, ...]:
+        """The StyleOptions fields (texture, color) `style` honours on the replicas."""
+        self._require_handle()
+        return self._options.get(style, ())
 
     @property
     def device(self) -> str:
@@ -78,6 +84,8 @@ class RayEngine:
         self._handle = handle
         self._styles = tuple(info["styles"])
         self._device = str(info["device"])
+        # Replicas from before style options describe none: every style then ignores them.
+        self._options = {k: tuple(v) for k, v in dict(info.get("options", {})).items()}
         self._closing = False
 
     def _connect(self) -> Any:
@@ -104,7 +112,9 @@ class RayEngine:
         self._pending.add(job.job_id)
         self._idle.clear()
         try:
-            result = await handle.submit.remote(job.image, job.style, job.user_id, job.job_id)
+            result = await handle.submit.remote(
+                job.image, job.style, job.user_id, job.job_id, job.options.as_dict()
+            )
         except RayError as exc:  # a replica or the cluster failed, not the job itself
             raise InferenceFailed(exc) from exc
         finally:

@@ -15,6 +15,7 @@ from engine.engine import Engine
 from engine.errors import ToonError
 from engine.job import Job
 from engine.remote.wire import CarriedError
+from engine.styles.options import StyleOptions
 
 if TYPE_CHECKING:
     from ray.serve import Application
@@ -58,15 +59,29 @@ class EngineReplica:
     async def describe(self) -> dict[str, Any]:
         """Style names and device, for the client's start-up."""
         engine = await self._ready()
-        return {"styles": engine.style_names, "device": engine.device}
+        return {
+            "styles": engine.style_names,
+            "device": engine.device,
+            "options": {name: engine.option_names(name) for name in engine.style_names},
+        }
 
     async def submit(
-        self, image: np.ndarray, style: str, user_id: str, job_id: str
+        self,
+        image: np.ndarray,
+        style: str,
+        user_id: str,
+        job_id: str,
+        options: Mapping[str, float] | None = None,
     ) -> np.ndarray | CarriedError:
-        """Stylize one image; engine errors come back as values so their type survives."""
+        """Stylize one image; engine errors come back as values so their type survives.
+
+        options: the request's StyleOptions as a dict (StyleOptions.as_dict()).
+        """
         engine = await self._ready()
         try:
-            return await engine.submit(Job(image, style, user_id=user_id, job_id=job_id))
+            chosen = StyleOptions(**(options or {}))
+            job = Job(image, style, user_id=user_id, job_id=job_id, options=chosen)
+            return await engine.submit(job)
         except ToonError as exc:
             return CarriedError.from_error(exc)
 

@@ -106,6 +106,7 @@ async def test_ray_round_trip_matches_the_local_engine(serve_app: Any) -> None:
     async with RayEngine(config()) as remote:
         assert remote.style_names == ("tiny", "other")
         assert remote.device == "ray:cpu"
+        assert remote.option_names("tiny") == ()  # tiny styles take no options
         got = [await remote.submit(Job(image, "tiny", user_id="u")) for image in images]
         assert remote.queue_depth == 0
         assert remote.position("anything") is None
