@@ -212,7 +212,7 @@ def _compare(rows: list[dict[str, Any]]) -> None:
             print(f"{where} no figure (a run failed)  FAIL")
             continue
         a, b = then["warping_error_stabilized"], r["warping_error_stabilized"]
-        print(f"{where} {a:.4f} -> {b:.4f}  {'PASS' if b <= a else 'FAIL'}")
+        print(f"{where} {a:.5f} -> {b:.5f}  {'PASS' if b <= a else 'FAIL'}")
 
 
 def main() -> None:
