@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from engine.styles import filters as flt
 from engine.styles.cel import CelFrame, CelPass
@@ -20,6 +21,14 @@ def mean_saturation(rgb: torch.Tensor) -> torch.Tensor:
     lo = rgb.amin(dim=1)
     sat = (hi - lo).div_(hi.clamp(min=1e-6))
     return sat.flatten(1).mean(dim=1, dtype=torch.float64).to(rgb.dtype)
+
+
+def _resize_area(x: torch.Tensor, size: tuple[int, int] | torch.Size) -> torch.Tensor:
+    """x (N, C, H, W) averaged down to exactly `size` (the two grids' factors need not divide
+    each other: 720 x 1280 pools lines by 2 and colour by 5)."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=(int(size[0]), int(size[1])), mode="area")
 
 
 class SceneryPass(CelPass):
@@ -105,8 +114,7 @@ class SceneryPass(CelPass):
         # their own resolution to stay thin; the brush reads the pooled tensor.
         tensor = structure_tensor(frame.y_mid, 2.0)
         fine = tensor_flow(tensor)
-        factor = frame.k_colour // frame.k_line
-        flow = tensor_flow(flt.downsample(tensor, factor)) if factor > 1 else fine
+        flow = tensor_flow(_resize_area(tensor, x_lo.shape[-2:])) if frame.k_colour > 1 else fine
         painted = anisotropic_kuwahara(x_lo, flow, self.brush_radius)
         y_lo = flt.rgb_to_luma(x_lo)
         # Texture is what the brush took away; there the photo's fine detail must not come

@@ -216,3 +216,13 @@ def test_batch_equals_single() -> None:
         alone = [passes(_tensor(a)), passes(_tensor(b))]
     assert torch.allclose(both[0:1], alone[0], atol=2e-6)
     assert torch.allclose(both[1:2], alone[1], atol=2e-6)
+
+
+@pytest.mark.parametrize("size", [(720, 1280), (1280, 720), (333, 517), (17, 900), (8, 8)])
+def test_any_size_works(size: tuple[int, int]) -> None:
+    # 720 x 1280 pools the line grid by 2 and the colour grid by 5: grids that do not nest.
+    x = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        out = SceneryPass()(x)
+    assert out.shape == x.shape
+    assert bool(torch.isfinite(out).all())
