@@ -15,6 +15,7 @@ __all__ = [
     "coherent_lines",
     "keep_long_strokes",
     "max_filter",
+    "min_filter",
     "silhouette_strength",
 ]
 
@@ -97,6 +98,11 @@ def max_filter(x: torch.Tensor, r: int) -> torch.Tensor:
     return F.max_pool2d(x, (2 * r + 1, 1), stride=1, padding=(r, 0))
 
 
+def min_filter(x: torch.Tensor, r: int) -> torch.Tensor:
+    """Grey erosion of (N, C, H, W) by a (2r+1)-square (see max_filter)."""
+    return max_filter(x.neg(), r).neg_()
+
+
 def keep_long_strokes(
     response: np.ndarray, high: float, low: float, min_length: float, cap: float = 1.0
 ) -> np.ndarray:
@@ -174,6 +180,9 @@ def coherent_lines(
     floor = torch.maximum(peak, lows.expand_as(peak))
     ink = judged.sub(floor).div_(floor.clamp(min=1e-6)).mul_(settings.phi * settings.low)
     ink = ink.tanh_().clamp_(min=0.0).mul_(keep)
+    # A grey closing bridges one-pixel dips along a stroke, which would otherwise print as a
+    # dotted line of specks; it cannot grow past a kept stroke's own ends by more than a px.
+    ink = min_filter(max_filter(ink, 1), 1).mul_(max_filter(keep, 1))
     if silhouette is not None:
         thick = max_filter(ink, 1)
         ink = torch.maximum(ink, thick.mul_(silhouette))

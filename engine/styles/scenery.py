@@ -8,8 +8,15 @@ import torch.nn.functional as F
 from engine.styles import filters as flt
 from engine.styles.cel import CelFrame, CelPass
 from engine.styles.flow import EdgeFlow, structure_tensor, tensor_flow
+from engine.styles.grade import grade as apply_grade
 from engine.styles.kuwahara import anisotropic_kuwahara
-from engine.styles.lineart import LineSettings, coherent_lines, silhouette_strength
+from engine.styles.lineart import (
+    LineSettings,
+    coherent_lines,
+    max_filter,
+    min_filter,
+    silhouette_strength,
+)
 from engine.styles.sky import paint_sky, sky_mask
 
 __all__ = ["SceneryPass", "mean_saturation"]
@@ -47,17 +54,32 @@ class SceneryPass(CelPass):
       get thicker strokes.
 
     texture (0..1) sets how much painted texture and interior line work survives (brush
-    radius and line thresholds); vividness (about 0.8..1.4) is the target saturation ratio.
+    radius and line thresholds); vividness (about 0.8..1.4) is the target saturation ratio,
+    judged after a grade (grade.py) of strength `grade` that the caller applies afterwards.
     Other keywords are CelPass's (upsampling, soft luma bands, ink rendering).
     """
 
-    def __init__(self, *, texture: float = 0.5, vividness: float = 1.1, **params: object) -> None:
-        if not 0.0 <= texture <= 1.0 or vividness <= 0.0:
-            raise ValueError("texture must lie in [0, 1] and vividness be positive")
+    def __init__(
+        self,
+        *,
+        texture: float = 0.5,
+        vividness: float = 1.1,
+        grade: float = 0.0,
+        **params: object,
+    ) -> None:
+        if not 0.0 <= texture <= 1.0 or vividness <= 0.0 or not 0.0 <= grade <= 1.0:
+            raise ValueError("texture and grade must lie in [0, 1] and vividness be positive")
+        # The strength of the grade (grade.py) the caller applies afterwards: the saturation
+        # target is judged after it.
+        self.grade = grade
+        # Crisp stroke ends: a long soft tail prints as a separate speck past the stroke.
+        params.setdefault("ink_edges", (0.35, 0.7))
         params.setdefault("palette_size", 16)
         params.setdefault("palette_mix", 0.6)
         # Less of the photo's fine luma comes back at full size than on a person: painted.
-        params.setdefault("upsample_eps", 0.003)
+        # Edges of more than ~0.1 luma stay crisp; finer detail (tiles, leaves, grain) is
+        # left to the brush. More texture lets more of it back.
+        params.setdefault("upsample_eps", 0.001 + 0.03 * (1.0 - texture) ** 1.6)
         params.setdefault("smooth_iters", 0)
         super().__init__(**params)  # type: ignore[arg-type]
         self.texture = texture
@@ -68,6 +90,7 @@ class SceneryPass(CelPass):
         self.busy_edges = (0.01, 0.04)
         self.busy_eps = 40.0 * (1.2 - texture)
         self.busy_lines = 1.0 - 0.8 * texture
+        self.crevices = 1.0 - 0.3 * texture
         # More texture: more and shorter strokes may be inked, standing out less from their
         # surroundings.
         self.lines = LineSettings(
@@ -93,7 +116,9 @@ class SceneryPass(CelPass):
         h, w = x.shape[-2:]
         k_colour = flt.pool_factor(h, w, self.work_side)
         k_line = flt.pool_factor(h, w, self.line_side)
-        y_hi = flt.rgb_to_luma(x)
+        # The full-size guide of the upsampling, without single-pixel dots and threads: the
+        # photo's own grain would come back through it as specks.
+        y_hi = flt.median3(flt.rgb_to_luma(x))
         y_mid = flt.downsample(y_hi, k_line)
         gain = flt.image_std(y_mid).div_(self.reference_contrast)
         gain = gain.clamp_(self.contrast_gain[0], self.contrast_gain[1]).reciprocal_()
@@ -132,6 +157,13 @@ class SceneryPass(CelPass):
             ycc = self._palettize(flt.rgb_to_ycbcr(painted), 1.0 - sky)
             painted = flt.ycbcr_to_rgb(ycc).clamp_(0.0, 1.0)
         painted = paint_sky(painted, sky)
+        if self.crevices > 0:
+            # Dark gaps a pixel or two wide on the colour grid (between stones, leaves, roof
+            # tiles) would come out as specks at full size: a small grey closing fills them
+            # with the colour around them, fully in busy texture.
+            closed = min_filter(max_filter(painted, 1), 1)
+            weight = busy.mul(1.0 - self.crevices).add_(self.crevices)
+            painted = torch.lerp(painted, closed, weight)
         # Cel bands only where luma varies at object scale: in skies and smooth gradients
         # steps would look like cheap posterization.
         slope = flt.box_filter(flt.gradient_magnitude(flt.rgb_to_luma(painted)), 1, inplace=True)
@@ -165,6 +197,8 @@ class SceneryPass(CelPass):
         for _ in range(2):
             lum = flt.rgb_to_luma(out)
             banded = out + self._quantize_delta(lum, torch.empty_like(lum)).mul_(cel)
+            if self.grade > 0:
+                apply_grade(banded.clamp_(0.0, 1.0), self.grade)
             have = mean_saturation(banded.clamp_(0.0, 1.0)).clamp_(min=1e-4)
             chroma = chroma * (target / have).clamp_(0.5, 2.0)
             scaled = ycc.clone()

@@ -14,6 +14,7 @@ import torch
 from engine.analysis import PersonAnalysis, PersonAnalyzer, build_analyzer
 from engine.styles import filters as flt
 from engine.styles.cel import CelFrame, CelPass
+from engine.styles.grade import grade as apply_grade
 from engine.styles.guides import GUIDE_CHANNELS, guide_maps
 from engine.styles.options import OPTION_NAMES, StyleOptions
 from engine.styles.portrait.compose import render_portrait
@@ -129,7 +130,8 @@ class WebtoonStyle:
         self.portrait = portrait
         self.warp = warp
         self.look = look if look is not None else Look()
-        scenery = {"texture": texture, "vividness": vividness(color)}
+        # The scenery aims its saturation at the picture after this style's grade.
+        scenery = {"texture": texture, "vividness": vividness(color), "grade": grade}
         self.person_pass = CelPass(
             **{
                 "saturation": person_saturation(color),
@@ -377,14 +379,8 @@ class WebtoonStyle:
         the person's own (the S-curve darkens mid-dark skin and the cool split greys it).
         """
         if self.grade > 0:
-            lum = flt.rgb_to_luma(rgb).clamp_(0.0, 1.0)
-            curve = lum * lum * (3.0 - 2.0 * lum)
             strength: torch.Tensor | float = self.grade
             if protect is not None:
                 strength = protect.mul(-0.85).add_(1.0).mul_(self.grade)
-            # One luma delta on all channels moves brightness, never hue (skin stays skin).
-            rgb.add_(curve.sub_(lum).mul_(strength).mul_(0.2))
-            tint = lum.sub_(0.5).mul_(strength).mul_(0.03)
-            tone = torch.tensor([1.0, 0.2, -1.0], device=rgb.device).view(1, 3, 1, 1)
-            rgb.addcmul_(tint, tone)
+            apply_grade(rgb, strength)
         return rgb.clamp_(0.0, 1.0).contiguous()
