@@ -355,7 +355,7 @@ def soft_palette_map(x: torch.Tensor, cent: torch.Tensor, temperature: float) ->
     return torch.bmm(weights, cent).transpose(1, 2).reshape(n, c, h, w)
 
 
-def sampled_quantile(x: torch.Tensor, q: float | list[float], samples: int = 16384) -> torch.Tensor:
+def sampled_quantile(x: torch.Tensor, q: float | list[float], samples: int = 8192) -> torch.Tensor:
     """Per-image quantiles of x (N, ...) from a strided subset of at most ~`samples` values.
 
     Shape (N,) for one q, (len(q), N) for a list. A regular stride over the flattened image

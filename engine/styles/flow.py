@@ -117,8 +117,14 @@ def sample_offsets(
     # Every sample position is base + offsets @ [u; v] per pixel: one matrix product writes
     # the whole (N, S, H, W, 2) grid contiguously (a broadcast addcmul is several times
     # slower on CPU with the trailing 2-vector).
-    axes_flat = torch.stack([_normalised(axes[0]), _normalised(axes[1])], dim=1)
-    grid = torch.matmul(offsets.to(x), axes_flat.view(n, 2, h * w * 2))
+    offsets = offsets.to(x)
+    if axes[0] is axes[1] or not bool(offsets[:, 1].any()):
+        # One axis (a line of samples): half the product.
+        along = offsets[:, :1] + offsets[:, 1:] if axes[0] is axes[1] else offsets[:, :1]
+        grid = torch.matmul(along, _normalised(axes[0]).reshape(n, 1, h * w * 2))
+    else:
+        axes_flat = torch.stack([_normalised(axes[0]), _normalised(axes[1])], dim=1)
+        grid = torch.matmul(offsets, axes_flat.view(n, 2, h * w * 2))
     grid = grid.view(n, s, h, w, 2).add_(_base_grid(h, w, x))
     out = F.grid_sample(
         x, grid.view(n, s * h, w, 2), mode="bilinear", padding_mode="border", align_corners=False

@@ -56,7 +56,8 @@ def anisotropic_kuwahara(
     Filtering" (Pacific Graphics 2009): each pixel looks at an ellipse aligned with the edge
     tangent flow (long axis radius * (alpha + A) / alpha along the flow, short axis
     radius * alpha / (alpha + A) across it, A = flow.anisotropy), split into 8 smooth
-    sectors; the output is the sectors' means weighted by 1 / std^sharpness, so the calmest
+    sectors; the output is the sectors' means weighted by 1 / std^sharpness (std over all
+    channels), so the calmest
     sector wins and edges stay sharp while texture becomes flat, brush-like patches.
 
     The ellipse is sampled at a fixed grid x grid lattice in its own frame (one grid_sample
