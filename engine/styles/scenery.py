@@ -74,8 +74,9 @@ class SceneryPass(CelPass):
         self.grade = grade
         # Crisp stroke ends: a long soft tail prints as a separate speck past the stroke.
         params.setdefault("ink_edges", (0.35, 0.7))
-        params.setdefault("palette_size", 16)
-        params.setdefault("palette_mix", 0.6)
+        # No k-means palette: its paint pots are chosen per frame and swap in video (the
+        # stabilized warping error of a panned clip doubled with one); the brush clusters.
+        params.setdefault("palette_size", 0)
         # Less of the photo's fine luma comes back at full size than on a person: painted.
         # Edges of more than ~0.1 luma stay crisp; finer detail (tiles, leaves, grain) is
         # left to the brush. More texture lets more of it back.

@@ -402,13 +402,8 @@ def test_person_aware_paints_the_background_and_keeps_the_person(
     far = cv2.erode(background.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
     gap = np.abs(webtoon_astronaut[far] - whole[far]).max(axis=-1)
     assert gap.mean() < 1.0 / 255.0  # measured ~0.45 / 255
-    # ... while the person gets the person's own look, which keeps more of the photo.
-    photo = astronaut / 255.0
-
-    def error(out: np.ndarray) -> float:
-        return float(np.abs(out[person] - photo[person]).mean())
-
-    assert error(webtoon_astronaut) < error(whole)
+    # ... while the person gets the person's own look (the cel pass, drawn face).
+    assert np.abs(webtoon_astronaut[person] - whole[person]).mean() > 5.0 / 255.0
 
 
 def _gradient(rgb: np.ndarray) -> np.ndarray:
