@@ -26,7 +26,7 @@ __all__ = [
     "image_mean",
     "image_std",
     "kmeans_palette",
-    "median3",
+    "median_blur",
     "pool_factor",
     "rgb_to_luma",
     "rgb_to_ycbcr",
@@ -368,21 +368,24 @@ def sampled_quantile(x: torch.Tensor, q: float | list[float], samples: int = 819
     return torch.quantile(flat[:, ::step], qs, dim=1)
 
 
-def median3(x: torch.Tensor) -> torch.Tensor:
-    """3 x 3 median of every plane of x (N, C, H, W), borders replicated.
+def median_blur(x: torch.Tensor, size: int = 3) -> torch.Tensor:
+    """size x size median (size 3 or 5) of every plane of x (N, C, H, W), borders replicated.
 
-    Removes isolated dots and one-pixel threads and keeps edges. OpenCV's medianBlur on CPU
-    float32, else the median of the nine shifted copies (unfold).
+    Removes dots and threads narrower than size // 2 + 1 px and keeps edges. OpenCV's
+    medianBlur on CPU float32, else the median of the shifted copies (unfold).
     """
+    if size not in (3, 5):
+        raise ValueError("size must be 3 or 5")
     n, c, h, w = x.shape
     if x.device.type == "cpu" and x.dtype == torch.float32:
         planes = x.detach().reshape(n * c, h, w).contiguous().numpy()
         out = torch.empty(n * c, h, w)
         for src, dst in zip(planes, out.numpy(), strict=True):
-            cv2.medianBlur(src, 3, dst=dst)
+            cv2.medianBlur(src, size, dst=dst)
         return out.view(n, c, h, w)
-    padded = F.pad(x.reshape(n * c, 1, h, w), (1, 1, 1, 1), mode="replicate")
-    taps = F.unfold(padded, 3).view(n * c, 9, h, w)
+    r = size // 2
+    padded = F.pad(x.reshape(n * c, 1, h, w), (r, r, r, r), mode="replicate")
+    taps = F.unfold(padded, size).view(n * c, size * size, h, w)
     return taps.median(dim=1).values.view(n, c, h, w)
 
 

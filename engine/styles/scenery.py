@@ -72,6 +72,8 @@ class SceneryPass(CelPass):
         # The strength of the grade (grade.py) the caller applies afterwards: the saturation
         # target is judged after it.
         self.grade = grade
+        # Photo grain up to this median's reach never returns at full size.
+        self.grain_median = 5
         # Crisp stroke ends: a long soft tail prints as a separate speck past the stroke.
         params.setdefault("ink_edges", (0.35, 0.7))
         # No k-means palette: its paint pots are chosen per frame and swap in video (the
@@ -80,7 +82,7 @@ class SceneryPass(CelPass):
         # Less of the photo's fine luma comes back at full size than on a person: painted.
         # Edges of more than ~0.1 luma stay crisp; finer detail (tiles, leaves, grain) is
         # left to the brush. More texture lets more of it back.
-        params.setdefault("upsample_eps", 0.001 + 0.03 * (1.0 - texture) ** 1.6)
+        params.setdefault("upsample_eps", 0.001 + 0.01 * (1.0 - texture) ** 1.6)
         params.setdefault("smooth_iters", 0)
         super().__init__(**params)  # type: ignore[arg-type]
         self.texture = texture
@@ -119,7 +121,7 @@ class SceneryPass(CelPass):
         k_line = flt.pool_factor(h, w, self.line_side)
         # The full-size guide of the upsampling, without single-pixel dots and threads: the
         # photo's own grain would come back through it as specks.
-        y_hi = flt.median3(flt.rgb_to_luma(x))
+        y_hi = flt.median_blur(flt.rgb_to_luma(x), self.grain_median)
         y_mid = flt.downsample(y_hi, k_line)
         gain = flt.image_std(y_mid).div_(self.reference_contrast)
         gain = gain.clamp_(self.contrast_gain[0], self.contrast_gain[1]).reciprocal_()
