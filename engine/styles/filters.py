@@ -26,11 +26,9 @@ __all__ = [
     "image_mean",
     "image_std",
     "kmeans_palette",
-    "median_blur",
     "pool_factor",
     "rgb_to_luma",
     "rgb_to_ycbcr",
-    "sampled_quantile",
     "self_guided_filter",
     "smoothstep",
     "soft_palette_map",
@@ -353,40 +351,6 @@ def soft_palette_map(x: torch.Tensor, cent: torch.Tensor, temperature: float) ->
     # Softmax along the last (contiguous) axis: several times faster than along channels.
     weights = torch.softmax(_sq_dist(feat, cent).mul_(-1.0 / temperature), dim=2)
     return torch.bmm(weights, cent).transpose(1, 2).reshape(n, c, h, w)
-
-
-def sampled_quantile(x: torch.Tensor, q: float | list[float], samples: int = 8192) -> torch.Tensor:
-    """Per-image quantiles of x (N, ...) from a strided subset of at most ~`samples` values.
-
-    Shape (N,) for one q, (len(q), N) for a list. A regular stride over the flattened image
-    is deterministic and, on photos, within a fraction of a percentile of the exact value at
-    a fraction of torch.quantile's full sort.
-    """
-    flat = x.reshape(x.shape[0], -1)
-    step = max(1, flat.shape[1] // samples)
-    qs = torch.tensor(q, device=x.device, dtype=x.dtype)
-    return torch.quantile(flat[:, ::step], qs, dim=1)
-
-
-def median_blur(x: torch.Tensor, size: int = 3) -> torch.Tensor:
-    """size x size median (size 3 or 5) of every plane of x (N, C, H, W), borders replicated.
-
-    Removes dots and threads narrower than size // 2 + 1 px and keeps edges. OpenCV's
-    medianBlur on CPU float32, else the median of the shifted copies (unfold).
-    """
-    if size not in (3, 5):
-        raise ValueError("size must be 3 or 5")
-    n, c, h, w = x.shape
-    if x.device.type == "cpu" and x.dtype == torch.float32:
-        planes = x.detach().reshape(n * c, h, w).contiguous().numpy()
-        out = torch.empty(n * c, h, w)
-        for src, dst in zip(planes, out.numpy(), strict=True):
-            cv2.medianBlur(src, size, dst=dst)
-        return out.view(n, c, h, w)
-    r = size // 2
-    padded = F.pad(x.reshape(n * c, 1, h, w), (r, r, r, r), mode="replicate")
-    taps = F.unfold(padded, size).view(n * c, size * size, h, w)
-    return taps.median(dim=1).values.view(n, c, h, w)
 
 
 def pool_factor(h: int, w: int, side: int) -> int:

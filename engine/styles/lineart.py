@@ -5,17 +5,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from engine.styles import filters as flt
 from engine.styles.flow import flow_dog
+from engine.styles.rank import max_filter, min_filter, sampled_quantile
 
 __all__ = [
     "LineSettings",
     "coherent_lines",
     "keep_long_strokes",
-    "max_filter",
-    "min_filter",
     "silhouette_strength",
 ]
 
@@ -80,29 +78,6 @@ class LineSettings:
         )
 
 
-def max_filter(x: torch.Tensor, r: int) -> torch.Tensor:
-    """Grey dilation of (N, C, H, W) by a (2r+1)-square (borders ignored, as in max pooling).
-
-    OpenCV's dilate on CPU float32 (~50x faster than torch's pooling there), else two 1-D
-    max pools (the square is separable).
-    """
-    if x.device.type == "cpu" and x.dtype == torch.float32:
-        n, c, h, w = x.shape
-        planes = x.detach().reshape(n * c, h, w).contiguous().numpy()
-        out = torch.empty(n * c, h, w)
-        kernel = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
-        for src, dst in zip(planes, out.numpy(), strict=True):
-            cv2.dilate(src, kernel, dst=dst)
-        return out.view(n, c, h, w)
-    x = F.max_pool2d(x, (1, 2 * r + 1), stride=1, padding=(0, r))
-    return F.max_pool2d(x, (2 * r + 1, 1), stride=1, padding=(r, 0))
-
-
-def min_filter(x: torch.Tensor, r: int) -> torch.Tensor:
-    """Grey erosion of (N, C, H, W) by a (2r+1)-square (see max_filter)."""
-    return max_filter(x.neg(), r).neg_()
-
-
 def keep_long_strokes(
     response: np.ndarray, high: float, low: float, min_length: float, cap: float = 1.0
 ) -> np.ndarray:
@@ -158,7 +133,7 @@ def coherent_lines(
     judged = response / scale
     # An ink budget per image: at most `budget` of the pixels may seed a stroke, so a photo
     # full of strong texture gets its strongest structure inked, not all of it.
-    seeds = flt.sampled_quantile(judged, 1.0 - settings.budget)
+    seeds = sampled_quantile(judged, 1.0 - settings.budget)
     highs = seeds.clamp(min=settings.high).tolist()
     masks = [
         keep_long_strokes(

@@ -10,13 +10,8 @@ from engine.styles.cel import CelFrame, CelPass
 from engine.styles.flow import EdgeFlow, structure_tensor, tensor_flow
 from engine.styles.grade import grade as apply_grade
 from engine.styles.kuwahara import anisotropic_kuwahara
-from engine.styles.lineart import (
-    LineSettings,
-    coherent_lines,
-    max_filter,
-    min_filter,
-    silhouette_strength,
-)
+from engine.styles.lineart import LineSettings, coherent_lines, silhouette_strength
+from engine.styles.rank import max_filter, median_blur, min_filter, sampled_quantile
 from engine.styles.sky import paint_sky, sky_mask
 
 __all__ = ["SceneryPass", "mean_saturation"]
@@ -121,7 +116,7 @@ class SceneryPass(CelPass):
         k_line = flt.pool_factor(h, w, self.line_side)
         # The full-size guide of the upsampling, without single-pixel dots and threads: the
         # photo's own grain would come back through it as specks.
-        y_hi = flt.median_blur(flt.rgb_to_luma(x), self.grain_median)
+        y_hi = median_blur(flt.rgb_to_luma(x), self.grain_median)
         y_mid = flt.downsample(y_hi, k_line)
         gain = flt.image_std(y_mid).div_(self.reference_contrast)
         gain = gain.clamp_(self.contrast_gain[0], self.contrast_gain[1]).reciprocal_()
@@ -186,7 +181,7 @@ class SceneryPass(CelPass):
         """
         ycc = flt.rgb_to_ycbcr(painted.clamp(0.0, 1.0))
         y = ycc[:, 0:1]
-        q = flt.sampled_quantile(y, [0.01, 0.99])
+        q = sampled_quantile(y, [0.01, 0.99])
         lo = q[0].clamp(max=0.12).view(-1, 1, 1, 1)
         hi = q[1].clamp(min=0.85).view(-1, 1, 1, 1)
         # Levels between the percentiles, at most 1.25x contrast: no crushed shadows.

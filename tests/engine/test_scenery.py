@@ -11,8 +11,9 @@ from skimage import data
 from engine.styles.cel import CelPass
 from engine.styles.flow import edge_tangent_flow, flow_dog
 from engine.styles.kuwahara import anisotropic_kuwahara
-from engine.styles.lineart import LineSettings, coherent_lines, keep_long_strokes, max_filter
+from engine.styles.lineart import LineSettings, coherent_lines, keep_long_strokes
 from engine.styles.options import StyleOptions
+from engine.styles.rank import max_filter
 from engine.styles.scenery import SceneryPass, mean_saturation
 from engine.styles.sky import sky_mask
 from engine.styles.webtoon import WebtoonStyle
