@@ -69,8 +69,9 @@ def tensor_flow(tensor: torch.Tensor) -> EdgeFlow:
     trace = e + g
     lam1 = (trace + root).mul_(0.5)
     lam2 = (trace - root).mul_(0.5).clamp_(min=0.0)
-    # Minor eigenvector (lam1 - E, -F): along the edge. Where it vanishes (E >= G, F = 0, a
-    # vertical gradient or nothing at all) the edge runs along y; (0, 1) is that direction.
+    # Minor eigenvector (lam1 - E, -F): along the edge. Where it vanishes (E >= G, F = 0: a
+    # horizontal gradient, i.e. a vertical edge, or nothing at all) the edge runs along y;
+    # (0, 1) is that direction.
     tangent = unit(torch.cat([lam1 - e, -f], dim=1))
     anisotropy = (lam1 - lam2).div_((lam1 + lam2).clamp_(min=1e-9))
     return EdgeFlow(tangent, anisotropy.clamp_(0.0, 1.0), trace)

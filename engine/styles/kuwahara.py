@@ -62,7 +62,8 @@ def anisotropic_kuwahara(
 
     The ellipse is sampled at a fixed grid x grid lattice in its own frame (one grid_sample
     for all samples), which makes every sector mean a fixed linear combination of the
-    samples: two matrix products. radius is in pixels of x; flow must be on x's grid.
+    samples: two matrix products. radius is in pixels of x; flow must be on x's grid (a
+    shape mismatch raises RuntimeError from torch).
     """
     offsets, weights = sector_weights(grid)
     weights = weights.to(x)

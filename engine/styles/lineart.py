@@ -24,7 +24,12 @@ class LineSettings:
     high / low: hysteresis thresholds of the flow DoG (a stroke must reach `high` somewhere and
     is followed down to `low`); min_length: the shortest stroke kept, as a fraction of the
     line grid's longer side; phi: softness of the ink ramp above `low` (larger = crisper);
-    sigma_c / sigma_m: the DoG's width across and its smoothing along the flow, in px.
+    sigma_c / sigma_m: the DoG's width across and its smoothing along the flow, in px;
+    relative: a stroke must exceed `relative` times the RMS response of the strokes within
+    `window` (a fraction of the longer side) around it, scaled to `high`; budget: at most this
+    share of the pixels may seed strokes (the per-image seed threshold rises to that quantile);
+    cap: when kept strokes cover more than this share, the thresholds rise and it runs again.
+    Raises ValueError unless 0 < low <= high, min_length >= 0 and phi, sigma_c, sigma_m > 0.
     """
 
     __slots__ = (

@@ -17,10 +17,20 @@ from engine.styles.sky import paint_sky, sky_mask
 __all__ = ["SceneryPass", "mean_saturation"]
 
 
-def mean_saturation(rgb: torch.Tensor) -> torch.Tensor:
-    """Mean HSV saturation per image, (N,) in [0, 1]: (max - min) / max, 0 where max is 0."""
+def mean_saturation(rgb: torch.Tensor, *, weighted: bool = False) -> torch.Tensor:
+    """Mean HSV saturation per image, (N,) in [0, 1]: (max - min) / max, 0 where max is 0.
+
+    Plain HSV saturation is unstable near black (a 1/255 tint on black reads as fully
+    saturated); weighted=True returns sum(max - min) / sum(max) instead, each pixel counted by
+    its brightness, which is what the style steers by.
+    """
     hi = rgb.amax(dim=1)
     lo = rgb.amin(dim=1)
+    if weighted:
+        spread = (hi - lo).flatten(1).sum(dim=1, dtype=torch.float64)
+        return spread.div_(hi.flatten(1).sum(dim=1, dtype=torch.float64).clamp_(min=1e-6)).to(
+            rgb.dtype
+        )
     sat = (hi - lo).div_(hi.clamp(min=1e-6))
     return sat.flatten(1).mean(dim=1, dtype=torch.float64).to(rgb.dtype)
 
@@ -51,7 +61,8 @@ class SceneryPass(CelPass):
     texture (0..1) sets how much painted texture and interior line work survives (brush
     radius and line thresholds); vividness (about 0.8..1.4) is the target saturation ratio,
     judged after a grade (grade.py) of strength `grade` that the caller applies afterwards.
-    Other keywords are CelPass's (upsampling, soft luma bands, ink rendering).
+    Other keywords are CelPass's (upsampling, soft luma bands, ink rendering). Raises
+    ValueError for texture or grade outside [0, 1] or a vividness that is not positive.
     """
 
     def __init__(
@@ -88,7 +99,7 @@ class SceneryPass(CelPass):
         self.busy_edges = (0.01, 0.04)
         self.busy_eps = 40.0 * (1.2 - texture)
         self.busy_lines = 1.0 - 0.8 * texture
-        self.crevices = 1.0 - 0.3 * texture
+        self.crevices = 0.9 - 0.4 * texture
         # More texture: more and shorter strokes may be inked, standing out less from their
         # surroundings.
         self.lines = LineSettings(
@@ -108,8 +119,10 @@ class SceneryPass(CelPass):
     def frame(self, x: torch.Tensor) -> CelFrame:
         """Luma, the colour grid, and the contrast-normalised line grid.
 
-        fine_dog holds the target mean saturation (N, 1, 1, 1): the photo's, measured on every
-        other pixel of every other row (unblurred, unlike the pooled grids), times vividness.
+        fine_dog holds the target saturation (N,): the photo's brightness-weighted saturation
+        (mean_saturation(weighted=True); black bars and night skies cannot skew it), measured
+        on every other pixel of every other row (unblurred, unlike the pooled grids), times
+        vividness.
         """
         h, w = x.shape[-2:]
         k_colour = flt.pool_factor(h, w, self.work_side)
@@ -125,7 +138,7 @@ class SceneryPass(CelPass):
             y_hi=y_hi,
             y_mid=y_mid.mul(gain),  # not in place: at k_line 1 y_mid is y_hi
             gain=gain,
-            fine_dog=mean_saturation(x[..., ::2, ::2]).mul_(self.vividness),
+            fine_dog=mean_saturation(x[..., ::2, ::2], weighted=True).mul_(self.vividness),
             k_colour=k_colour,
             k_line=k_line,
         )
@@ -154,7 +167,7 @@ class SceneryPass(CelPass):
             # gradients).
             ycc = self._palettize(flt.rgb_to_ycbcr(painted), 1.0 - sky)
             painted = flt.ycbcr_to_rgb(ycc).clamp_(0.0, 1.0)
-        painted = paint_sky(painted, sky)
+        painted, sky = paint_sky(painted, sky)
         if self.crevices > 0:
             # Dark gaps a pixel or two wide on the colour grid (between stones, leaves, roof
             # tiles) would come out as specks at full size: a small grey closing fills them
@@ -197,7 +210,7 @@ class SceneryPass(CelPass):
             banded = out + self._quantize_delta(lum, torch.empty_like(lum)).mul_(cel)
             if self.grade > 0:
                 apply_grade(banded.clamp_(0.0, 1.0), self.grade)
-            have = mean_saturation(banded.clamp_(0.0, 1.0)).clamp_(min=1e-4)
+            have = mean_saturation(banded.clamp_(0.0, 1.0), weighted=True).clamp_(min=1e-4)
             chroma = chroma * (target / have).clamp_(0.5, 2.0)
             scaled = ycc.clone()
             scaled[:, 1:].mul_(chroma.view(-1, 1, 1, 1))

@@ -56,17 +56,20 @@ def sky_mask(x: torch.Tensor) -> torch.Tensor:
 
 def paint_sky(
     painted: torch.Tensor, mask: torch.Tensor, *, cloud_step: float = 0.09, sharpness: float = 4.0
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Repaint the sky of painted (N, 3, H, W) in [0, 1] where mask (N, 1, H, W) is set.
 
     The sky becomes a clean gradient (a normalized convolution of the sky's own colours over
     a coarse grid, so trees and roofs do not bleed in) plus cel-shaded clouds: the brightness
     of the painting above that gradient, softly quantized in steps of cloud_step luma
     (Winnemoeller et al.'s soft quantization; sharpness is its tanh gain), added as grey so
-    clouds stay white and their shadows cool.
+    clouds stay white and their shadows cool. Anything clearly darker than the gradient
+    (masts, wires, branches against a dusk sky) is not sky and is left as painted.
+
+    Returns (the picture, the mask actually repainted).
     """
     if not bool((mask > 1e-3).any()):
-        return painted
+        return painted, mask
     h, w = painted.shape[-2:]
     factor = max(1, round(max(h, w) / 16))
     weight = flt.downsample(mask, factor).clamp_(min=1e-4)
@@ -74,11 +77,14 @@ def paint_sky(
     coarse = flt.binomial_blur(coarse, 2)
     gradient = flt.upsample(coarse, float(factor), (h, w)) if factor > 1 else coarse
     lum_gap = flt.rgb_to_luma(painted).sub_(flt.rgb_to_luma(gradient))
-    # Clouds only lighten: shading below the gradient is noise or haze, flattened away.
+    # Slightly darker than the gradient is haze or noise, flattened away; much darker is an
+    # object in front of the sky, kept (a thin tower passes the smoothness test at dusk).
+    mask = mask * flt.smoothstep(-0.03, -0.01, lum_gap)
+    # Clouds only lighten.
     lum_gap.clamp_(min=0.0)
     step = cloud_step
     nearest = (lum_gap / step).floor_().mul_(step)
     frac = lum_gap.sub(nearest).div_(step).sub_(0.5).mul_(sharpness).tanh_()
     clouds = nearest.add_(frac.add_(1.0).mul_(0.5 * step))
     sky = gradient.add_(clouds)
-    return torch.lerp(painted, sky.clamp_(0.0, 1.0), mask)
+    return torch.lerp(painted, sky.clamp_(0.0, 1.0), mask), mask

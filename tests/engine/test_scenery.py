@@ -227,3 +227,27 @@ def test_any_size_works(size: tuple[int, int]) -> None:
         out = SceneryPass()(x)
     assert out.shape == x.shape
     assert bool(torch.isfinite(out).all())
+
+
+def test_black_bars_do_not_grey_the_picture() -> None:
+    # Near-black pixels read as "saturated" in plain HSV (a 1/255 tint is enough); steering by
+    # them once turned a letterboxed cat grey (Lab chroma 23 -> 6).
+    cat = cv2.resize(data.chelsea(), (320, 200), interpolation=cv2.INTER_AREA)
+    boxed = np.zeros((280, 320, 3), np.uint8)
+    boxed[40:240] = cat
+    out = _run(WebtoonStyle(person_aware=False), boxed)[40:240]
+
+    def chroma(rgb: np.ndarray) -> float:
+        lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+        return float(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128).mean())
+
+    assert chroma(out) >= 0.95 * chroma(cat)
+
+
+def test_weighted_saturation_ignores_near_black() -> None:
+    black = torch.zeros(1, 3, 8, 8)
+    black[:, 2] = 0.015  # the grade's cool tint on black
+    assert float(mean_saturation(black)) == pytest.approx(1.0)
+    grey = torch.full((1, 3, 8, 8), 0.5)
+    both = torch.cat([black, grey], dim=-1)
+    assert float(mean_saturation(both, weighted=True)) < 0.05
