@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from engine.styles.options import OPTION_NAMES, StyleOptions
 
 __all__ = [
+    "ALIASES",
     "OPTION_WORD",
     "StyleChoice",
     "decode_options",
@@ -56,17 +57,23 @@ def decode_options(code: str) -> StyleOptions | None:
     return StyleOptions(**values)
 
 
+# Spellings people type for the same option.
+ALIASES: dict[str, str] = {"colour": "color"}
+
+
 def option_word(word: str) -> tuple[str, str] | None:
     """(name, value) when a typed word is an option setting, else None.
 
     A word counts when it is name=value and either the name is an option ("texture=abc", so
     it can be answered) or the value is a number or percentage ("shine=1"); other words with
-    an "=" in them ("a=b") are ordinary text. A decimal comma is read as a point.
+    an "=" in them ("a=b") are ordinary text. A decimal comma is read as a point; "colour" is
+    read as "color".
     """
     match = OPTION_WORD.fullmatch(word)
     if match is None:
         return None
     name, value = match["name"].lower(), match["value"]
+    name = ALIASES.get(name, name)
     if name not in OPTION_NAMES and _NUMBER.fullmatch(value) is None:
         return None
     return name, value.replace(",", ".")

@@ -42,6 +42,7 @@ def test_out_of_range_codes_are_refused() -> None:
     [
         ("texture=0.2", ("texture", "0.2")),
         ("Color=40%", ("color", "40%")),
+        ("colour=0.9", ("color", "0.9")),  # British spelling
         ("texture=0,25", ("texture", "0.25")),
         ("texture=abc", ("texture", "abc")),  # an option name: answered, not drawn
         ("texture=", ("texture", "")),
