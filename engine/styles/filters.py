@@ -367,9 +367,24 @@ def downsample(x: torch.Tensor, factor: int) -> torch.Tensor:
     if factor <= 1:
         return x
     h, w = x.shape[-2:]
-    if x.device.type == "cpu" and x.dtype == torch.float32 and h % factor == w % factor == 0:
+    if x.device.type != "cpu" or x.dtype != torch.float32 or min(h, w) < factor:
+        return F.avg_pool2d(x, factor, ceil_mode=True)
+    hf, wf = h - h % factor, w - w % factor
+    if (hf, wf) == (h, w):
         return _downsample_cv2(x, factor)
-    return F.avg_pool2d(x, factor, ceil_mode=True)
+    # OpenCV for the whole blocks; torch's pooling only for the partial strips at the border
+    # (pooling a whole frame whose sides do not divide was ~5-10x slower on CPU).
+    out = torch.empty(*x.shape[:-2], -(-h // factor), -(-w // factor))
+    out[..., : hf // factor, : wf // factor] = _downsample_cv2(
+        x[..., :hf, :wf].contiguous(), factor
+    )
+    if hf < h:
+        out[..., hf // factor :, :] = F.avg_pool2d(x[..., hf:, :], (h - hf, factor), ceil_mode=True)
+    if wf < w:
+        out[..., : hf // factor, wf // factor :] = F.avg_pool2d(
+            x[..., :hf, wf:], (factor, w - wf), ceil_mode=True
+        )
+    return out
 
 
 def _downsample_cv2(x: torch.Tensor, factor: int) -> torch.Tensor:

@@ -115,18 +115,18 @@ def sample_offsets(
     """
     n, c, h, w = x.shape
     s = offsets.shape[0]
-    # Every sample position is base + offsets @ [u; v] per pixel: one matrix product writes
-    # the whole (N, S, H, W, 2) grid contiguously (a broadcast addcmul is several times
-    # slower on CPU with the trailing 2-vector).
     offsets = offsets.to(x)
-    if axes[0] is axes[1] or not bool(offsets[:, 1].any()):
-        # One axis (a line of samples): half the product.
-        along = offsets[:, :1] + offsets[:, 1:] if axes[0] is axes[1] else offsets[:, :1]
-        grid = torch.matmul(along, _normalised(axes[0]).reshape(n, 1, h * w * 2))
+    # base + u * axis0 + v * axis1, as one fused broadcast per axis over contiguous
+    # (N, 1, H, W, 2) axes (faster on CPU than one matrix product with a tiny inner size).
+    u_axis = _normalised(axes[0]).contiguous().unsqueeze(1)
+    if axes[0] is axes[1]:
+        along = (offsets[:, 0] + offsets[:, 1]).view(1, s, 1, 1, 1)
+        grid = torch.addcmul(_base_grid(h, w, x), along, u_axis)
     else:
-        axes_flat = torch.stack([_normalised(axes[0]), _normalised(axes[1])], dim=1)
-        grid = torch.matmul(offsets, axes_flat.view(n, 2, h * w * 2))
-    grid = grid.view(n, s, h, w, 2).add_(_base_grid(h, w, x))
+        grid = torch.addcmul(_base_grid(h, w, x), offsets[:, 0].view(1, s, 1, 1, 1), u_axis)
+        if bool(offsets[:, 1].any()):
+            v_axis = _normalised(axes[1]).contiguous().unsqueeze(1)
+            grid.addcmul_(offsets[:, 1].view(1, s, 1, 1, 1), v_axis)
     out = F.grid_sample(
         x, grid.view(n, s * h, w, 2), mode="bilinear", padding_mode="border", align_corners=False
     )
