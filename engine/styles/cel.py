@@ -21,6 +21,8 @@ class CelFrame(NamedTuple):
     fine_dog: torch.Tensor  # DoG of lightly smoothed y_mid, before thresholding
     k_colour: int
     k_line: int
+    # Target mean saturation (N,) of a painted pass (SceneryPass); None for CelPass.
+    saturation_target: torch.Tensor | None = None
 
 
 class CelPass:

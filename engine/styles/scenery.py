@@ -119,7 +119,7 @@ class SceneryPass(CelPass):
     def frame(self, x: torch.Tensor) -> CelFrame:
         """Luma, the colour grid, and the contrast-normalised line grid.
 
-        fine_dog holds the target saturation (N,): the photo's brightness-weighted saturation
+        saturation_target (N,) is the photo's brightness-weighted saturation
         (mean_saturation(weighted=True); black bars and night skies cannot skew it), measured
         on every other pixel of every other row (unblurred, unlike the pooled grids), times
         vividness.
@@ -138,9 +138,10 @@ class SceneryPass(CelPass):
             y_hi=y_hi,
             y_mid=y_mid.mul(gain),  # not in place: at k_line 1 y_mid is y_hi
             gain=gain,
-            fine_dog=mean_saturation(x[..., ::2, ::2], weighted=True).mul_(self.vividness),
+            fine_dog=torch.empty(0, device=x.device),  # CelPass's fine lines: not used here
             k_colour=k_colour,
             k_line=k_line,
+            saturation_target=mean_saturation(x[..., ::2, ::2], weighted=True).mul_(self.vividness),
         )
 
     def plan(self, frame: CelFrame) -> tuple[torch.Tensor, torch.Tensor]:
@@ -181,7 +182,10 @@ class SceneryPass(CelPass):
         # steps would look like cheap posterization.
         slope = flt.box_filter(flt.gradient_magnitude(flt.rgb_to_luma(painted)), 1, inplace=True)
         cel = flt.smoothstep(self.band_slope[0], self.band_slope[1], slope).mul_(1.0 - sky)
-        painted = self._colour(frame.fine_dog, painted, cel)
+        target = frame.saturation_target
+        if target is None:  # a CelPass frame: aim at the photo's own saturation
+            target = mean_saturation(x_lo, weighted=True).mul_(self.vividness)
+        painted = self._colour(target, painted, cel)
         a, b = self._luma_coefficients(y_lo, painted, eps)
         ink = self._ink(frame, fine, painted, torch.maximum(sky, busy.mul(self.busy_lines)))
         return torch.cat([a, b, cel], dim=1), ink
