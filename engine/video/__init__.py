@@ -1,5 +1,6 @@
 """Videos and GIFs: probe and limits, decode, stylize frame by frame, stabilize, encode."""
 
+from engine.video.animated import is_animated_image
 from engine.video.fit import fit_video, video_bitrate
 from engine.video.probe import VideoInfo, VideoLimits, probe_video
 from engine.video.stability import Stabilizer, warping_error
@@ -12,6 +13,7 @@ __all__ = [
     "VideoLimits",
     "VideoResult",
     "fit_video",
+    "is_animated_image",
     "probe_video",
     "toon_video",
     "video_bitrate",
