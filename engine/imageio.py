@@ -1,4 +1,7 @@
-"""Safe decoding and metadata-free encoding of user photos (PNG, JPEG, WebP only)."""
+"""Safe decoding and metadata-free encoding of user photos (PNG, JPEG, WebP only).
+
+Colour: an embedded ICC profile (Display P3, Adobe RGB, CMYK...) is honoured on input, so the
+decoded pixels are always sRGB (engine.icc); output carries an sRGB profile and nothing else."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import numpy.typing as npt
 from PIL import Image, ImageOps
 
 from engine.errors import FileTooLarge, ImageTooLarge, ImageTooSmall, UnsupportedMedia
+from engine.icc import cmyk_to_srgb, rgb_to_srgb, srgb_profile
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -106,7 +110,10 @@ class ImageLimits:
 
 
 def decode_image(data: bytes, limits: ImageLimits = ImageLimits()) -> npt.NDArray[np.uint8]:
-    """Decode untrusted PNG/JPEG/WebP bytes into an upright HxWx3 uint8 RGB array."""
+    """Decode untrusted PNG/JPEG/WebP bytes into an upright HxWx3 uint8 sRGB array.
+
+    An embedded ICC profile is converted to sRGB (perceptual intent, engine.icc); a missing or
+    unusable one means the pixels are taken as sRGB."""
     if len(data) == 0:
         raise UnsupportedMedia("file is empty")
     if len(data) > limits.max_bytes:
@@ -115,7 +122,9 @@ def decode_image(data: bytes, limits: ImageLimits = ImageLimits()) -> npt.NDArra
     if refusal is not None:
         raise UnsupportedMedia(refusal)
 
-    rgb = fit_within(_decode_rgb(data, limits), limits.max_side)
+    decoded, icc = _decode_rgb(data, limits)
+    # Converted after fitting: the same colours, on at most max_side^2 pixels.
+    rgb = rgb_to_srgb(fit_within(decoded, limits.max_side), icc)
     height, width = rgb.shape[:2]
     if min(width, height) < limits.min_side:
         raise ImageTooSmall(width, height, limits.min_side)
@@ -143,20 +152,29 @@ def read_image_file(
 def encode_image(
     rgb: npt.NDArray[np.uint8], fmt: OutputFormat = "png", *, jpeg_quality: int = 92
 ) -> bytes:
-    """Encode an HxWx3 uint8 RGB array as PNG or JPEG carrying no metadata at all."""
+    """Encode an HxWx3 uint8 sRGB array as PNG or JPEG tagged sRGB, with no other metadata."""
     _check_rgb(rgb)
     if fmt not in ("png", "jpeg"):
         raise ValueError(f"unsupported output format {fmt!r}; expected 'png' or 'jpeg'")
     if not 1 <= jpeg_quality <= 100:
         raise ValueError(f"jpeg_quality must be in 1..100, got {jpeg_quality}")
-    # A fresh image from raw pixels has an empty info dict, so no EXIF/GPS/ICC/XMP/text can
-    # leak from the upload; nothing below passes exif=, icc_profile= or pnginfo=.
+    # A fresh image from raw pixels has an empty info dict, so no EXIF/GPS/XMP/text or the
+    # upload's own profile can leak; the only thing written besides pixels is our sRGB profile
+    # (PNG iCCP, JPEG APP2), so colour-managed viewers show exactly what the engine drew.
     image = Image.fromarray(np.ascontiguousarray(rgb))
     buf = io.BytesIO()
+    icc = srgb_profile()
     if fmt == "png":
-        image.save(buf, format="PNG", compress_level=6)
+        image.save(buf, format="PNG", compress_level=6, icc_profile=icc)
     else:
-        image.save(buf, format="JPEG", quality=jpeg_quality, optimize=True, subsampling="4:2:0")
+        image.save(
+            buf,
+            format="JPEG",
+            quality=jpeg_quality,
+            optimize=True,
+            subsampling="4:2:0",
+            icc_profile=icc,
+        )
     return buf.getvalue()
 
 
@@ -246,7 +264,8 @@ def _raise_bomb(exc: Exception, limits: ImageLimits) -> NoReturn:
     raise ImageTooLarge(pixels, limit) from exc
 
 
-def _decode_rgb(data: bytes, limits: ImageLimits) -> npt.NDArray[np.uint8]:
+def _decode_rgb(data: bytes, limits: ImageLimits) -> tuple[npt.NDArray[np.uint8], object]:
+    """The upright RGB pixels, and the ICC profile they are still in (None: already sRGB)."""
     with _pillow_errors(limits), Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS) as im:
         fmt = _FORMAT_ALIASES.get(im.format or "", im.format)
         if fmt not in ACCEPTED_FORMATS:
@@ -261,7 +280,14 @@ def _decode_rgb(data: bytes, limits: ImageLimits) -> npt.NDArray[np.uint8]:
         # Animated WebP/APNG: a freshly opened file sits on frame 0, which is what we want.
         im.load()
         _apply_exif_orientation(im)
-        return _to_rgb(im)
+        icc = im.info.get("icc_profile")
+        if im.mode == "CMYK":
+            # A print profile maps inks to colours far better than Pillow's naive formula.
+            managed = cmyk_to_srgb(im, icc)
+            if managed is not None:
+                return np.array(managed, dtype=np.uint8), None
+            return _to_rgb(im), None
+        return _to_rgb(im), icc
 
 
 def _apply_exif_orientation(im: Image.Image) -> None:

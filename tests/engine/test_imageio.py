@@ -20,6 +20,7 @@ from skimage import data as skdata
 
 from engine import imageio
 from engine.errors import FileTooLarge, ImageTooLarge, ImageTooSmall, UnsupportedMedia
+from engine.icc import srgb_profile
 from engine.imageio import (
     ACCEPTED_FORMATS,
     ImageLimits,
@@ -566,21 +567,24 @@ def test_encoded_output_carries_no_metadata(fmt: imageio.OutputFormat) -> None:
     im = Image.open(io.BytesIO(out))
     assert len(im.getexif()) == 0
     assert not im.getexif().get_ifd(ExifTags.IFD.GPSInfo)
-    for key in ("exif", "icc_profile", "xmp", "XML:com.adobe.xmp", "comment", "dpi"):
+    for key in ("exif", "xmp", "XML:com.adobe.xmp", "comment", "dpi"):
         assert key not in im.info
+    # The one thing besides pixels: our own sRGB profile, never the upload's.
+    assert im.info["icc_profile"] == srgb_profile()
     if fmt == "png":
         im.load()
         assert not getattr(im, "text", {})
         types = png_chunk_types(out)
-        # No tEXt/zTXt/iTXt/eXIf/iCCP/pHYs/tIME: nothing but the pixels.
+        # No tEXt/zTXt/iTXt/eXIf/pHYs/tIME: the sRGB iCCP and the pixels.
         assert types[0] == b"IHDR" and types[-1] == b"IEND"
-        assert set(types[1:-1]) == {b"IDAT"}
+        assert types[1] == b"iCCP" and set(types[2:-1]) == {b"IDAT"}
     else:
         markers = jpeg_header_markers(out)
         app_or_com = [(m, p) for m, p in markers if 0xE0 <= m <= 0xEF or m == 0xFE]
-        # Only the JFIF APP0 header is allowed: no APP1 (EXIF/XMP), APP2 (ICC), COM.
-        assert len(app_or_com) == 1
-        assert app_or_com[0][0] == 0xE0 and app_or_com[0][1].startswith(b"JFIF\x00")
+        # JFIF APP0 and the sRGB profile's APP2 only: no APP1 (EXIF/XMP), COM.
+        assert [m for m, _ in app_or_com] == [0xE0, 0xE2]
+        assert app_or_com[0][1].startswith(b"JFIF\x00")
+        assert app_or_com[1][1].startswith(b"ICC_PROFILE\x00")
         # 4:2:0 subsampling: luma sampling factors 2x2 in the frame header
         sof = next(p for m, p in markers if m in (0xC0, 0xC1, 0xC2))
         assert sof[7] == 0x22
