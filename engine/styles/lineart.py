@@ -164,7 +164,9 @@ def coherent_lines(
     # dotted line of specks; it cannot grow past a kept stroke's own ends by more than a px.
     ink = min_filter(max_filter(ink, 1), 1).mul_(max_filter(keep, 1))
     if silhouette is not None:
-        thick = max_filter(ink, 1)
+        # Blurred, so the thickened stroke's edge is rounded: square dilation of a stroke
+        # stepped on the line grid leaves one-pixel teeth that print as specks beside it.
+        thick = flt.binomial_blur(max_filter(ink, 1), 1)
         ink = torch.maximum(ink, thick.mul_(silhouette))
     return ink, response
 

@@ -197,7 +197,10 @@ def test_silhouettes_are_thicker_than_interior_lines() -> None:
     luma[..., 20:100, 20:22] = 0.35  # a faint interior mark
     tangent = torch.zeros(1, 2, 120, 120)
     tangent[:, 1] = 1.0
-    settings = LineSettings(high=0.01, low=0.005, min_length=0.1, relative=1.0, budget=0.2, cap=0.5)
+    # phi: strokes as dark as real silhouettes are (ink ~0.9 on the test scenes).
+    settings = LineSettings(
+        high=0.01, low=0.005, min_length=0.1, phi=600.0, relative=1.0, budget=0.2, cap=0.5
+    )
     silhouette = torch.zeros(1, 1, 120, 120)
     silhouette[..., 55:65] = 1.0
     ink, _ = coherent_lines(luma, tangent, settings, silhouette=silhouette)
