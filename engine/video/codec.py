@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import threading
 from collections.abc import Iterator
 from fractions import Fraction
@@ -16,6 +17,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from engine.errors import ImageTooSmall, UnsupportedMedia, VideoTooLong, VideoTooManyFrames
+from engine.video.geometry import Geometry, decoded_frames, first_frame, frame_pixel_format
 from engine.video.probe import VideoLimits, fitted_even_size, open_video
 
 __all__ = ["FrameReader", "GifWriter", "Mp4Writer", "TimedFrame"]
@@ -37,12 +39,18 @@ class FrameReader:
         self._limits = limits
         stream = self._container.streams.video[0]
         stream.thread_type = "AUTO"
-        cc = stream.codec_context
-        self.size = fitted_even_size(int(cc.width), int(cc.height), limits.max_side)
+        try:  # rotation, pixel shape and alpha are read off the first frame (geometry.py)
+            frames = decoded_frames(self._container, stream)
+            first = first_frame(frames)
+        except BaseException:
+            self._container.close()
+            raise
+        self.geometry = Geometry.of(first, stream)
+        self.size = fitted_even_size(*self.geometry.displayed, limits.max_side)  # as displayed
         if min(self.size) < _MIN_SIDE:
             self._container.close()
             raise ImageTooSmall(self.size[0], self.size[1], _MIN_SIDE)
-        self._frames: Iterator[Any] = self._container.decode(stream)
+        self._frames: Iterator[Any] = itertools.chain([first], frames)
         self._count = 0
         self._t0: float | None = None
         # A cancelled caller can close while a worker thread is still decoding: serialize.
@@ -56,7 +64,7 @@ class FrameReader:
 
     def _read(self, n: int) -> list[TimedFrame]:
         out: list[TimedFrame] = []
-        w, h = self.size
+        w, h = self.geometry.decode_size(self.size)
         while len(out) < n:
             try:
                 frame = next(self._frames)
@@ -73,8 +81,8 @@ class FrameReader:
             self._t0 = t if self._t0 is None else self._t0
             if t - self._t0 > self._limits.max_duration_s:
                 raise VideoTooLong(t - self._t0, self._limits.max_duration_s)
-            rgb = frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
-            out.append((np.ascontiguousarray(rgb), t - self._t0))
+            rgb = frame.reformat(width=w, height=h, format=frame_pixel_format(frame)).to_ndarray()
+            out.append((self.geometry.finish(rgb), t - self._t0))  # upright, alpha on white
         return out
 
     def close(self) -> None:

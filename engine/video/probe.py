@@ -16,16 +16,27 @@ from engine.errors import (
     VideoTooLong,
     VideoTooManyFrames,
 )
+from engine.video.geometry import Geometry, decoded_frames, first_frame
 
-__all__ = ["Container", "VideoInfo", "VideoLimits", "fitted_even_size", "open_video", "probe_video"]
+__all__ = [
+    "ANIMATED_PICTURES",
+    "Container",
+    "VideoInfo",
+    "VideoLimits",
+    "fitted_even_size",
+    "open_video",
+    "probe_video",
+]
 
-Container = Literal["mp4", "webm", "gif"]
+Container = Literal["mp4", "webm", "gif", "webp", "apng"]
+# Animated pictures, decoded by Pillow (engine/video/animated.py) rather than FFmpeg.
+ANIMATED_PICTURES: frozenset[Container] = frozenset({"webp", "apng"})
 
 # The FFmpeg demuxer for each container we accept, picked from the sniffed header; no other
 # demuxer ever sees the bytes, so the attack surface stays at three well-trodden ones.
 _DEMUXERS: dict[Container, str] = {"mp4": "mov", "webm": "matroska", "gif": "gif"}
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
-_NOT_VIDEO = "not a video; send an MP4, MOV, WebM or GIF"
+_NOT_VIDEO = "not a video; send an MP4, MOV, WebM, GIF, or an animated WebP or PNG"
 _CORRUPT = "video data is corrupt or truncated"
 
 
@@ -48,12 +59,17 @@ class VideoLimits:
 
 @dataclass(frozen=True, slots=True)
 class VideoInfo:
-    """What the container says about the clip, checked against the limits."""
+    """What the container says about the clip, checked against the limits.
+
+    width and height are the picture as players display it, in square pixels: turned by the
+    stream's display matrix (a portrait phone clip stored landscape is taller than wide) and
+    with non-square pixels (sample aspect ratio) widened, width = coded width x SAR.
+    """
 
     container: Container
     width: int
     height: int
-    fps: Fraction
+    fps: Fraction  # mean frames per second
     duration_s: float
     frames: int  # declared, or estimated from duration x fps when the container has no count
     has_audio: bool
@@ -61,9 +77,17 @@ class VideoInfo:
 
 
 def sniff(data: bytes) -> Container | None:
-    """The container the leading bytes announce, or None."""
+    """The container the leading bytes announce, or None.
+
+    Any WebP or PNG counts as "webp"/"apng" here; whether it is really animated is decided when
+    it is probed (a still one is refused then, pointing to the photo path).
+    """
     if data[:6] in (b"GIF87a", b"GIF89a"):
         return "gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "apng"
     if data[:4] == b"\x1a\x45\xdf\xa3":
         return "webm"
     if len(data) >= 8 and data[4:8] in _MP4_BOXES:
@@ -72,11 +96,16 @@ def sniff(data: bytes) -> Container | None:
 
 
 def open_video(data: bytes) -> Any:
-    """Open bytes with PyAV, refusing anything but our three containers or with no video."""
+    """Open an mp4/mov, WebM or GIF with PyAV (the container; the caller closes it).
+
+    Refuses anything else or with no video track (UnsupportedMedia). Animated WebP/APNG are
+    Pillow's to decode: they are measured by probe_video and read by animated.AnimatedReader;
+    here they get UnsupportedMedia too.
+    """
     if not data:
         raise UnsupportedMedia("file is empty")
     kind = sniff(data)
-    if kind is None:
+    if kind is None or kind not in _DEMUXERS:
         raise UnsupportedMedia(_NOT_VIDEO)
     try:
         # Not FFmpeg's own probing: it scores every demuxer it has against the bytes, and data
@@ -102,9 +131,19 @@ def _stream_problem(streams: Any) -> str | None:
 
 
 def probe_video(data: bytes, limits: VideoLimits = VideoLimits()) -> VideoInfo:
-    """Check size, format, resolution, duration and frame count from the headers alone."""
+    """Check size, format, resolution, duration and frame count before decoding the clip.
+
+    Accepts mp4/mov, WebM, GIF and animated WebP/APNG. Every limit is checked from the headers
+    (limits.max_input_pixels against the coded width x height); only then is the first frame
+    of a video decoded, to read its display matrix. Raises FileTooLarge, ImageTooLarge,
+    VideoTooLong, VideoTooManyFrames or UnsupportedMedia (not a video, damaged, no frames).
+    """
     if len(data) > limits.max_bytes:
         raise FileTooLarge(len(data), limits.max_bytes)
+    if sniff(data) in ANIMATED_PICTURES:
+        from engine.video.animated import probe_animated  # it builds on this module
+
+        return probe_animated(data, limits)
     container = open_video(data)
     kind = sniff(data)
     assert kind is not None  # open_video refuses anything else
@@ -130,10 +169,13 @@ def probe_video(data: bytes, limits: VideoLimits = VideoLimits()) -> VideoInfo:
             raise VideoTooManyFrames(frames, limits.max_frames)
         # A damaged audio track (no codec) is dropped rather than failing the whole clip.
         audio = [a for a in container.streams.audio[:1] if a.codec_context is not None]
+        # Every limit passed: now one frame may be decoded, to learn how it is displayed.
+        stream.thread_type = "SLICE"
+        geometry = Geometry.of(first_frame(decoded_frames(container, stream)), stream)
         return VideoInfo(
             container=kind,
-            width=width,
-            height=height,
+            width=geometry.displayed[0],
+            height=geometry.displayed[1],
             fps=fps,
             duration_s=duration,
             frames=frames,

@@ -19,8 +19,9 @@ from engine.analysis.temporal import FaceTracker
 from engine.analysis.types import PersonAnalysis, PersonAnalyzer
 from engine.job import Job
 from engine.styles.options import StyleOptions
+from engine.video.animated import AnimatedReader
 from engine.video.codec import FrameReader, GifWriter, Mp4Writer
-from engine.video.probe import VideoLimits, probe_video
+from engine.video.probe import ANIMATED_PICTURES, VideoLimits, probe_video
 from engine.video.stability import Stabilizer
 
 if TYPE_CHECKING:
@@ -31,11 +32,17 @@ __all__ = ["FrameAnalysis", "OutputKind", "VideoResult", "toon_video"]
 log = logging.getLogger(__name__)
 
 OutputKind = Literal["auto", "mp4", "gif"]
+# Inputs that "auto" output keeps as GIF: looping pictures rather than clips.
+_GIF_LIKE = frozenset({"gif", "webp", "apng"})
 
 
 @dataclass(frozen=True, slots=True)
 class VideoResult:
-    """The encoded stylized clip and what it contains."""
+    """The encoded stylized clip and what it contains.
+
+    width/height are the output picture in pixels, as displayed: upright (the output carries
+    no rotation tag) and with square pixels; fps is the input's mean frame rate.
+    """
 
     data: bytes
     mime: str
@@ -111,7 +118,13 @@ async def toon_video(
     output: OutputKind = "auto",
     options: StyleOptions | None = None,
 ) -> VideoResult:
-    """Stylize a video or GIF; "auto" output keeps GIF as GIF and makes everything else mp4.
+    """Stylize a video, GIF or animated WebP/APNG; "auto" output makes GIF of GIFs and animated
+    pictures, mp4 of everything else.
+
+    Frames are stylized as players show them: turned upright by the stream's display matrix
+    (90/180/270 degrees, mirrored too), resampled to square pixels, and transparency (WebM
+    VP8/VP9 alpha, animated pictures) composited on white. Limits are checked before any
+    decoding; bad input raises the errors probe_video names.
 
     options: the StyleOptions every frame's job carries (the style's defaults when None).
 
@@ -123,14 +136,15 @@ async def toon_video(
     options = options if options is not None else StyleOptions()
     info = await asyncio.to_thread(probe_video, data, limits)
     kind: Literal["mp4", "gif"] = (
-        ("gif" if info.container == "gif" else "mp4") if output == "auto" else output
+        ("gif" if info.container in _GIF_LIKE else "mp4") if output == "auto" else output
     )
     # Enough frames in flight to fill two batches; no more, so a long clip never floods the
     # fair queue and other users' photos are served between its frames.
     window = max(2, 2 * engine.config.max_batch_size)
     total = max(1, info.frames)
     stabilizer = Stabilizer() if stabilize else None
-    reader = await asyncio.to_thread(FrameReader, data, limits)
+    opener = AnimatedReader if info.container in ANIMATED_PICTURES else FrameReader
+    reader: FrameReader | AnimatedReader = await asyncio.to_thread(opener, data, limits)
     pending: deque[tuple[asyncio.Task[np.ndarray], np.ndarray, float]] = deque()
     analyzing: FrameAnalysis | None = None
     try:
