@@ -19,6 +19,7 @@ from PIL import Image
 from engine.errors import ImageTooSmall, UnsupportedMedia, VideoTooLong, VideoTooManyFrames
 from engine.video.geometry import Geometry, decoded_frames, first_frame, frame_pixel_format
 from engine.video.probe import VideoLimits, fitted_even_size, open_video
+from engine.video.timeline import shifted_frames, shifted_packets, video_origin
 
 __all__ = ["FrameReader", "GifWriter", "Mp4Writer", "TimedFrame"]
 
@@ -52,7 +53,7 @@ class FrameReader:
             raise ImageTooSmall(self.size[0], self.size[1], _MIN_SIDE)
         self._frames: Iterator[Any] = itertools.chain([first], frames)
         self._count = 0
-        self._t0: float | None = None
+        self._t0 = video_origin(self._container)  # shared with the audio (timeline.py)
         # A cancelled caller can close while a worker thread is still decoding: serialize.
         self._lock = threading.Lock()
         self._closed = False
@@ -132,6 +133,7 @@ class Mp4Writer:
         self._copy_audio = False
         if audio_from is not None:
             self._src = av.open(io.BytesIO(audio_from), mode="r")
+            self._origin = video_origin(self._src) or 0.0
             if self._src.streams.audio:
                 self._a_in = self._src.streams.audio[0]
                 cc = self._a_in.codec_context
@@ -185,14 +187,12 @@ class Mp4Writer:
 
     def _add_audio(self) -> None:
         if self._copy_audio:
-            for packet in self._src.demux(self._a_in):
-                if packet.dts is None:
-                    continue
+            # Moved back by the picture's start like the frames were (timeline.py).
+            for packet in shifted_packets(self._src.demux(self._a_in), self._origin):
                 packet.stream = self._a_out
                 self._out.mux(packet)
             return
-        for frame in self._src.decode(self._a_in):
-            frame.pts = None
+        for frame in shifted_frames(self._src.decode(self._a_in), self._origin):
             self._out.mux(self._a_out.encode(frame))
         self._out.mux(self._a_out.encode(None))
 
