@@ -221,6 +221,12 @@ def _open(data: bytes, limits: VideoLimits) -> tuple[Image.Image, int, Animation
     try:
         if not getattr(im, "is_animated", False):
             raise UnsupportedMedia(_STILL)
+        if im.format == "WEBP" and getattr(im, "rawmode", None) == "RGBX":
+            # libwebp's animation decoder hands out RGBA canvases whose uncovered areas are
+            # transparent, as browsers show them; Pillow drops that alpha when no frame
+            # declares any (a sticker whose frames were cropped to their opaque part).
+            setattr(im, "rawmode", "RGBA")  # noqa: B010 (not in the stubs)
+            im._mode = "RGBA"
         # An APNG whose plain PNG picture is not part of the animation: players skip it.
         first = 1 if im.info.get("default_image") else 0
         _check_limits(im.width, im.height, _n_frames(im) - first, header.duration_s, limits)
@@ -254,6 +260,11 @@ class AnimatedReader:
         self._t = 0.0
         self._lock = threading.Lock()
         self._closed = False
+
+    @property
+    def end_s(self) -> float:
+        """When the last frame read so far stops showing, seconds from the first frame."""
+        return self._t
 
     def read(self, n: int) -> list[tuple[npt.NDArray[np.uint8], float]]:
         """Up to n more (frame, start time in s) pairs; an empty list at the end."""

@@ -213,8 +213,8 @@ class GifWriter:
         self._times.append(t)
         self.frames += 1
 
-    def finish(self, fps: Fraction) -> None:
-        """Write the GIF, looping forever."""
+    def finish(self, fps: Fraction, end: float | None = None) -> None:
+        """Write the GIF, looping forever; `end` (s), when known, is when the last frame ends."""
         if not self._frames:
             raise UnsupportedMedia("the video has no frames")
         default_ms = 1000.0 / float(fps)
@@ -222,7 +222,10 @@ class GifWriter:
             max(20, round((b - a) * 1000))
             for a, b in zip(self._times, self._times[1:], strict=False)
         ]
-        durations.append(round(durations[-1]) if durations else round(default_ms))
+        last = durations[-1] if durations else round(default_ms)
+        if end is not None and end > self._times[-1]:
+            last = max(20, round((end - self._times[-1]) * 1000))
+        durations.append(last)
         self._frames[0].save(
             self._path,
             format="GIF",

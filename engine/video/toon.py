@@ -182,7 +182,9 @@ async def toon_video(
                     if progress is not None:
                         progress(min(1.0, done / total))
                 if isinstance(writer, GifWriter):
-                    await asyncio.to_thread(writer.finish, info.fps)
+                    # Animated pictures know when their last frame ends; videos repeat a delay.
+                    end = reader.end_s if isinstance(reader, AnimatedReader) else None
+                    await asyncio.to_thread(writer.finish, info.fps, end)
                 else:
                     await asyncio.to_thread(writer.finish)
                 encoded = await asyncio.to_thread(path.read_bytes)
