@@ -106,7 +106,8 @@ def test_photo_refusals_say_why(item: str, reason: str) -> None:
     [
         ("mp4_truncated_moov", "video data is corrupt or truncated"),
         ("mp4_audio_only", "the file has no video track"),
-        ("png_named_jpg", "not a video; send an MP4, MOV, WebM or GIF"),
+        # A still PNG reaches the animated-picture check and is pointed to the photo path.
+        ("png_named_jpg", "a still picture, not an animation; send it as a photo"),
     ],
 )
 def test_video_refusals_say_why(item: str, reason: str) -> None:
