@@ -19,6 +19,7 @@ from engine.engine import Engine
 from engine.errors import (
     FileTooLarge,
     ImageTooLarge,
+    ImageTooSmall,
     MediaError,
     UnsupportedMedia,
     VideoTooLong,
@@ -233,3 +234,17 @@ async def test_truncated_animation_is_refused_or_shortened_and_leaves_no_temp_fi
                 continue
             assert 1 <= result.frames < 4
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+async def test_too_small_animation_is_refused(fmt: str) -> None:
+    async with engine() as e:
+        with pytest.raises(ImageTooSmall):
+            await toon_video(e, animated(fmt, 2, (12, 40)), "identity", "u1")
+
+
+async def test_large_animation_is_downscaled_to_max_side() -> None:
+    data = animated("WEBP", 2, (300, 200))
+    async with engine() as e:
+        result = await toon_video(e, data, "identity", "u1", VideoLimits(max_side=96))
+    assert (result.width, result.height) == (96, 64)
