@@ -198,6 +198,7 @@ __all__ += [
     "TG_HELP_STYLE",
     "TG_LIMITS",
     "TG_LIMIT_SET",
+    "TG_LOTTIE_STICKER",
     "TG_NOT_AN_IMAGE",
     "TG_ORIGINAL_GONE",
     "TG_RESTYLE_BUTTON",
@@ -236,6 +237,8 @@ TG_HELP = (
     "\u201cwebtoon texture=0.2 color=0.9\u201d (less texture is cleaner, more color more vivid).\n"
     "\u2022 Tap a button under a result to redraw it in another style.\n"
     "\u2022 Send a video, GIF or video note to get it back drawn the same way.\n"
+    "\u2022 Stickers work too: still ones come back as a picture; video stickers and animated "
+    "WebP or APNG files come back animated.\n"
     "\u2022 In groups, caption your photo /toon, or reply /toon to a photo.\n"
     "\n"
     "Styles (yours is {current}):\n"
@@ -254,6 +257,10 @@ TG_VIDEO_RESULT_TOO_BIG = (
     "Please send a shorter clip."
 )
 TG_NOT_AN_IMAGE = "That file isn't a picture. Please send a photo, or a JPEG, PNG or WebP file."
+TG_LOTTIE_STICKER = (
+    "I can't draw animated (.tgs) stickers: they are vector animations with no picture inside. "
+    "Nothing was charged. Send a still or video sticker, a photo, a GIF or a clip instead."
+)
 TG_STATUS_STARTED = "Got it! Fetching your picture\u2026"
 TG_STATUS_STARTED_CLIP = "Got it! Fetching your clip\u2026"
 TG_STATUS_QUEUED = "Queued \u2014 position {position}"

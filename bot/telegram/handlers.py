@@ -26,6 +26,7 @@ from bot.messages import (
     TG_HELP,
     TG_HELP_SAMPLE,
     TG_HELP_STYLE,
+    TG_LOTTIE_STICKER,
     TG_NOT_AN_IMAGE,
     TG_ORIGINAL_GONE,
     TG_RESTYLE_STARTED,
@@ -62,7 +63,12 @@ Context = ContextTypes.DEFAULT_TYPE
 
 # New messages only: an edited caption must not draw (and charge for) the same photo twice.
 MEDIA_FILTER = filters.UpdateType.MESSAGE & (
-    filters.PHOTO | filters.Document.ALL | filters.VIDEO | filters.ANIMATION | filters.VIDEO_NOTE
+    filters.PHOTO
+    | filters.Document.ALL
+    | filters.VIDEO
+    | filters.ANIMATION
+    | filters.VIDEO_NOTE
+    | filters.Sticker.ALL
 )
 
 
@@ -174,7 +180,7 @@ class UserHandlers:
         await self._answer(context.bot, target, media, user.id, request)
 
     async def on_media(self, update: Update, context: Context) -> None:
-        """A photo, file, video, GIF or video note arrived."""
+        """A photo, file, video, GIF, video note or sticker arrived."""
         message, user = update.message, update.effective_user
         if message is None or user is None:
             return
@@ -251,6 +257,9 @@ class UserHandlers:
     ) -> None:
         if media.kind is MediaKind.OTHER_FILE:
             await reply(bot, source, TG_NOT_AN_IMAGE)
+            return
+        if media.kind is MediaKind.LOTTIE_STICKER:  # answered before anything is charged
+            await reply(bot, source, TG_LOTTIE_STICKER)
             return
         style = request.style
         if style is not None and not await self._check_style(bot, source, style):

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from telegram import Document, Message
+from telegram import Document, Message, Sticker
 
 __all__ = ["IMAGE_EXTENSIONS", "TELEGRAM_DOWNLOAD_LIMIT", "Media", "MediaKind", "find_media"]
 
@@ -30,6 +30,9 @@ class MediaKind(enum.Enum):
     VIDEO = "video"  # a video, or a video sent as a file: answered with a video
     ANIMATION = "animation"  # a GIF (Telegram converts them to silent mp4)
     VIDEO_NOTE = "video_note"  # a round video note: answered with a video note
+    STICKER = "sticker"  # a static (WebP) sticker: drawn like a photo, answered with a photo
+    VIDEO_STICKER = "video_sticker"  # a WebM sticker: drawn like a GIF, answered with one
+    LOTTIE_STICKER = "lottie_sticker"  # an animated .tgs (vector Lottie) sticker: not drawable
     OTHER_FILE = "other_file"  # a document that is not a picture
 
 
@@ -44,12 +47,20 @@ class Media:
     @property
     def drawable(self) -> bool:
         """True when the bot can stylize this media: pictures and clips."""
-        return self.kind is not MediaKind.OTHER_FILE
+        return self.kind not in (MediaKind.OTHER_FILE, MediaKind.LOTTIE_STICKER)
 
     @property
     def moving(self) -> bool:
-        """True for videos, GIFs and video notes."""
-        return self.kind in (MediaKind.VIDEO, MediaKind.ANIMATION, MediaKind.VIDEO_NOTE)
+        """True for videos, GIFs, video notes and video stickers.
+
+        A picture file may still turn out to move (an animated WebP or APNG): the pipeline
+        learns that only from the downloaded bytes."""
+        return self.kind in _MOVING
+
+
+_MOVING = frozenset(
+    {MediaKind.VIDEO, MediaKind.ANIMATION, MediaKind.VIDEO_NOTE, MediaKind.VIDEO_STICKER}
+)
 
 
 def find_media(message: Message) -> Media | None:
@@ -66,9 +77,19 @@ def find_media(message: Message) -> Media | None:
     if message.photo:
         largest = message.photo[-1]  # Telegram lists sizes smallest first
         return Media(MediaKind.PHOTO, largest.file_id, largest.file_size)
+    if message.sticker is not None:
+        return _classify_sticker(message.sticker)
     if message.document is not None:
         return _classify_document(message.document)
     return None
+
+
+def _classify_sticker(sticker: Sticker) -> Media:
+    # is_animated: a gzipped Lottie (.tgs) vector animation, which has no pixels to draw.
+    if sticker.is_animated:
+        return Media(MediaKind.LOTTIE_STICKER)
+    kind = MediaKind.VIDEO_STICKER if sticker.is_video else MediaKind.STICKER
+    return Media(kind, sticker.file_id, sticker.file_size)
 
 
 def _classify_document(document: Document) -> Media:

@@ -57,8 +57,8 @@ async def send_clip(
     keyboard: InlineKeyboardMarkup | None = None,
     note: str = "",
 ) -> None:
-    """Reply to `source` with the clip as the same kind of message the user sent; `note` goes
-    after the caption (messages.options_note)."""
+    """Reply to `source` with the clip as the same kind of message the user sent (an animation
+    for GIFs and video stickers); `note` goes after the caption (messages.options_note)."""
     upload = InputFile(result.data, filename=f"toon_{style}.mp4")
     replying = reply_parameters(source)
     caption = TG_VIDEO_CAPTION.format(style=style) + note
@@ -72,7 +72,7 @@ async def send_clip(
             reply_parameters=replying,
             reply_markup=keyboard,
         )
-    elif media.kind is MediaKind.ANIMATION:
+    elif media.kind in (MediaKind.ANIMATION, MediaKind.VIDEO_STICKER):
         await bot.send_animation(
             chat_id=source.chat_id,
             animation=upload,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
@@ -44,7 +45,7 @@ from engine.engine import Engine
 from engine.errors import EngineError, FileTooLarge, ToonError
 from engine.imageio import ImageLimits, encode_image
 from engine.styles.options import StyleOptions
-from engine.video import VideoLimits, VideoResult
+from engine.video import VideoLimits, VideoResult, is_animated_image
 
 __all__ = ["ToonPipeline", "ToonSettings", "chat_key", "user_key"]
 
@@ -196,6 +197,11 @@ class ToonPipeline:
         status: StatusMessage,
     ) -> None:
         data = await self._download(bot, media)
+        if await asyncio.to_thread(is_animated_image, data):
+            # An animated WebP or APNG (a file or a sticker): animated in, animated out.
+            moving = dataclasses.replace(media, kind=MediaKind.ANIMATION)
+            await self._draw_and_send_clip(bot, source, moving, user, look, status, data)
+            return
 
         async def show(position: int | None) -> None:
             text = (
@@ -230,14 +236,16 @@ class ToonPipeline:
         user: str,
         look: StyleChoice,
         status: StatusMessage,
+        data: bytes | None = None,
     ) -> None:
+        """`data`: the clip's bytes when already downloaded (an animated picture)."""
         # Drawn as a job of its own that the status message's Cancel button can stop; the
         # upload is not cancellable, so a late press finds the job gone.
         job_id = self._jobs.new_id()
         status.keyboard = cancel_keyboard(job_id)
         try:
             result = await self._jobs.run(
-                job_id, user, self._draw_clip(bot, media, user, look, status)
+                job_id, user, self._draw_clip(bot, media, user, look, status, data)
             )
         finally:
             status.keyboard = None
@@ -247,10 +255,17 @@ class ToonPipeline:
         await retry_send(lambda: send_clip(bot, source, media, look.style, result, keyboard, note))
 
     async def _draw_clip(
-        self, bot: Bot, media: Media, user: str, look: StyleChoice, status: StatusMessage
+        self,
+        bot: Bot,
+        media: Media,
+        user: str,
+        look: StyleChoice,
+        status: StatusMessage,
+        data: bytes | None,
     ) -> VideoResult:
-        await status.show(TG_STATUS_STARTED_CLIP)
-        data = await self._download(bot, media)
+        if data is None:
+            await status.show(TG_STATUS_STARTED_CLIP)
+            data = await self._download(bot, media)
         settings = self._settings
         result = await draw_clip(
             self._engine,
