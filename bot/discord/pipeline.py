@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import time
 from dataclasses import dataclass, field
@@ -12,11 +11,11 @@ import discord
 
 from bot.cancel import ClipCancelled, ClipJobs
 from bot.charging import refund_quietly, settle_quietly
-from bot.clips import fit_clip, toon_clip
 from bot.config import OutputSettings
 from bot.discord.attachments import find_image, is_gif, is_motion, looks_like_image
-from bot.discord.buttons import ORIGINAL_PREFIX, cancel_view, result_view
+from bot.discord.buttons import ORIGINAL_PREFIX, result_view
 from bot.discord.ids import chat_key, user_key
+from bot.discord.motion import TOKEN_MARGIN_S, ClipDrawer
 from bot.discord.status import StatusLine
 from bot.discord.transfer import Failure, download, result_files, tell
 from bot.messages import (
@@ -29,10 +28,6 @@ from bot.messages import (
     DC_STATUS_DRAWING,
     DC_STATUS_QUEUED,
     DC_STATUS_STARTED,
-    DC_STATUS_STARTED_CLIP,
-    DC_VIDEO_PROGRESS,
-    DC_VIDEO_RESULT,
-    DC_VIDEO_RESULT_TOO_BIG,
     FAILED,
     error_message,
     options_note,
@@ -47,7 +42,7 @@ from engine.engine import Engine
 from engine.errors import EngineError, FileTooLarge, ToonError
 from engine.imageio import ImageLimits
 from engine.styles.options import StyleOptions
-from engine.video import VideoLimits, VideoResult
+from engine.video import VideoLimits, is_animated_image
 
 __all__ = [
     "TOKEN_MARGIN_S",
@@ -58,9 +53,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[discord.Client]
-
-# Interaction tokens live 15 minutes; past this the result goes to the channel instead.
-TOKEN_MARGIN_S = 14 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +85,7 @@ class DiscordPipeline:
         self._idle = asyncio.Event()
         self._idle.set()
         self._jobs = ClipJobs()
+        self._clips = ClipDrawer(engine, self._jobs, settings.video, settings.progress_interval_s)
 
     async def wait_idle(self, timeout_s: float) -> None:
         """Wait (bounded) until no picture is in progress."""
@@ -210,10 +203,18 @@ class DiscordPipeline:
         delivered = False
         try:
             if is_motion(attachment):
-                await self._draw_and_send_clip(interaction, attachment, look, status, source)
+                await self._clips.draw_and_send(
+                    interaction,
+                    attachment,
+                    look,
+                    status,
+                    gif=is_gif(attachment),
+                    note=self._note(look),
+                    source=source,
+                )
             else:
                 await status.show(DC_STATUS_STARTED)
-                await self._draw_and_send(interaction, attachment, look, status)
+                await self._draw_and_send(interaction, attachment, look, status, source)
             delivered = True
             request.outcome = "delivered"
         except ClipCancelled:
@@ -247,8 +248,22 @@ class DiscordPipeline:
         attachment: discord.Attachment,
         look: StyleChoice,
         status: StatusLine,
+        source: int | None,
     ) -> None:
         data = await download(attachment)
+        if await asyncio.to_thread(is_animated_image, data):
+            # An animated WebP or APNG: animated in, animated out, as a GIF.
+            await self._clips.draw_and_send(
+                interaction,
+                attachment,
+                look,
+                status,
+                gif=True,
+                note=self._note(look),
+                source=source,
+                data=data,
+            )
+            return
         image = await decode(data, self._settings.images)
         del data  # may be megabytes that need not stay alive while the job waits
 
@@ -278,71 +293,6 @@ class DiscordPipeline:
             self._settings.output,
         )
         await self._send(interaction, look, files)
-
-    async def _draw_and_send_clip(
-        self,
-        interaction: Interaction,
-        attachment: discord.Attachment,
-        look: StyleChoice,
-        status: StatusLine,
-        source: int | None,
-    ) -> None:
-        # Drawn as a job of its own that the Cancel button (or deleting the source message)
-        # stops; the upload is not cancellable, so a late click finds the job gone.
-        job_id = self._jobs.new_id()
-        status.view = cancel_view(job_id)
-        work = self._draw_clip(interaction, attachment, look, status)
-        user = user_key(interaction.user.id)
-        try:
-            result = await self._jobs.run(
-                job_id, user, work, source=None if source is None else str(source)
-            )
-        finally:
-            status.view = None
-        file = discord.File(io.BytesIO(result.data), filename=f"toon_{look.style}.{result.kind}")
-        content = DC_VIDEO_RESULT.format(mention=interaction.user.mention, style=look.style)
-        content += self._note(look)
-        mentions = discord.AllowedMentions.none()
-        # No redraw buttons: they redraw the picture kept beside a result, and clips have none.
-        if time.time() - interaction.created_at.timestamp() < TOKEN_MARGIN_S:
-            await interaction.followup.send(
-                content, file=file, allowed_mentions=mentions, wait=True
-            )
-        else:
-            channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
-            await channel.send(content, file=file, allowed_mentions=mentions)
-
-    async def _draw_clip(
-        self,
-        interaction: Interaction,
-        attachment: discord.Attachment,
-        look: StyleChoice,
-        status: StatusLine,
-    ) -> VideoResult:
-        await status.show(DC_STATUS_STARTED_CLIP)
-        data = await download(attachment)
-
-        async def show(percent: int) -> None:
-            await status.show(DC_VIDEO_PROGRESS.format(percent=percent))
-
-        result = await toon_clip(
-            self._engine,
-            data,
-            look.style,
-            user_key(interaction.user.id),
-            self._settings.video,
-            show=show,
-            interval_s=self._settings.progress_interval_s,
-            output="gif" if is_gif(attachment) else "mp4",
-            options=look.options,
-        )
-        del data
-        limit = interaction.filesize_limit
-        fitted = await fit_clip(result, limit)
-        if fitted is None:
-            size_mb, limit_mb = len(result.data) / 1024 / 1024, limit / 1024 / 1024
-            raise Failure(DC_VIDEO_RESULT_TOO_BIG.format(size=size_mb, limit=limit_mb))
-        return fitted
 
     def _note(self, look: StyleChoice) -> str:
         honoured = honoured_options(self._engine, look.style)
