@@ -1,0 +1,66 @@
+"""The Discord bot's words (sent as plain content)."""
+
+from __future__ import annotations
+
+from bot.messages.common import RESTARTED
+
+__all__ = [
+    "DC_ADMIN_ONLY",
+    "DC_BAD_TOKEN",
+    "DC_DELETE_BUTTON",
+    "DC_DELETE_NOT_YOURS",
+    "DC_DOWNLOAD_FAILED",
+    "DC_LIMITS",
+    "DC_LIMIT_SET",
+    "DC_NOT_AN_IMAGE",
+    "DC_NO_IMAGE",
+    "DC_ORIGINAL_GONE",
+    "DC_RESTARTED",
+    "DC_RESTYLE_BUTTON",
+    "DC_RESULT",
+    "DC_SERVER_ERROR",
+    "DC_START_FAILED",
+    "DC_STATUS_DRAWING",
+    "DC_STATUS_QUEUED",
+    "DC_STATUS_STARTED",
+    "DC_STATUS_STARTED_CLIP",
+    "DC_SYNCED",
+    "DC_VIDEO_PROGRESS",
+    "DC_VIDEO_RESULT",
+    "DC_VIDEO_RESULT_TOO_BIG",
+]
+
+DC_STATUS_STARTED = "Got it! Fetching your picture\u2026"
+DC_STATUS_STARTED_CLIP = "Got it! Fetching your clip\u2026"
+DC_STATUS_QUEUED = "Queued \u2014 position {position}"
+DC_STATUS_DRAWING = "Drawing\u2026"
+DC_RESULT = "{mention}, here is your picture drawn in {style} style."
+DC_RESTYLE_BUTTON = "Redraw as {style}"
+DC_DELETE_BUTTON = "Delete"
+DC_DELETE_NOT_YOURS = "Only the person who asked for this picture can delete it."
+DC_VIDEO_PROGRESS = "Drawing your clip\u2026 {percent}%"
+DC_VIDEO_RESULT = "{mention}, here is your clip drawn in {style} style."
+DC_VIDEO_RESULT_TOO_BIG = (
+    "The drawn clip came out too big to upload here ({size:.1f} MB; the limit is {limit:.0f} MB). "
+    "Please try a shorter clip."
+)
+DC_NOT_AN_IMAGE = "That file isn't a picture. Please attach a JPEG, PNG or WebP photo."
+DC_NO_IMAGE = "That message has no picture I can draw. Pick a message with a JPEG, PNG or WebP."
+DC_DOWNLOAD_FAILED = "I couldn't fetch your picture from Discord. Please try again."
+DC_ORIGINAL_GONE = "I can't find the original picture any more. Please send it again."
+DC_SERVER_ERROR = "Sorry, something went wrong on my side. Please try again."
+DC_RESTARTED = "{mention}, " + RESTARTED
+DC_ADMIN_ONLY = "Sorry, only people who can manage this server can see or change its limits."
+DC_LIMIT_SET = "Done: {name} is now {value} on this server."
+DC_LIMITS = (
+    "This server's limits:\n"
+    "\u2022 daily = {daily_per_user} (pictures per person per day)\n"
+    "\u2022 hourly = {per_chat_per_hour} (pictures per hour for the whole server; "
+    "0 means no limit)\n"
+    "\u2022 cooldown = {cooldown_s} s (between one person's pictures)\n"
+    "Change them with /toon-admin set-daily, set-hourly and set-cooldown."
+)
+# Printed for whoever runs `toonbot run` or `toonbot discord-sync`.
+DC_BAD_TOKEN = "Discord refused the bot token in {env}; check it in the Developer Portal."
+DC_START_FAILED = "could not start the Discord bot: {reason}"
+DC_SYNCED = "synced {count} commands {where}"
