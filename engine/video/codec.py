@@ -17,6 +17,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from engine.errors import ImageTooSmall, UnsupportedMedia, VideoTooLong, VideoTooManyFrames
+from engine.video.colour import bt709_frame, frame_to_rgb, tag_bt709
 from engine.video.geometry import Geometry, decoded_frames, first_frame, frame_pixel_format
 from engine.video.probe import VideoLimits, fitted_even_size, open_video
 from engine.video.timeline import shifted_frames, shifted_packets, video_origin
@@ -82,7 +83,7 @@ class FrameReader:
             self._t0 = t if self._t0 is None else self._t0
             if t - self._t0 > self._limits.max_duration_s:
                 raise VideoTooLong(t - self._t0, self._limits.max_duration_s)
-            rgb = frame.reformat(width=w, height=h, format=frame_pixel_format(frame)).to_ndarray()
+            rgb = frame_to_rgb(frame, w, h, frame_pixel_format(frame))  # tags honoured, HDR mapped
             out.append((self.geometry.finish(rgb), t - self._t0))  # upright, alpha on white
         return out
 
@@ -112,6 +113,7 @@ class Mp4Writer:
         self._stream = self._out.add_stream("libx264", rate=fps)
         self._stream.width, self._stream.height = size
         self._stream.pix_fmt = "yuv420p"
+        tag_bt709(self._stream.codec_context)  # and frames converted so (colour.py)
         if bitrate is None:
             self._stream.options = {"crf": "20", "preset": "veryfast"}
         else:
@@ -154,7 +156,7 @@ class Mp4Writer:
             self._write(rgb, t)
 
     def _write(self, rgb: Frame, t: float) -> None:
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame = bt709_frame(rgb)
         frame.pts = max(round(t * 1000), self._last_pts + 1)
         frame.time_base = Fraction(1, 1000)
         self._last_pts = frame.pts
