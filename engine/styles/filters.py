@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -235,6 +236,8 @@ def binomial_blur(x: torch.Tensor, passes: int) -> torch.Tensor:
     if passes <= 0:
         return x
     n, c, h, w = x.shape
+    if x.device.type == "cpu" and x.dtype == torch.float32:
+        return _binomial_blur_cv2(x, passes)
     y = F.pad(x.reshape(n * c, 1, h, w), (passes, passes, passes, passes), mode="replicate")
     bufs = (y, torch.empty_like(y))
     src = y
@@ -251,6 +254,20 @@ def binomial_blur(x: torch.Tensor, passes: int) -> torch.Tensor:
             torch.add(src[..., :height, :], src[..., 1:, :], out=dst)
         src = dst
     return src.mul(0.5 ** (4 * passes)).reshape(n, c, h, w)
+
+
+def _binomial_blur_cv2(x: torch.Tensor, passes: int) -> torch.Tensor:
+    """binomial_blur on CPU float32: the same sums as one separable filter with the binomial
+    taps C(2p, k) / 4^p and replicated borders (equal to ~1e-7), which OpenCV runs ~5x faster
+    than the chain of pair sums."""
+    n, c, h, w = x.shape
+    taps = np.array([math.comb(2 * passes, k) for k in range(2 * passes + 1)], np.float32)
+    taps /= taps.sum()
+    planes = x.detach().reshape(n * c, h, w).contiguous().numpy()
+    out = torch.empty(n * c, h, w)
+    for src, dst in zip(planes, out.numpy(), strict=True):
+        cv2.sepFilter2D(src, -1, taps, taps, dst=dst, borderType=cv2.BORDER_REPLICATE)
+    return out.view(n, c, h, w)
 
 
 def gaussian_kernel1d(sigma: float, device: torch.device | None = None) -> torch.Tensor:

@@ -84,5 +84,9 @@ def anisotropic_kuwahara(
     # Clamped so that losing sectors get ~1e-13, never denormals (slow on CPU).
     alpha_k = torch.exp((log_std.amin(dim=1, keepdim=True) - log_std).clamp_(min=-30.0))
     alpha_k = alpha_k.div_(alpha_k.sum(dim=1, keepdim=True))
-    out = (means.view(n, c, -1, h * w) * alpha_k.unsqueeze(1)).sum(dim=2)
+    # One fused multiply-add per sector: a broadcast product and sum over K is ~5x slower.
+    means = means.view(n, c, -1, h * w)
+    out = means[:, :, 0] * alpha_k[:, 0:1]
+    for k in range(1, means.shape[2]):
+        out.addcmul_(means[:, :, k], alpha_k[:, k : k + 1])
     return out.view(n, c, h, w)

@@ -37,9 +37,15 @@ def mean_saturation(rgb: torch.Tensor, *, weighted: bool = False) -> torch.Tenso
 
 def _resize_area(x: torch.Tensor, size: tuple[int, int] | torch.Size) -> torch.Tensor:
     """x (N, C, H, W) averaged down to exactly `size` (the two grids' factors need not divide
-    each other: 720 x 1280 pools lines by 2 and colour by 5)."""
+    each other: 720 x 1280 pools lines by 2 and colour by 5). Where the grids nest, these are
+    the block means downsample() takes, partial border blocks included."""
     if tuple(x.shape[-2:]) == tuple(size):
         return x
+    h, w = x.shape[-2:]
+    factor = -(-h // int(size[0]))
+    if (-(-h // factor), -(-w // factor)) == (int(size[0]), int(size[1])):
+        # The grids nest (the usual case): block means, ~10x faster than area interpolation.
+        return flt.downsample(x, factor)
     return F.interpolate(x, size=(int(size[0]), int(size[1])), mode="area")
 
 
@@ -121,7 +127,7 @@ class SceneryPass(CelPass):
 
         saturation_target (N,) is the photo's brightness-weighted saturation
         (mean_saturation(weighted=True); black bars and night skies cannot skew it), measured
-        on every other pixel of every other row (unblurred, unlike the pooled grids), times
+        on every fourth pixel of every fourth row (unblurred, unlike the pooled grids), times
         vividness.
         """
         h, w = x.shape[-2:]
@@ -141,7 +147,7 @@ class SceneryPass(CelPass):
             fine_dog=torch.empty(0, device=x.device),  # CelPass's fine lines: not used here
             k_colour=k_colour,
             k_line=k_line,
-            saturation_target=mean_saturation(x[..., ::2, ::2], weighted=True).mul_(self.vividness),
+            saturation_target=mean_saturation(x[..., ::4, ::4], weighted=True).mul_(self.vividness),
         )
 
     def plan(self, frame: CelFrame) -> tuple[torch.Tensor, torch.Tensor]:

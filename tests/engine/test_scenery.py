@@ -14,7 +14,7 @@ from engine.styles.kuwahara import anisotropic_kuwahara
 from engine.styles.lineart import LineSettings, coherent_lines, keep_long_strokes
 from engine.styles.options import StyleOptions
 from engine.styles.rank import max_filter
-from engine.styles.scenery import SceneryPass, mean_saturation
+from engine.styles.scenery import SceneryPass, _resize_area, mean_saturation
 from engine.styles.sky import sky_mask
 from engine.styles.webtoon import WebtoonStyle
 
@@ -254,3 +254,18 @@ def test_weighted_saturation_ignores_near_black() -> None:
     grey = torch.full((1, 3, 8, 8), 0.5)
     both = torch.cat([black, grey], dim=-1)
     assert float(mean_saturation(both, weighted=True)) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("shape", "size"), [((1, 3, 342, 512), (171, 256)), ((1, 3, 360, 640), (144, 256))]
+)
+def test_pooled_structure_tensor_is_the_area_mean(
+    shape: tuple[int, ...], size: tuple[int, int]
+) -> None:
+    # Nested grids (683 x 1024 pools lines by 2, colour by 4) take OpenCV's block means;
+    # others (720 x 1280: lines by 2, colour by 5) fall back to area interpolation.
+    x = torch.rand(shape)
+    ref = torch.nn.functional.interpolate(x, size=size, mode="area")
+    got = _resize_area(x, size)
+    assert got.shape == ref.shape
+    assert (got - ref).abs().max() < 1e-5

@@ -309,13 +309,20 @@ def test_upsample_region_is_a_window_of_the_full_enlargement() -> None:
             assert (window - expected).abs().max() < 1e-5
 
 
-def test_binomial_blur_matches_its_convolution() -> None:
-    x = torch.rand(2, 3, 64, 80)
-    taps = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16  # two [1, 2, 1] / 4 passes
+@pytest.mark.parametrize("shape", [(2, 3, 64, 80), (1, 2, 3, 4)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_binomial_blur_matches_its_convolution(shape: tuple[int, ...], dtype: torch.dtype) -> None:
+    # float32 on the CPU runs OpenCV's separable filter, float64 the pair sums; 3 x 4 is
+    # narrower than the 5 taps, so the replicated border is all there is.
+    x = torch.rand(shape, dtype=torch.float64)
+    taps = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0], dtype=torch.float64) / 16  # two passes
     kernel = (taps[:, None] * taps[None, :]).view(1, 1, 5, 5)
-    padded = F.pad(x.reshape(6, 1, 64, 80), (2, 2, 2, 2), mode="replicate")
-    ref = F.conv2d(padded, kernel).reshape(2, 3, 64, 80)
-    assert (flt.binomial_blur(x, 2) - ref).abs().max() < 1e-5
+    n, c, h, w = shape
+    padded = F.pad(x.reshape(n * c, 1, h, w), (2, 2, 2, 2), mode="replicate")
+    ref = F.conv2d(padded, kernel).reshape(shape)
+    got = flt.binomial_blur(x.to(dtype), 2)
+    assert got.dtype == dtype
+    assert (got.double() - ref).abs().max() < 1e-5
 
 
 def test_gaussian_blur_preserves_mean_and_smooths() -> None:
