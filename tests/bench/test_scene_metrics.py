@@ -114,10 +114,10 @@ def test_verdicts_follow_the_targets() -> None:
     specks = inp.copy()
     specks[::4, ::4] = 0  # 6 % ink, all single-pixel specks
     row = {"today": measure(specks, inp), "new": measure(clean, inp)}
-    got = verdicts(row, {"ratio_median": 1.2})
+    got = verdicts(row, {"whole_ratio_median": 1.2})
     assert got == {"ink": True, "fragments": True, "saturation": True, "speed": True}
     row = {"today": measure(clean, inp), "new": measure(specks, inp)}
-    got = verdicts(row, {"ratio_median": 1.6})
+    got = verdicts(row, {"whole_ratio_median": 1.6})
     assert got["fragments"] is False and got["speed"] is False and got["ink"] is False
     grey = _canvas()
     row = {"today": measure(grey, grey), "new": measure(grey, grey)}
