@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     toon.add_argument(
         "input",
         type=Path,
-        help="image (PNG, JPEG, WebP), video (MP4, MOV, WebM), GIF, or a folder of them",
+        help="image (PNG, JPEG, WebP), video (MP4, MOV, WebM), GIF, animated WebP/PNG, "
+        "or a folder of them",
     )
     toon.add_argument(
         "-o", "--output", help="output file, or folder ending in / (default: beside the input)"
@@ -52,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     toon.add_argument(
         "--format", choices=("png", "jpeg"), help="output format (default from config)"
+    )
+    toon.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace output files that already exist (default: refuse, drawing nothing)",
     )
     toon.add_argument(
         "--texture",
@@ -244,7 +250,8 @@ def _db_upgrade(config: Config) -> int:
 
 
 def _toon(args: argparse.Namespace, config: Config) -> int:
-    from bot.files import plan_outputs
+    from bot.files import OutputExists, plan_outputs
+    from bot.messages import CLI_OUTPUTS_EXIST, CLI_OUTPUTS_EXIST_MORE
     from engine.neural.cards import CardError
     from engine.styles import describe_styles
 
@@ -272,14 +279,24 @@ def _toon(args: argparse.Namespace, config: Config) -> int:
 
     options = StyleOptions(texture=args.texture, color=args.color)
     fmt = args.format or config.output.format
-    pairs = plan_outputs(args.input, args.output, style, fmt)
+    try:
+        pairs = plan_outputs(args.input, args.output, style, fmt, overwrite=args.overwrite)
+    except OutputExists as exc:
+        more = len(exc.paths) - 1
+        extra = CLI_OUTPUTS_EXIST_MORE.format(count=more) if more else ""
+        print(
+            "toonbot: " + CLI_OUTPUTS_EXIST.format(path=exc.paths[0], more=extra), file=sys.stderr
+        )
+        return 2
     if not pairs:
         print(
             f"toonbot: no PNG, JPEG, WebP, MP4, MOV, WebM or GIF files in {args.input}",
             file=sys.stderr,
         )
         return 1
-    return asyncio.run(_toon_async(config, pairs, style, images, fmt, options))
+    return asyncio.run(
+        _toon_async(config, pairs, style, images, fmt, options, overwrite=args.overwrite)
+    )
 
 
 async def _toon_async(
@@ -289,10 +306,12 @@ async def _toon_async(
     images: ImageLimits,
     fmt: str,
     options: StyleOptions,
+    *,
+    overwrite: bool = False,
 ) -> int:
     from tqdm import tqdm
 
-    from bot.files import FileResult, is_video, toon_files
+    from bot.files import FileResult, is_moving, toon_files
     from bot.messages import options_note
     from engine.engine import Engine
     from engine.errors import ToonError
@@ -300,9 +319,10 @@ async def _toon_async(
 
     # The bar counts frames: a photo is one, a video as many as its header declares.
     sizes: dict[Path, int] = {}
+    moving = {source for source, _ in pairs if is_moving(source)}
     for source, _ in pairs:
         sizes[source] = 1
-        if is_video(source):
+        if source in moving:
             try:
                 data = source.read_bytes()
                 sizes[source] = max(1, probe_video(data, config.video).frames)
@@ -310,7 +330,7 @@ async def _toon_async(
                 pass  # toon_files reports the problem for this file
     counted: dict[Path, int] = dict.fromkeys(sizes, 0)
     failures: list[FileResult] = []
-    has_video = any(is_video(s) for s, _ in pairs)
+    has_video = bool(moving)
     with tqdm(
         total=sum(sizes.values()),
         unit="frame" if has_video else "img",
@@ -347,6 +367,7 @@ async def _toon_async(
                 video_limits=config.video,
                 on_progress=progress,
                 options=options,
+                overwrite=overwrite,
             )
     for result in results:
         if result.error is None:

@@ -41,7 +41,7 @@ def test_texture_and_color_reach_the_job(
     [job] = jobs
     assert (job.style, job.options) == ("webtoon", StyleOptions(texture=0.2, color=0.9))
     assert "doesn't use" not in capsys.readouterr().err  # webtoon uses both: no note
-    assert main(argv) == 0
+    assert main([*argv, "--overwrite"]) == 0  # the same output again: replaced when asked
     assert jobs[1].options == StyleOptions()
 
 
