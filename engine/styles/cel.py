@@ -179,23 +179,32 @@ class CelPass:
         rows: tuple[int, int] | None = None,
         cols: tuple[int, int] | None = None,
     ) -> torch.Tensor:
-        """Full-resolution picture from plan()'s results, or only its rows x cols window."""
+        """Full-resolution picture from plan()'s results, or only its rows x cols window.
+
+        coef is (N, 7, ...): per-channel gains a, offsets b and the band weight; or (N, 5, ...):
+        one gain shared by the channels, b and the band weight (two fewer planes to enlarge).
+        """
         h, w = frame.y_hi.shape[-2:]
         rows, cols = rows or (0, h), cols or (0, w)
         # A few elementwise passes, done in place in the upsampled coefficient buffer (fresh
         # full-size allocations cost more in page faults than the arithmetic).
         coef = flt.upsample_region(coef, frame.k_colour, (h, w), rows, cols)
         y_hi = frame.y_hi[..., rows[0] : rows[1], cols[0] : cols[1]]
-        rgb = coef[:, 0:3].mul_(y_hi).add_(coef[:, 3:6])
+        if coef.shape[1] == 5:
+            rgb = coef[:, 1:4].addcmul_(coef[:, 0:1], y_hi)
+            spare, bands = coef[:, 0:1], coef[:, 4:5]
+        else:
+            rgb = coef[:, 0:3].mul_(y_hi).add_(coef[:, 3:6])
+            spare, bands = coef[:, 3:4], coef[:, 6:7]
         lum = flt.rgb_to_luma(rgb)
-        delta = self._quantize_delta(lum, out=coef[:, 3:4]).mul_(coef[:, 6:7])
+        delta = self._quantize_delta(lum, out=spare).mul_(bands)
         # One luma delta added to all three channels moves brightness, never hue.
         rgb.add_(delta)
         ink = flt.upsample_region(ink, frame.k_line, (h, w), rows, cols)
         e0, e1 = self.ink_edges
         t = ink.sub_(e0).mul_(1.0 / (e1 - e0)).clamp_(0.0, 1.0)
         # smoothstep, then "1 - strength * ink" as the multiplier that darkens under the lines.
-        shade = torch.mul(t, -2.0, out=coef[:, 4:5]).add_(3.0).mul_(t).mul_(t)
+        shade = torch.mul(t, -2.0, out=bands).add_(3.0).mul_(t).mul_(t)
         rgb.mul_(shade.mul_(-self.line_strength).add_(1.0))
         return rgb.clamp_(0.0, 1.0).contiguous()
 

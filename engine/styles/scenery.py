@@ -151,7 +151,8 @@ class SceneryPass(CelPass):
         )
 
     def plan(self, frame: CelFrame) -> tuple[torch.Tensor, torch.Tensor]:
-        """Colour coefficients (N, 7, ...) on the colour grid and the ink mask on the line grid."""
+        """Colour coefficients (N, 5, ...: shared gain, offsets, band weight; see
+        CelPass.render) on the colour grid and the ink mask on the line grid."""
         x_lo = frame.x_lo
         # One structure tensor on the line grid serves both grids: lines need the flow at
         # their own resolution to stay thin; the brush reads the pooled tensor.
@@ -232,8 +233,8 @@ class SceneryPass(CelPass):
     def _luma_coefficients(
         self, y_lo: torch.Tensor, painted: torch.Tensor, eps: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Guided-upsampling coefficients (a, b), each (N, 3, ...), whose a is one luma gain
-        shared by the three channels.
+        """Guided-upsampling coefficients: a (N, 1, ...), one luma gain shared by the three
+        channels, and b (N, 3, ...).
 
         Per-channel gains would scale fine photo texture into each channel differently and
         push dark detail to clipped black (measured: chelsea's mean saturation fell from 0.47
@@ -246,7 +247,7 @@ class SceneryPass(CelPass):
         # Same output at the window's mean luma: b_c + a_c * m = b'_c + shared * m.
         local = flt.box_filter(y_lo, r)
         b = b.addcmul_(a.sub_(shared), local)
-        return shared.expand_as(b).contiguous(), b
+        return shared, b
 
     def _ink(
         self, frame: CelFrame, flow: EdgeFlow, painted: torch.Tensor, quiet: torch.Tensor
