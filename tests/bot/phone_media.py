@@ -61,16 +61,24 @@ def gif_frames(data: bytes) -> list[np.ndarray]:
     return out
 
 
-def webm_sticker(n: int = 6, side: int = 64, fps: int = 10) -> bytes:
-    """A Telegram video sticker: VP9 in WebM, square, silent, a red square sliding across."""
+def webm_sticker(n: int = 6, side: int = 64, fps: int = 10, *, alpha: bool = False) -> bytes:
+    """A Telegram video sticker: VP9 in WebM, square, silent, a red square sliding across a
+    grey background, or (`alpha`) a transparent one, as real video stickers have."""
     buf = io.BytesIO()
     with av.open(buf, "w", format="webm") as c:
         vs = c.add_stream("libvpx-vp9", rate=fps)
-        vs.width, vs.height, vs.pix_fmt = side, side, "yuv420p"
+        vs.width, vs.height = side, side
+        vs.pix_fmt = "yuva420p" if alpha else "yuv420p"
         for i in range(n):
-            f = np.full((side, side, 3), 200, np.uint8)
-            f[8:24, 4 + 6 * i : 20 + 6 * i] = (220, 40, 40)
-            c.mux(vs.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+            f = np.zeros((side, side, 4), np.uint8)  # transparent
+            if not alpha:
+                f[:] = (200, 200, 200, 255)
+            f[8:24, 4 + 6 * i : 20 + 6 * i] = (220, 40, 40, 255)
+            if alpha:
+                frame = av.VideoFrame.from_ndarray(f, format="rgba")
+            else:
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(f[..., :3]), format="rgb24")
+            c.mux(vs.encode(frame))
         c.mux(vs.encode(None))
     return buf.getvalue()
 

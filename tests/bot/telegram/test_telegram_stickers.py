@@ -58,6 +58,11 @@ def replies_to(params: dict[str, object]) -> object:
     return reply.get("message_id")
 
 
+def mp4_frames(data: bytes) -> list[np.ndarray]:
+    with cast(av.container.InputContainer, av.open(io.BytesIO(data))) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(c.streams.video[0])]
+
+
 def mp4_colours(data: bytes) -> list[tuple[int, ...]]:
     """The mean colour of every frame of an mp4 the bot sent."""
     with cast(av.container.InputContainer, av.open(io.BytesIO(data))) as c:
@@ -94,17 +99,31 @@ async def test_static_sticker_is_drawn_like_a_photo_on_white(toonbot: Toonbot) -
     assert await used_today(toonbot) == 1
 
 
-async def test_video_sticker_is_drawn_like_a_gif(toonbot: Toonbot) -> None:
+async def test_video_sticker_is_drawn_like_a_gif_on_white(toonbot: Toonbot) -> None:
     fake = toonbot.fake
-    sent = push_sticker(fake, webm_sticker(6), ext="webm", video=True)
+    sent = push_sticker(fake, webm_sticker(6, alpha=True), ext="webm", video=True)
 
     [animation] = await fake.wait_for(lambda: fake.find("sendAnimation", chat_id=USER))
     assert read_clip(animation.files["animation"]) == (6, False, (64, 64))
+    # Transparent around the square: white paper, which the inverting stand-in makes black
+    # (a black background, as alpha-blind decoding gives, would come back white).
+    corner = mp4_frames(animation.files["animation"])[0][56:, 56:]
+    assert corner.mean() <= 20
     assert replies_to(animation.params) == sent["message_id"]
     assert animation.params["caption"] == messages.TG_VIDEO_CAPTION.format(style="webtoon")
     [action] = fake.find("sendChatAction", chat_id=USER)
     assert action.params["action"] == "upload_video"
     assert await used_today(toonbot) == 1
+
+
+async def test_broken_video_sticker_is_explained_and_refunded(toonbot: Toonbot) -> None:
+    fake = toonbot.fake
+    broken = webm_sticker(6)[:120]  # cut off in the middle of its header
+    push_sticker(fake, broken, ext="webm", video=True)
+    prefix = messages.UNSUPPORTED.split("{")[0]
+    await fake.wait_for(lambda: any(t.startswith(prefix) for t in fake.texts(USER)))
+    assert not {c.method for c in fake.calls} & OUTPUTS
+    assert await used_today(toonbot) == 0
 
 
 async def test_animated_tgs_sticker_gets_a_friendly_no_and_is_free(toonbot: Toonbot) -> None:
