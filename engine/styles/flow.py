@@ -6,6 +6,7 @@ on any device. Directions are unit vectors (N, 2, H, W) holding (x, y) in pixels
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -21,6 +22,7 @@ __all__ = [
     "sample_offsets",
     "structure_tensor",
     "tensor_flow",
+    "tensor_tangent",
     "unit",
     "weighted_samples",
 ]
@@ -64,17 +66,32 @@ def structure_tensor(x: torch.Tensor, sigma: float = 2.0) -> torch.Tensor:
 
 def tensor_flow(tensor: torch.Tensor) -> EdgeFlow:
     """The EdgeFlow of a structure tensor (N, 3, H, W) (see structure_tensor)."""
-    e, f, g = tensor[:, 0:1], tensor[:, 1:2], tensor[:, 2:3]
-    root = torch.sqrt((e - g).square_().add_(f.square().mul_(4.0)))
-    trace = e + g
+    e, g = tensor[:, 0:1], tensor[:, 2:3]
+    root, trace = _eigen_terms(tensor)
     lam1 = (trace + root).mul_(0.5)
     lam2 = (trace - root).mul_(0.5).clamp_(min=0.0)
+    anisotropy = (lam1 - lam2).div_((lam1 + lam2).clamp_(min=1e-9))
+    return EdgeFlow(_tangent(tensor, lam1), anisotropy.clamp_(0.0, 1.0), e + g)
+
+
+def tensor_tangent(tensor: torch.Tensor) -> torch.Tensor:
+    """Only the tangent (N, 2, H, W) of tensor_flow(tensor): half the work."""
+    root, trace = _eigen_terms(tensor)
+    return _tangent(tensor, trace.add_(root).mul_(0.5))
+
+
+def _eigen_terms(tensor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """sqrt((E - G)^2 + 4 F^2) and E + G: the eigenvalues are (trace +- root) / 2."""
+    e, f, g = tensor[:, 0:1], tensor[:, 1:2], tensor[:, 2:3]
+    root = torch.sqrt((e - g).square_().add_(f.square().mul_(4.0)))
+    return root, e + g
+
+
+def _tangent(tensor: torch.Tensor, lam1: torch.Tensor) -> torch.Tensor:
     # Minor eigenvector (lam1 - E, -F): along the edge. Where it vanishes (E >= G, F = 0: a
     # horizontal gradient, i.e. a vertical edge, or nothing at all) the edge runs along y;
     # (0, 1) is that direction.
-    tangent = unit(torch.cat([lam1 - e, -f], dim=1))
-    anisotropy = (lam1 - lam2).div_((lam1 + lam2).clamp_(min=1e-9))
-    return EdgeFlow(tangent, anisotropy.clamp_(0.0, 1.0), trace)
+    return unit(torch.cat([lam1 - tensor[:, 0:1], -tensor[:, 1:2]], dim=1))
 
 
 def edge_tangent_flow(x: torch.Tensor, sigma: float = 2.0) -> EdgeFlow:
@@ -91,8 +108,14 @@ def edge_tangent_flow(x: torch.Tensor, sigma: float = 2.0) -> EdgeFlow:
 
 def _base_grid(h: int, w: int, like: torch.Tensor) -> torch.Tensor:
     """Pixel centres in grid_sample's normalised coordinates, (H, W, 2) as (x, y)."""
-    xs = (torch.arange(w, device=like.device, dtype=like.dtype) + 0.5) * (2.0 / w) - 1.0
-    ys = (torch.arange(h, device=like.device, dtype=like.dtype) + 0.5) * (2.0 / h) - 1.0
+    return _cached_grid(h, w, like.device, like.dtype)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_grid(h: int, w: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    # Read-only by contract (only ever an addcmul input): shared between calls.
+    xs = (torch.arange(w, device=device, dtype=dtype) + 0.5) * (2.0 / w) - 1.0
+    ys = (torch.arange(h, device=device, dtype=dtype) + 0.5) * (2.0 / h) - 1.0
     return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)
 
 

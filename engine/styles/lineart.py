@@ -100,7 +100,7 @@ def keep_long_strokes(
         if count <= 1:
             return np.zeros(response.shape, bool)
         keep = np.zeros(count, bool)
-        keep[np.unique(labels[response > high])] = True
+        keep[labels[response > high]] = True
         extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
         keep &= extent >= min_length
         keep[0] = False

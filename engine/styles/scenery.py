@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from engine.styles import filters as flt
 from engine.styles.cel import CelFrame, CelPass
-from engine.styles.flow import EdgeFlow, structure_tensor, tensor_flow
+from engine.styles.flow import structure_tensor, tensor_flow, tensor_tangent
 from engine.styles.grade import grade as apply_grade
 from engine.styles.kuwahara import anisotropic_kuwahara
 from engine.styles.lineart import LineSettings, coherent_lines, silhouette_strength
@@ -157,8 +157,12 @@ class SceneryPass(CelPass):
         # One structure tensor on the line grid serves both grids: lines need the flow at
         # their own resolution to stay thin; the brush reads the pooled tensor.
         tensor = structure_tensor(frame.y_mid, 2.0)
-        fine = tensor_flow(tensor)
-        flow = tensor_flow(_resize_area(tensor, x_lo.shape[-2:])) if frame.k_colour > 1 else fine
+        if frame.k_colour > 1:
+            flow = tensor_flow(_resize_area(tensor, x_lo.shape[-2:]))
+            tangent = tensor_tangent(tensor)
+        else:
+            flow = tensor_flow(tensor)
+            tangent = flow.tangent
         # A light prefilter lets a 13-sample ellipse (grid 5) stand in for 29 samples: about
         # 40% less brush time, and fewer leftover specks (china 100 -> 30 per MP).
         painted = anisotropic_kuwahara(flt.binomial_blur(x_lo, 1), flow, self.brush_radius, grid=5)
@@ -194,7 +198,7 @@ class SceneryPass(CelPass):
             target = mean_saturation(x_lo, weighted=True).mul_(self.vividness)
         painted = self._colour(target, painted, cel)
         a, b = self._luma_coefficients(y_lo, painted, eps)
-        ink = self._ink(frame, fine, painted, torch.maximum(sky, busy.mul(self.busy_lines)))
+        ink = self._ink(frame, tangent, painted, torch.maximum(sky, busy.mul(self.busy_lines)))
         return torch.cat([a, b, cel], dim=1), ink
 
     def _colour(
@@ -250,17 +254,17 @@ class SceneryPass(CelPass):
         return shared, b
 
     def _ink(
-        self, frame: CelFrame, flow: EdgeFlow, painted: torch.Tensor, quiet: torch.Tensor
+        self, frame: CelFrame, tangent: torch.Tensor, painted: torch.Tensor, quiet: torch.Tensor
     ) -> torch.Tensor:
-        """Ink on the line grid (where `flow` is); `painted` and `quiet` (0..1, where lines
-        are unwelcome: skies, busy texture) are on the colour grid."""
+        """Ink on the line grid (where the edge `tangent` is); `painted` and `quiet` (0..1,
+        where lines are unwelcome: skies, busy texture) are on the colour grid."""
         y_mid = frame.y_mid
         size = (y_mid.shape[-2], y_mid.shape[-1])
         scale = frame.k_colour / frame.k_line
         silhouette = silhouette_strength(painted, 0.05, 0.12)
         ink, _ = coherent_lines(
             y_mid,
-            flow.tangent,
+            tangent,
             self.lines,
             suppress=flt.upsample(quiet, scale, size),
             silhouette=flt.upsample(silhouette, scale, size),
