@@ -10,6 +10,7 @@ import functools
 import math
 from typing import NamedTuple
 
+import cv2
 import torch
 import torch.nn.functional as F
 
@@ -45,14 +46,26 @@ class EdgeFlow(NamedTuple):
 def structure_tensor(x: torch.Tensor, sigma: float = 2.0) -> torch.Tensor:
     """Smoothed structure tensor (N, 3, H, W) of x (N, C, H, W): channels E, F, G of
     [[E, F], [F, G]], from Sobel gradients summed over channels (per px, squared), smoothed
-    by a Gaussian of about `sigma` px (binomial passes)."""
+    by a Gaussian of about `sigma` px (binomial passes; none for sigma 0)."""
+    if x.device.type == "cpu" and x.dtype == torch.float32:
+        tensor = _sobel_products_cv2(x)
+    else:
+        tensor = _sobel_products(x)
+    if sigma <= 0:
+        return tensor
+    # Binomial passes: a Gaussian of sigma px (sigma^2 = passes / 2), far cheaper than a conv.
+    return flt.binomial_blur(tensor, max(1, round(2.0 * sigma * sigma)))
+
+
+def _sobel_products(x: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W): E, F, G of the Sobel gradients of x (N, C, H, W), summed over channels."""
     p = F.pad(x, (1, 1, 1, 1), mode="replicate")
     # Sobel: central differences smoothed [1, 2, 1] across, scaled to per-pixel units.
     dx = p[..., :, 2:] - p[..., :, :-2]
     dy = p[..., 2:, :] - p[..., :-2, :]
     gx = (dx[..., :-2, :] + 2.0 * dx[..., 1:-1, :] + dx[..., 2:, :]).mul_(0.125)
     gy = (dy[..., :, :-2] + 2.0 * dy[..., :, 1:-1] + dy[..., :, 2:]).mul_(0.125)
-    tensor = torch.cat(
+    return torch.cat(
         [
             (gx * gx).sum(1, keepdim=True),
             (gx * gy).sum(1, keepdim=True),
@@ -60,8 +73,26 @@ def structure_tensor(x: torch.Tensor, sigma: float = 2.0) -> torch.Tensor:
         ],
         dim=1,
     )
-    # Binomial passes: a Gaussian of sigma px (sigma^2 = passes / 2), far cheaper than a conv.
-    return flt.binomial_blur(tensor, max(1, round(2.0 * sigma * sigma)))
+
+
+def _sobel_products_cv2(x: torch.Tensor) -> torch.Tensor:
+    """_sobel_products on CPU float32 with OpenCV's Sobel (same taps, replicated borders)."""
+    n, _, h, w = x.shape
+    out = torch.zeros(n, 3, h, w)
+    planes = x.detach().contiguous().numpy()
+    for i in range(n):
+        e, f, g = (t.numpy() for t in out[i])
+        for plane in planes[i]:
+            gx = cv2.Sobel(
+                plane, cv2.CV_32F, 1, 0, ksize=3, scale=0.125, borderType=cv2.BORDER_REPLICATE
+            )
+            gy = cv2.Sobel(
+                plane, cv2.CV_32F, 0, 1, ksize=3, scale=0.125, borderType=cv2.BORDER_REPLICATE
+            )
+            e += gx * gx
+            f += gx * gy
+            g += gy * gy
+    return out
 
 
 def tensor_flow(tensor: torch.Tensor) -> EdgeFlow:

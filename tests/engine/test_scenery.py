@@ -9,7 +9,7 @@ import torch
 from skimage import data
 
 from engine.styles.cel import CelPass
-from engine.styles.flow import edge_tangent_flow, flow_dog
+from engine.styles.flow import edge_tangent_flow, flow_dog, structure_tensor
 from engine.styles.kuwahara import anisotropic_kuwahara
 from engine.styles.lineart import LineSettings, coherent_lines, keep_long_strokes
 from engine.styles.options import StyleOptions
@@ -299,3 +299,14 @@ def test_sampled_quantile_is_torch_quantile_of_the_subset(
     got = sampled_quantile(x, q)
     assert got.shape == ref.shape
     assert (got - ref).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 40, 57), (1, 1, 2, 3)])
+def test_structure_tensor_is_the_same_on_both_paths(shape: tuple[int, ...]) -> None:
+    # float32 on the CPU takes OpenCV's Sobel, float64 the torch differences.
+    x = torch.rand(shape, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    for sigma in (0.0, 2.0):
+        fast = structure_tensor(x.float(), sigma)
+        ref = structure_tensor(x, sigma)
+        assert fast.shape == ref.shape == (shape[0], 3, *shape[2:])
+        assert (fast.double() - ref).abs().max() < 1e-5
