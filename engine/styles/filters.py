@@ -392,9 +392,8 @@ def downsample(x: torch.Tensor, factor: int) -> torch.Tensor:
     # OpenCV for the whole blocks; torch's pooling only for the partial strips at the border
     # (pooling a whole frame whose sides do not divide was ~5-10x slower on CPU).
     out = torch.empty(*x.shape[:-2], -(-h // factor), -(-w // factor))
-    out[..., : hf // factor, : wf // factor] = _downsample_cv2(
-        x[..., :hf, :wf].contiguous(), factor
-    )
+    # A view, not a copy: OpenCV reads each plane's rows with their stride.
+    out[..., : hf // factor, : wf // factor] = _downsample_cv2(x[..., :hf, :wf], factor)
     if hf < h:
         out[..., hf // factor :, :] = F.avg_pool2d(x[..., hf:, :], (h - hf, factor), ceil_mode=True)
     if wf < w:
@@ -410,11 +409,20 @@ def _downsample_cv2(x: torch.Tensor, factor: int) -> torch.Tensor:
     OpenCV's area resize is ~10x faster than torch's CPU pooling at factor 2.
     """
     n, c, h, w = x.shape
-    planes = x.detach().reshape(n * c, h, w).contiguous().numpy()
-    out = torch.empty(n * c, h // factor, w // factor)
-    for src, dst in zip(planes, out.numpy(), strict=True):
-        cv2.resize(src, (w // factor, h // factor), dst=dst, interpolation=cv2.INTER_AREA)
-    return out.view(n, c, h // factor, w // factor)
+    if x.stride(-1) != 1:
+        x = x.contiguous()
+    planes = x.detach().numpy()
+    out = torch.empty(n, c, h // factor, w // factor)
+    dsts = out.numpy()
+    for i in range(n):
+        for j in range(c):
+            cv2.resize(
+                planes[i, j],
+                (w // factor, h // factor),
+                dst=dsts[i, j],
+                interpolation=cv2.INTER_AREA,
+            )
+    return out
 
 
 def upsample(x: torch.Tensor, scale: float, size: tuple[int, int]) -> torch.Tensor:
