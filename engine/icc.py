@@ -91,7 +91,7 @@ def rgb_to_srgb(rgb: npt.NDArray[np.uint8], icc: object) -> npt.NDArray[np.uint8
     if transform is None:
         return rgb
     converted = transform.apply(Image.fromarray(np.ascontiguousarray(rgb), "RGB"))
-    return np.asarray(converted, dtype=np.uint8)
+    return np.array(converted, dtype=np.uint8)  # writable: the engine hands it to torch
 
 
 def cmyk_to_srgb(im: Image.Image, icc: object) -> Image.Image | None:

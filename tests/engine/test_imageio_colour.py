@@ -151,6 +151,7 @@ def save(im: Image.Image, fmt: str, **kwargs: Any) -> bytes:
 )
 def test_display_p3_photo_decodes_to_its_srgb_colours(fmt: str, kwargs: dict[str, Any]) -> None:
     out = decode_image(save(patches(), fmt, icc_profile=p3_profile(), **kwargs))
+    assert out.flags.writeable  # the engine hands it to torch.from_numpy
     for patch, got in zip(PATCHES, centres(out), strict=True):
         want = expected_from_p3(patch)
         assert np.abs(got - want).max() <= TOLERANCE, (patch, got, want)
