@@ -83,7 +83,7 @@ RESTARTED = (
 )
 UNSUPPORTED = (
     "I can't read that file ({reason}). Please send a JPEG, PNG or WebP photo, "
-    "or an MP4, MOV, WebM or GIF clip."
+    "or an MP4, MOV, WebM or GIF clip (animated WebP and PNG work too)."
 )
 IMAGE_TOO_LARGE = (
     "That image is too big ({megapixels:.0f} megapixels). "

@@ -32,7 +32,7 @@ from engine.errors import (
         (
             UnsupportedMedia("not an image"),
             "I can't read that file (not an image). Please send a JPEG, PNG or WebP photo, "
-            "or an MP4, MOV, WebM or GIF clip.",
+            "or an MP4, MOV, WebM or GIF clip (animated WebP and PNG work too).",
         ),
         (
             ImageTooLarge(100_000 * 100_000, 40_000_000),
