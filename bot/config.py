@@ -29,6 +29,7 @@ __all__ = [
     "DatabaseSettings",
     "DiscordSettings",
     "LoggingSettings",
+    "MemorySettings",
     "MetricsSettings",
     "ModelSettings",
     "OutputSettings",
@@ -208,6 +209,25 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MemorySettings:
+    """How many bytes of uploads may be downloaded and decoded at once, all users together."""
+
+    # MiB (16..65536) of uploads in flight, as bot.budget estimates them (a 20 MB video ~50 MB).
+    inflight_mb: int = 256
+    # Seconds (0..120) a request over the budget waits for room before "busy, try again".
+    busy_wait_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        mb = self.inflight_mb
+        if isinstance(mb, bool) or not isinstance(mb, int) or not 16 <= mb <= 65536:
+            raise ValueError(f"memory.inflight_mb must be between 16 and 65536, not {mb!r}")
+        if not 0 <= self.busy_wait_s <= 120:
+            raise ValueError(
+                f"memory.busy_wait_s must be between 0 and 120, not {self.busy_wait_s!r}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
 class Secrets:
     """Values that never live in config.toml."""
 
@@ -233,6 +253,7 @@ class Config:
     models: ModelSettings = field(default_factory=ModelSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    memory: MemorySettings = field(default_factory=MemorySettings)
     secrets: Secrets = field(default_factory=Secrets)
 
 
@@ -250,6 +271,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "models": ModelSettings,
     "logging": LoggingSettings,
     "metrics": MetricsSettings,
+    "memory": MemorySettings,
 }
 
 

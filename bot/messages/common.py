@@ -56,6 +56,7 @@ __all__ = [
     "TOONS_OFF",
     "UNKNOWN_STYLE",
     "UNSUPPORTED",
+    "UPLOADS_BUSY",
     "VIDEO_TOO_LONG",
     "VIDEO_TOO_MANY_FRAMES",
     "error_message",
@@ -66,6 +67,11 @@ __all__ = [
 ]
 
 BUSY = "I'm very busy right now. Please try again in a minute."
+# Too many uploads being downloaded and decoded at once (bot.budget): refunded.
+UPLOADS_BUSY = (
+    "Lots of pictures are arriving right now \u2014 please send it again in a minute; "
+    "nothing was charged."
+)
 # The Cancel button under a clip's status, and what a press or a deleted source leads to.
 CANCEL_BUTTON = "Cancel"
 CANCEL_STARTED = "Cancelling\u2026"

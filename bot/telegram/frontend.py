@@ -11,6 +11,7 @@ from telegram import BotCommand, BotCommandScopeAllChatAdministrators, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.budget import ByteBudget
 from bot.config import OutputSettings
 from bot.messages import TG_ADMIN_COMMAND_MENU, TG_COMMAND_MENU, TG_SERVER_ERROR
 from bot.metrics import BotMetrics
@@ -55,7 +56,9 @@ class TelegramFrontend:
         video: VideoLimits | None = None,
         poll_timeout_s: int = 10,
         metrics: BotMetrics | None = None,
+        budget: ByteBudget | None = None,
     ) -> None:
+        """budget: bytes of uploads in flight, shared with the other frontends (bot.budget)."""
         builder = (
             ApplicationBuilder()
             .token(token)
@@ -78,6 +81,7 @@ class TelegramFrontend:
                 video=video or VideoLimits(),
                 # Twice the picture status pace: 2 s in production, quick in tests.
                 progress_interval_s=2 * status_interval_s,
+                budget=budget,
             ),
             metrics,
         )

@@ -8,6 +8,7 @@ from bot.clips import toon_clip
 from bot.messages import TG_VIDEO_CAPTION, TG_VIDEO_PROGRESS
 from bot.telegram.media import Media, MediaKind
 from bot.telegram.replies import reply_parameters
+from bot.telegram.retry import upload_timeouts
 from bot.telegram.status import StatusMessage
 from engine.engine import Engine
 from engine.styles.options import StyleOptions
@@ -63,6 +64,7 @@ async def send_clip(
     replying = reply_parameters(source)
     caption = TG_VIDEO_CAPTION.format(style=style) + note
     duration = max(1, round(result.frames / result.fps)) if result.fps > 0 else None
+    timeouts = upload_timeouts(len(result.data))  # a 50 MB clip may take minutes to upload
     if media.kind is MediaKind.VIDEO_NOTE:
         await bot.send_video_note(
             chat_id=source.chat_id,
@@ -71,6 +73,7 @@ async def send_clip(
             length=result.width,
             reply_parameters=replying,
             reply_markup=keyboard,
+            **timeouts,
         )
     elif media.kind in (MediaKind.ANIMATION, MediaKind.VIDEO_STICKER):
         await bot.send_animation(
@@ -82,6 +85,7 @@ async def send_clip(
             caption=caption,
             reply_parameters=replying,
             reply_markup=keyboard,
+            **timeouts,
         )
     else:
         await bot.send_video(
@@ -94,4 +98,5 @@ async def send_clip(
             reply_parameters=replying,
             reply_markup=keyboard,
             supports_streaming=True,
+            **timeouts,
         )

@@ -7,10 +7,11 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 
-from telegram import Bot, InputFile, Message, ReplyParameters
+from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
+from bot.budget import BudgetBusy, ByteBudget, Reservation, upload_cost
 from bot.cancel import CancelOutcome, ClipCancelled, ClipJobs
 from bot.charging import refund_quietly, settle_quietly
 from bot.clips import fit_clip
@@ -26,6 +27,7 @@ from bot.messages import (
     TG_STATUS_STARTED,
     TG_STATUS_STARTED_CLIP,
     TG_VIDEO_RESULT_TOO_BIG,
+    UPLOADS_BUSY,
     error_message,
     options_note,
     quota_message,
@@ -36,8 +38,8 @@ from bot.quota import QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCh
 from bot.telegram.keyboards import cancel_keyboard, restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
 from bot.telegram.motion import TELEGRAM_UPLOAD_LIMIT, draw_clip, send_clip
-from bot.telegram.replies import reply, reply_parameters
-from bot.telegram.retry import retry_send
+from bot.telegram.replies import reply, send_picture
+from bot.telegram.retry import SendUnconfirmed, retry_send
 from bot.telegram.status import StatusMessage
 from bot.toonjob import decode, draw
 from bot.tracking import Request, track_request
@@ -74,6 +76,8 @@ class ToonSettings:
     progress_interval_s: float = 2.0
     # Largest clip we send; bigger results are re-encoded smaller first.
     upload_limit: int = TELEGRAM_UPLOAD_LIMIT
+    # Bytes of uploads downloaded and decoded at once (bot.budget); None: 256 MiB, ours alone.
+    budget: ByteBudget | None = None
 
     def download_limit(self, media: Media) -> int:
         """Largest file worth fetching: Telegram's getFile cap or our own, whichever is lower."""
@@ -104,6 +108,7 @@ class ToonPipeline:
         self._settings = settings
         self._metrics = metrics
         self._jobs = ClipJobs()
+        self._budget = settings.budget or ByteBudget(256 * 1024 * 1024)
 
     def cancel(self, job_id: str, user_id: int) -> CancelOutcome:
         """A Cancel press under a clip's status: stop that clip if `user_id` asked for it."""
@@ -154,14 +159,30 @@ class ToonPipeline:
         failure: str | None = None
         delivered = False
         try:
-            await self._chat_action(bot, source, media)
-            if media.moving:
-                await self._draw_and_send_clip(bot, source, media, user, look, status)
-            else:
-                await status.show(TG_STATUS_STARTED)
-                await self._draw_and_send(bot, source, media, user, look, status)
+            size = media.file_size or self._settings.download_limit(media)
+            cost = upload_cost(
+                size, moving=media.moving, max_pixels=self._settings.images.max_pixels
+            )
+            async with await self._budget.reserve(cost) as held:
+                await self._chat_action(bot, source, media)
+                if media.moving:
+                    await self._draw_and_send_clip(bot, source, media, user, look, status, held)
+                else:
+                    await status.show(TG_STATUS_STARTED)
+                    await self._draw_and_send(bot, source, media, user, look, status, held)
             delivered = True
             request.outcome = "delivered"
+        except SendUnconfirmed as exc:
+            # Charged once, delivered at most once: see bot.telegram.retry.
+            log.warning(
+                "Telegram never confirmed the result for %s; taken as delivered: %s", user, exc
+            )
+            delivered = True
+            request.outcome = "delivered"
+        except BudgetBusy as exc:
+            log.warning("too many uploads in flight; %s told to retry: %s", user, exc)
+            request.outcome = "error"
+            failure = UPLOADS_BUSY
         except ClipCancelled:
             request.outcome = "cancelled"
             failure = CLIP_CANCELLED
@@ -195,12 +216,13 @@ class ToonPipeline:
         user: str,
         look: StyleChoice,
         status: StatusMessage,
+        held: Reservation,
     ) -> None:
         data = await self._download(bot, media)
         if await asyncio.to_thread(is_animated_image, data):
             # An animated WebP or APNG (a file or a sticker): animated in, animated out.
             moving = dataclasses.replace(media, kind=MediaKind.ANIMATION)
-            await self._draw_and_send_clip(bot, source, moving, user, look, status, data)
+            await self._draw_and_send_clip(bot, source, moving, user, look, status, held, data)
             return
 
         async def show(position: int | None) -> None:
@@ -213,6 +235,7 @@ class ToonPipeline:
 
         image = await decode(data, self._settings.images)
         del data  # up to 20 MB that need not stay alive while the job waits in the queue
+        held.release()  # decoded: the engine's queue bounds what waits there
         result = await draw(
             self._engine,
             image,
@@ -236,9 +259,11 @@ class ToonPipeline:
         user: str,
         look: StyleChoice,
         status: StatusMessage,
+        held: Reservation,
         data: bytes | None = None,
     ) -> None:
-        """`data`: the clip's bytes when already downloaded (an animated picture)."""
+        """`data`: the clip's bytes when already downloaded (an animated picture); `held` is
+        released once the clip is drawn."""
         # Drawn as a job of its own that the status message's Cancel button can stop; the
         # upload is not cancellable, so a late press finds the job gone.
         job_id = self._jobs.new_id()
@@ -249,6 +274,7 @@ class ToonPipeline:
             )
         finally:
             status.keyboard = None
+            held.release()
         # Redraw buttons work as under photos: the clip replies to the user's message.
         keyboard = restyle_keyboard(self._engine.style_names, look.style, look.options)
         note = self._note(look)
@@ -311,43 +337,10 @@ class ToonPipeline:
         filename = f"toon_{style}.{'jpg' if self._settings.output.format == 'jpeg' else 'png'}"
         caption = TG_RESULT_CAPTION.format(style=style) + self._note(look)
         keyboard = restyle_keyboard(self._engine.style_names, style, look.options)
-        replying = reply_parameters(source)
-        as_document = media.kind is MediaKind.IMAGE_FILE
-        try:
-            await retry_send(
-                lambda: bot.send_photo(
-                    chat_id=source.chat_id,
-                    photo=InputFile(payload, filename=filename),
-                    caption=caption,
-                    reply_markup=keyboard,
-                    reply_parameters=replying,
-                )
-            )
-        except BadRequest as exc:
-            # sendPhoto refuses very thin pictures and photos over 10 MB; a file always works.
-            log.info("sendPhoto refused the result (%s); sending it as a file", exc)
-            await retry_send(
-                lambda: bot.send_document(
-                    chat_id=source.chat_id,
-                    document=InputFile(payload, filename=filename),
-                    caption=caption,
-                    reply_markup=keyboard,
-                    reply_parameters=replying,
-                )
-            )
-            return
-        if as_document:
-            # The photo above was recompressed by Telegram; the file keeps every pixel. The
-            # photo already answered the user, so a failure here is logged, not refunded.
-            try:
-                await bot.send_document(
-                    chat_id=source.chat_id,
-                    document=InputFile(payload, filename=filename),
-                    reply_parameters=replying,
-                    disable_content_type_detection=True,
-                )
-            except TelegramError as exc:
-                log.warning("could not send the full-quality file to %s: %s", source.chat_id, exc)
+        full_quality = media.kind is MediaKind.IMAGE_FILE
+        await send_picture(
+            bot, source, payload, filename, caption, keyboard, full_quality=full_quality
+        )
 
     async def _chat_action(self, bot: Bot, source: Message, media: Media) -> None:
         action = ChatAction.UPLOAD_VIDEO if media.moving else ChatAction.UPLOAD_PHOTO

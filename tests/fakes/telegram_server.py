@@ -75,6 +75,7 @@ class FakeTelegram(UserActions):
         self._files: dict[str, _StoredFile] = {}
         self._chats: dict[int, JSON] = {}
         self._failures: dict[str, list[tuple[int, int | None]]] = {}
+        self._stalls: dict[tuple[str, str], list[float]] = {}  # (method, "body"/"answer")
         self._ids = itertools.count(1)  # message, update and file ids all come from here
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -123,6 +124,12 @@ class FakeTelegram(UserActions):
         The failing call does nothing: no message is sent, as when Telegram refuses up front.
         """
         self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def stall_next(self, method: str, seconds: float, *, before: str = "answer") -> None:
+        """Make the next call of `method` wait `seconds`: before reading its body (the upload
+        stalls half-written) when `before` is "body", else after acting on it (the message
+        is posted, the answer late: "outcome unknown" to the bot)."""
+        self._stalls.setdefault((method, before), []).append(seconds)
 
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         """What getChatMember says: "member", "administrator", "creator", "left"..."""
@@ -206,6 +213,8 @@ class FakeTelegram(UserActions):
         if request.match_info["token"] != self.token:
             return error_response(ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
+        if stall := self._stalls.get((method, "body")):
+            await asyncio.sleep(stall.pop(0))
         params, files = await read_params(request)
         call = Call(method, params, files)
         self.calls.append(call)
@@ -226,6 +235,8 @@ class FakeTelegram(UserActions):
             call.result = await handler(params, files)
         except ApiError as exc:
             return self._fail(call, exc)
+        if stall := self._stalls.get((method, "answer")):
+            await asyncio.sleep(stall.pop(0))
         return web.json_response({"ok": True, "result": call.result})
 
     def _fail(self, call: Call, exc: ApiError) -> web.Response:
