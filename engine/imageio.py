@@ -26,6 +26,7 @@ from engine.icc import cmyk_to_srgb, rgb_to_srgb, srgb_profile
 
 __all__ = [
     "ACCEPTED_FORMATS",
+    "PILLOW_DECODE_ERRORS",
     "ImageLimits",
     "OutputFormat",
     "decode_image",
@@ -50,7 +51,7 @@ _METADATA_BOMB = re.compile(r"decompressed data too large|too much memory used i
 
 # Errors Pillow's parsers and decoders raise on hostile or damaged input. Kept explicit so a
 # bug in this module (say an AttributeError) still surfaces instead of reading as "corrupt".
-_DECODE_ERRORS: tuple[type[Exception], ...] = (
+PILLOW_DECODE_ERRORS: tuple[type[Exception], ...] = (
     OSError,  # includes UnidentifiedImageError and "image file is truncated"
     SyntaxError,
     ValueError,
@@ -250,7 +251,7 @@ def _pillow_errors(limits: ImageLimits) -> Iterator[None]:
         # Pillow's own caps on compressed metadata (iCCP, zTXt, iTXt): a zip bomb in a chunk.
         reason = _METADATA_TOO_LARGE if _METADATA_BOMB.search(str(exc)) else _CORRUPT
         raise UnsupportedMedia(reason) from exc
-    except _DECODE_ERRORS as exc:
+    except PILLOW_DECODE_ERRORS as exc:
         raise UnsupportedMedia(_CORRUPT) from exc
 
 

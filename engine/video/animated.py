@@ -10,7 +10,6 @@ import io
 import struct
 import threading
 import warnings
-import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
@@ -27,6 +26,7 @@ from engine.errors import (
     VideoTooLong,
     VideoTooManyFrames,
 )
+from engine.imageio import PILLOW_DECODE_ERRORS
 from engine.video.probe import VideoInfo, VideoLimits, fitted_even_size
 
 __all__ = [
@@ -42,17 +42,7 @@ _ANIMATED_FORMATS = ("PNG", "WEBP")
 _MIN_SIDE = 16  # as for videos: the styles' filters need some room
 # What Pillow's parsers raise on hostile or damaged input (a bug elsewhere still surfaces).
 _DECODE_ERRORS: tuple[type[Exception], ...] = (
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    IndexError,
-    KeyError,
-    TypeError,
-    struct.error,
-    zlib.error,
-    OverflowError,
-    ZeroDivisionError,
+    *PILLOW_DECODE_ERRORS,
     Image.DecompressionBombError,
 )
 

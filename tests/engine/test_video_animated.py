@@ -11,10 +11,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from engine.config import EngineConfig
 from engine.engine import Engine
 from engine.errors import (
     FileTooLarge,
@@ -27,23 +25,13 @@ from engine.errors import (
 )
 from engine.video import VideoLimits, is_animated_image, probe_video, toon_video
 from engine.video.animated import AnimatedReader
+from tests.engine.tiny_styles import identity_engine
 
 COLOURS = [(220, 30, 30), (30, 200, 30), (30, 30, 220), (220, 200, 30)]
 
 
-class Identity:
-    """A style that returns its input: what comes out is what the reader decoded."""
-
-    name = "identity"
-    description = "test double"
-
-    def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        return images
-
-
 def engine() -> Engine:
-    config = EngineConfig(device="cpu", max_batch_size=4, max_wait_ms=2.0)
-    return Engine(config, {"identity": Identity()})
+    return identity_engine()
 
 
 def animated(

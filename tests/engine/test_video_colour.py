@@ -14,12 +14,10 @@ import math
 import av
 import numpy as np
 import pytest
-import torch
 
-from engine.config import EngineConfig
-from engine.engine import Engine
 from engine.video import toon_video
 from engine.video.colour import pq_eotf, pq_inverse_eotf, primaries_matrix, tone_map_nits
+from tests.engine.tiny_styles import identity_engine
 
 PW, H = 32, 32  # each patch is PW x H, so 4:2:0 chroma never straddles two patches
 KR_KB = {"601": (0.299, 0.114), "709": (0.2126, 0.0722), "2020": (0.2627, 0.0593)}
@@ -34,16 +32,6 @@ MIDTONES = [(180, 40, 40), (30, 160, 60), (40, 60, 180), (170, 130, 100), (128, 
 # Tolerance for them, in 8-bit levels per channel: 10-bit quantization, 4:2:0, swscale's
 # decode, then the SDR encode (x264 CRF 20) and decode. Measured: at most 2.6.
 MIDTONE_TOLERANCE = 4
-
-
-class Identity:
-    """A style that returns its input: what comes out is what the reader decoded."""
-
-    name = "identity"
-    description = "test double"
-
-    def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        return images
 
 
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
@@ -143,8 +131,7 @@ async def through_identity(clip: bytes) -> tuple[np.ndarray, np.ndarray, tuple[i
     """toon_video's first output frame: (RGB 0-255 float as FFmpeg decodes it by the output's
     tags, the raw
     yuv420p planes, (primaries, transfer, matrix, range) tags of the output stream)."""
-    config = EngineConfig(device="cpu", max_batch_size=4, max_wait_ms=2.0)
-    async with Engine(config, {"identity": Identity()}) as engine:
+    async with identity_engine() as engine:
         result = await toon_video(engine, clip, "identity", "u1", stabilize=False)
     with av.open(io.BytesIO(result.data)) as c:
         cc = c.streams.video[0].codec_context

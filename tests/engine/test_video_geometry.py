@@ -8,32 +8,20 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-import torch
 
-from engine.config import EngineConfig
 from engine.engine import Engine
 from engine.errors import ImageTooLarge
 from engine.video import VideoLimits, probe_video, toon_video
 from engine.video.geometry import Geometry, Orientation, orientation_from_matrix
+from tests.engine.tiny_styles import identity_engine
 
 W, H = 96, 64  # coded (stored) picture
 ONE = 1 << 16  # 1.0 in the display matrix's 16.16 fixed point
 W1 = 1 << 30  # its last entry, 1.0 in 2.30
 
 
-class Identity:
-    """A style that returns its input: what comes out is what the reader decoded."""
-
-    name = "identity"
-    description = "test double"
-
-    def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        return images
-
-
 def engine() -> Engine:
-    config = EngineConfig(device="cpu", max_batch_size=4, max_wait_ms=2.0)
-    return Engine(config, {"identity": Identity()})
+    return identity_engine()
 
 
 def marked_frame(w: int = W, h: int = H) -> np.ndarray:

@@ -1,10 +1,30 @@
-"""Tiny real torch styles for tests that build an engine somewhere else (a Ray replica)."""
+"""Tiny real torch styles for tests: an identity, and seeded convolutions for engines built
+somewhere else (a Ray replica)."""
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["TinyConv", "tiny_styles"]
+from engine.config import EngineConfig
+from engine.engine import Engine
+
+__all__ = ["Identity", "TinyConv", "identity_engine", "tiny_styles"]
+
+
+class Identity:
+    """A style that returns its input: what comes out is what the reader decoded."""
+
+    name = "identity"
+    description = "test double"
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        return images
+
+
+def identity_engine() -> Engine:
+    """A CPU engine (batches of up to 4) whose one style, "identity", changes nothing."""
+    config = EngineConfig(device="cpu", max_batch_size=4, max_wait_ms=2.0)
+    return Engine(config, {"identity": Identity()})
 
 
 class TinyConv:
