@@ -12,7 +12,13 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, cast
 
-from bot.config import DISCORD_TOKEN_ENV, TELEGRAM_TOKEN_ENV, Config
+from bot.config import (
+    DISCORD_TOKEN_ENV,
+    TELEGRAM_TOKEN_ENV,
+    Config,
+    ConfigError,
+    check_device,
+)
 from bot.messages import (
     DC_BAD_TOKEN,
     DC_START_FAILED,
@@ -66,6 +72,7 @@ def configured_frontends(config: Config) -> list[str]:
 def _telegram(
     config: Config, engine: Engine, quota: QuotaService, metrics: BotMetrics | None
 ) -> Frontend:
+    from bot.budget import shared_budget
     from bot.telegram import TelegramFrontend
 
     assert config.secrets.telegram_token is not None
@@ -81,12 +88,14 @@ def _telegram(
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
         metrics=metrics,
+        budget=shared_budget(config.memory.inflight_mb, config.memory.busy_wait_s),
     )
 
 
 def _discord(
     config: Config, engine: Engine, quota: QuotaService, metrics: BotMetrics | None
 ) -> Frontend:
+    from bot.budget import shared_budget
     from bot.discord import DiscordFrontend
 
     assert config.secrets.discord_token is not None
@@ -101,6 +110,7 @@ def _discord(
         metrics=metrics,
         shards=config.discord.shards,
         shard_ids=config.discord.shard_ids,
+        budget=shared_budget(config.memory.inflight_mb, config.memory.busy_wait_s),
     )
 
 
@@ -158,6 +168,11 @@ async def _serve(
     from engine.errors import EngineClosed
     from engine.neural.cards import CardError
 
+    try:
+        check_device(config)
+    except ConfigError as exc:
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 2
     engine_metrics, bot_metrics, served = _metrics(config)
     try:
         async with (

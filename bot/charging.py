@@ -1,4 +1,8 @@
-"""Closing a charge after a job, without letting a database hiccup hide the job's outcome."""
+"""Closing a charge after a job, without letting a database hiccup hide the job's outcome.
+
+Charged once, delivered at most once: a result whose send timed out after the upload was fully
+written is taken as delivered (DeliveryUnconfirmed) and settled, never sent again or refunded.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,21 @@ import logging
 from bot.metrics import BotMetrics
 from bot.quota import Grant, QuotaService
 
-__all__ = ["refund_quietly", "settle_quietly"]
+__all__ = ["DeliveryUnconfirmed", "refund_quietly", "settle_quietly"]
 
 log = logging.getLogger(__name__)
+
+
+class DeliveryUnconfirmed(Exception):
+    """A result's send timed out after its upload was fully written: the platform most likely
+    posted it and was slow to say so. Settled as delivered; never sent again, never refunded.
+
+    waited_s: seconds from the send's start to the timeout.
+    """
+
+    def __init__(self, waited_s: float, detail: str = "") -> None:
+        super().__init__(f"no answer {waited_s:.1f} s after sending{detail}; the upload was out")
+        self.waited_s = waited_s
 
 
 async def settle_quietly(quota: QuotaService, grant: Grant) -> None:

@@ -14,6 +14,7 @@ import discord
 import yarl
 from discord import app_commands
 
+from bot.budget import ByteBudget
 from bot.config import OutputSettings
 from bot.discord.buttons import CancelButton, DeleteButton, RestyleButton
 from bot.discord.commands import Handlers, build_commands
@@ -169,7 +170,9 @@ class DiscordFrontend:
         shards: int | Literal["auto"] = 0,
         shard_ids: tuple[int, ...] = (),
         identify_interval_s: float = IDENTIFY_INTERVAL_S,
+        budget: ByteBudget | None = None,
     ) -> None:
+        """budget: bytes of uploads in flight, shared with the other frontends (bot.budget)."""
         point_at(api_base, gateway)
         self._token = token
         self._ready_timeout_s = ready_timeout_s
@@ -183,6 +186,7 @@ class DiscordFrontend:
                 video=video or VideoLimits(),
                 # Twice the picture status pace: 2 s in production, quick in tests.
                 progress_interval_s=2 * status_interval_s,
+                budget=budget,
             ),
             metrics,
         )

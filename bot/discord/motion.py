@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import dataclass
 
 import discord
 
+from bot.budget import Reservation
 from bot.cancel import ClipJobs
 from bot.clips import fit_clip, toon_clip
 from bot.discord.buttons import cancel_view
 from bot.discord.ids import user_key
 from bot.discord.status import StatusLine
-from bot.discord.transfer import Failure, download
+from bot.discord.transfer import Failure, Upload, download, send_bounded
 from bot.messages import (
     DC_STATUS_STARTED_CLIP,
     DC_VIDEO_PROGRESS,
@@ -52,9 +52,14 @@ class ClipDrawer:
         note: str,
         source: int | None = None,
         data: bytes | None = None,
+        held: Reservation | None = None,
     ) -> None:
         """Draw the attachment (or `data`, its bytes when already downloaded) and post it as
-        a GIF when `gif`, else as mp4; `note` goes after the text (messages.options_note)."""
+        a GIF when `gif`, else as mp4; `note` goes after the text (messages.options_note).
+
+        held: the upload's share of the byte budget, given back once the clip is drawn. Raises
+        DeliveryUnconfirmed when the post timed out after it was sent (transfer.send_bounded).
+        """
         # Drawn as a job of its own that the Cancel button (or deleting the source message)
         # stops; the upload is not cancellable, so a late click finds the job gone.
         job_id = self.jobs.new_id()
@@ -67,18 +72,26 @@ class ClipDrawer:
             )
         finally:
             status.view = None
-        file = discord.File(io.BytesIO(result.data), filename=f"toon_{look.style}.{result.kind}")
+            if held is not None:
+                held.release()
+        upload = Upload(result.data)
+        file = discord.File(upload, filename=f"toon_{look.style}.{result.kind}")
         content = DC_VIDEO_RESULT.format(mention=interaction.user.mention, style=look.style)
         content += note
         mentions = discord.AllowedMentions.none()
         # No redraw buttons: they redraw the picture kept beside a result, and clips have none.
         if time.time() - interaction.created_at.timestamp() < TOKEN_MARGIN_S:
-            await interaction.followup.send(
-                content, file=file, allowed_mentions=mentions, wait=True
+            await send_bounded(
+                lambda: interaction.followup.send(
+                    content, file=file, allowed_mentions=mentions, wait=True
+                ),
+                [upload],
             )
         else:
             channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
-            await channel.send(content, file=file, allowed_mentions=mentions)
+            await send_bounded(
+                lambda: channel.send(content, file=file, allowed_mentions=mentions), [upload]
+            )
 
     async def _draw(
         self,

@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 
 import discord
 
+from bot.budget import BudgetBusy, ByteBudget, Reservation, upload_cost
 from bot.cancel import ClipCancelled, ClipJobs
-from bot.charging import refund_quietly, settle_quietly
+from bot.charging import DeliveryUnconfirmed, refund_quietly, settle_quietly
 from bot.config import OutputSettings
 from bot.discord.attachments import find_image, is_gif, is_motion, looks_like_image
 from bot.discord.buttons import ORIGINAL_PREFIX, result_view
 from bot.discord.ids import chat_key, user_key
 from bot.discord.motion import TOKEN_MARGIN_S, ClipDrawer
 from bot.discord.status import StatusLine
-from bot.discord.transfer import Failure, download, result_files, tell
+from bot.discord.transfer import Failure, Upload, download, result_files, send_bounded, tell
 from bot.messages import (
     CLIP_CANCELLED,
     DC_NO_IMAGE,
@@ -29,6 +30,7 @@ from bot.messages import (
     DC_STATUS_QUEUED,
     DC_STATUS_STARTED,
     FAILED,
+    UPLOADS_BUSY,
     error_message,
     options_note,
     quota_message,
@@ -65,6 +67,8 @@ class PipelineSettings:
     video: VideoLimits = field(default_factory=VideoLimits)
     # Progress edits of a clip; seconds apart, as Discord rate-limits edits.
     progress_interval_s: float = 2.0
+    # Bytes of uploads downloaded and decoded at once (bot.budget); None: 256 MiB, ours alone.
+    budget: ByteBudget | None = None
 
 
 class DiscordPipeline:
@@ -85,6 +89,7 @@ class DiscordPipeline:
         self._idle = asyncio.Event()
         self._idle.set()
         self._jobs = ClipJobs()
+        self._budget = settings.budget or ByteBudget(256 * 1024 * 1024)
         self._clips = ClipDrawer(engine, self._jobs, settings.video, settings.progress_interval_s)
 
     async def wait_idle(self, timeout_s: float) -> None:
@@ -201,22 +206,39 @@ class DiscordPipeline:
             return
         failure: str | None = None
         delivered = False
+        moving = is_motion(attachment)
+        cost = upload_cost(
+            attachment.size, moving=moving, max_pixels=self._settings.images.max_pixels
+        )
         try:
-            if is_motion(attachment):
-                await self._clips.draw_and_send(
-                    interaction,
-                    attachment,
-                    look,
-                    status,
-                    gif=is_gif(attachment),
-                    note=self._note(look),
-                    source=source,
-                )
-            else:
-                await status.show(DC_STATUS_STARTED)
-                await self._draw_and_send(interaction, attachment, look, status, source)
+            async with await self._budget.reserve(cost) as held:
+                if moving:
+                    await self._clips.draw_and_send(
+                        interaction,
+                        attachment,
+                        look,
+                        status,
+                        gif=is_gif(attachment),
+                        note=self._note(look),
+                        source=source,
+                        held=held,
+                    )
+                else:
+                    await status.show(DC_STATUS_STARTED)
+                    await self._draw_and_send(interaction, attachment, look, status, source, held)
             delivered = True
             request.outcome = "delivered"
+        except DeliveryUnconfirmed as exc:
+            # Charged once, delivered at most once: see transfer.send_bounded.
+            log.warning(
+                "Discord never confirmed the result for %s; taken as delivered: %s", grant.user, exc
+            )
+            delivered = True
+            request.outcome = "delivered"
+        except BudgetBusy as exc:
+            log.warning("too many uploads in flight; %s told to retry: %s", grant.user, exc)
+            request.outcome = "error"
+            failure = UPLOADS_BUSY
         except ClipCancelled:
             request.outcome = "cancelled"
             failure = CLIP_CANCELLED
@@ -249,6 +271,7 @@ class DiscordPipeline:
         look: StyleChoice,
         status: StatusLine,
         source: int | None,
+        held: Reservation,
     ) -> None:
         data = await download(attachment)
         if await asyncio.to_thread(is_animated_image, data):
@@ -262,10 +285,12 @@ class DiscordPipeline:
                 note=self._note(look),
                 source=source,
                 data=data,
+                held=held,
             )
             return
         image = await decode(data, self._settings.images)
         del data  # may be megabytes that need not stay alive while the job waits
+        held.release()  # decoded: the engine's queue bounds what waits there
 
         async def show(position: int | None) -> None:
             text = (
@@ -305,15 +330,24 @@ class DiscordPipeline:
         content += self._note(look)
         view = result_view(self._engine.style_names, look.style, interaction.user.id, look.options)
         mentions = discord.AllowedMentions.none()
+        uploads = [f.fp for f in files if isinstance(f.fp, Upload)]
         try:
             if time.time() - interaction.created_at.timestamp() < TOKEN_MARGIN_S:
-                await interaction.followup.send(
-                    content, files=files, view=view, allowed_mentions=mentions, wait=True
+                await send_bounded(
+                    lambda: interaction.followup.send(
+                        content, files=files, view=view, allowed_mentions=mentions, wait=True
+                    ),
+                    uploads,
                 )
             else:
                 # The interaction token is about to expire: post in the channel instead.
                 channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
-                await channel.send(content, files=files, view=view, allowed_mentions=mentions)
+                await send_bounded(
+                    lambda: channel.send(
+                        content, files=files, view=view, allowed_mentions=mentions
+                    ),
+                    uploads,
+                )
         finally:
             # The buttons are global dynamic items; a view stored for this message would answer
             # each click a second time.

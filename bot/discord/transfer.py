@@ -1,20 +1,42 @@
-"""Files to and from Discord: downloads, the result and its source copy, private answers."""
+"""Files to and from Discord: downloads, the result and its source copy, sends bounded in time,
+private answers."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import discord
 import numpy as np
 import numpy.typing as npt
 
+from bot.charging import DeliveryUnconfirmed
 from bot.config import OutputSettings
 from bot.discord.buttons import ORIGINAL_PREFIX
 from bot.messages import DC_DOWNLOAD_FAILED, DC_ORIGINAL_GONE
 from bot.toonjob import encode_to_fit
 
-__all__ = ["Failure", "download", "result_files", "tell"]
+__all__ = [
+    "ANSWER_WAIT_S",
+    "SLOWEST_UPLOAD_BYTES_PER_S",
+    "Failure",
+    "Upload",
+    "download",
+    "result_files",
+    "send_bounded",
+    "tell",
+]
+
+T = TypeVar("T")
+
+# A result send may take this long plus its size at the slowest rate still waited for (a 10 MiB
+# result: 30 + 40 s); aiohttp's own limit is 5 minutes whatever the size.
+ANSWER_WAIT_S = 30.0
+SLOWEST_UPLOAD_BYTES_PER_S = 256 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +53,45 @@ class Failure(Exception):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
+
+
+class Upload(io.BytesIO):
+    """A file's bytes that remember whether the last attempt to send them read them to the end
+    (aiohttp reads the body as it writes it; discord.py seeks back before each retry)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.read_to_end = False
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        chunk = super().read(size)
+        if not chunk and size != 0:
+            self.read_to_end = True
+        return chunk
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
+        position = super().seek(offset, whence)
+        self.read_to_end = position >= len(self.getbuffer())
+        return position
+
+
+async def send_bounded(send: Callable[[], Awaitable[T]], uploads: Sequence[Upload]) -> T:
+    """Await send(), giving up after ANSWER_WAIT_S plus the uploads' size at the slowest rate.
+
+    Charged once, delivered at most once: a timeout after every upload was read to the end (the
+    request was written; Discord most likely posted it and was slow to answer) raises
+    DeliveryUnconfirmed, to be settled as delivered and never sent again; Discord offers no way
+    to look up a followup that never got its answer. A timeout before that raises TimeoutError:
+    nothing was posted, the caller refunds.
+    """
+    size = sum(len(u.getbuffer()) for u in uploads)
+    started = time.monotonic()
+    try:
+        return await asyncio.wait_for(send(), ANSWER_WAIT_S + size / SLOWEST_UPLOAD_BYTES_PER_S)
+    except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
+        if uploads and all(u.read_to_end for u in uploads):
+            raise DeliveryUnconfirmed(time.monotonic() - started) from exc
+        raise
 
 
 async def download(attachment: discord.Attachment) -> bytes:
@@ -62,8 +123,8 @@ def result_files(
     )
     ext = "jpg" if fmt == "jpeg" else "png"
     return [
-        discord.File(io.BytesIO(payload), filename=f"toon_{style}.{ext}"),
-        discord.File(io.BytesIO(original), filename=f"{ORIGINAL_PREFIX}.jpg"),
+        discord.File(Upload(payload), filename=f"toon_{style}.{ext}"),
+        discord.File(Upload(original), filename=f"{ORIGINAL_PREFIX}.jpg"),
     ]
 
 

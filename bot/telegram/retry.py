@@ -24,6 +24,8 @@ from typing import TypedDict, TypeVar
 import httpx
 from telegram.error import BadRequest, NetworkError, TimedOut
 
+from bot.charging import DeliveryUnconfirmed
+
 __all__ = [
     "READ_TIMEOUT_S",
     "RETRY_DELAYS_S",
@@ -63,15 +65,14 @@ def upload_timeouts(size: int) -> UploadTimeouts:
     return {"read_timeout": READ_TIMEOUT_S, "write_timeout": write}
 
 
-class SendUnconfirmed(Exception):
+class SendUnconfirmed(DeliveryUnconfirmed):
     """A send timed out after its request was fully written: most likely delivered, unconfirmed.
 
     waited_s: seconds from the attempt's start to the timeout; attempt: 1 for the first try.
     """
 
     def __init__(self, waited_s: float, attempt: int) -> None:
-        super().__init__(f"no answer {waited_s:.1f} s into attempt {attempt}; the upload was sent")
-        self.waited_s = waited_s
+        super().__init__(waited_s, f" (attempt {attempt})")
         self.attempt = attempt
 
 

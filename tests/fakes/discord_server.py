@@ -86,6 +86,7 @@ class FakeDiscord(UserActions):
         self.identifies: list[list[int] | None] = []
         self.shard_sessions: dict[int, web.WebSocketResponse] = {}
         self._failures: list[tuple[str, str, int, float | None]] = []
+        self._stalls: list[tuple[str, str, float]] = []
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
         self._runner: web.AppRunner | None = None
@@ -151,6 +152,11 @@ class FakeDiscord(UserActions):
         up front.
         """
         self._failures.extend([(method, path, status, retry_after)] * times)
+
+    def stall_next(self, method: str, path: str, seconds: float) -> None:
+        """Act on the next `method` call whose path contains `path` (the message is posted),
+        then hold its answer `seconds`: "outcome unknown" to the bot."""
+        self._stalls.append((method, path, seconds))
 
     async def wait_for(self, predicate: Callable[[], T], timeout: float = 15.0) -> T:
         """Poll until predicate() is truthy and return it; fail after `timeout` seconds."""
@@ -237,6 +243,10 @@ class FakeDiscord(UserActions):
             return json_response({"message": "401: Unauthorized", "code": 0}, 401)
         status, result = self._route(request.method, path, body, files)
         call.status, call.result = status, result
+        stall = next((s for s in self._stalls if s[0] == request.method and s[1] in path), None)
+        if stall is not None:
+            self._stalls.remove(stall)
+            await asyncio.sleep(stall[2])
         if status == 204:
             return web.Response(status=204)
         return json_response(result, status)
