@@ -22,9 +22,16 @@ def test_readme_gives_exactly_two_setup_commands() -> None:
     assert "pytest" in commands[1]
 
 
-def test_ci_runs_the_readmes_test_command() -> None:
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert _setup_commands()[1] in ci.splitlines()
+def test_ci_runs_the_house_rules_then_the_readmes_test_command() -> None:
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip()]
+    assert lines[0] == "#!/usr/bin/env bash"
+    assert "set -euo pipefail" in lines  # a failing check fails the run
+    test_command = _setup_commands()[1]
+    runs = [i for i, line in enumerate(lines) if test_command in line]
+    assert runs, "CI does not run the README's test command"
+    for check in (".venv/bin/ruff check .", ".venv/bin/ruff format --check .", ".venv/bin/mypy"):
+        assert check in lines, check
+        assert lines.index(check) < runs[0], f"{check} must run before the tests"
 
 
 def test_readme_sample_and_pictures_exist() -> None:
