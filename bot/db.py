@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,12 +25,14 @@ from sqlalchemy.orm import DeclarativeBase
 
 import bot
 from bot.config import DatabaseSettings
+from bot.sqlite_file import FileState, SqliteFile
 
 __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "Database",
     "DatabaseError",
+    "DatabaseFileLost",
     "alembic_config",
     "head_revision",
     "migrations_dir",
@@ -44,10 +48,14 @@ NAMING_CONVENTION: dict[str, str] = {
     "pk": "pk_%(table_name)s",
 }
 
+log = logging.getLogger(__name__)
+
 # Execution option read by the SQLite "begin" hook below.
 _IMMEDIATE = "toonbot_begin_immediate"
 # Any fixed 64-bit number; PostgreSQL advisory locks are keyed by it, database-wide.
 _MIGRATION_LOCK = 0x70_0B07_D8
+# While the SQLite file is lost, a file found in its place is checked at most this often (s).
+_RECHECK_S = 1.0
 
 
 class Base(DeclarativeBase):
@@ -63,6 +71,15 @@ class DatabaseError(Exception):
         super().__init__(f"cannot open database {url}: {reason}")
         self.url = url
         self.reason = reason
+
+
+class DatabaseFileLost(DatabaseError):
+    """The SQLite file was deleted or replaced while the bot ran, and nothing usable is back at
+    its path yet; no transaction runs (and nothing is created there) until it is."""
+
+    def __init__(self, url: str, path: str, reason: str) -> None:
+        super().__init__(url, reason)
+        self.path = path
 
 
 def migrations_dir() -> Path:
@@ -112,6 +129,12 @@ class Database:
         )
         self._engine: AsyncEngine | None = None
         self._write_lock = asyncio.Lock()
+        self._file = _sqlite_file(self._url)
+        self._watching = False  # the file is migrated and remembered: check it per transaction
+        self._lost = False  # the file was found deleted or replaced, and is not back yet
+        self._resume_lock = asyncio.Lock()
+        self._next_resume = 0.0  # time.monotonic() before which no file in its place is tried
+        self._refused_other: tuple[str, str] | None = None  # last unusable file logged
 
     @property
     def url(self) -> str:
@@ -133,9 +156,14 @@ class Database:
     async def __aenter__(self) -> Database:
         # A fresh lock per entry: a lock binds to the event loop that first waits on it.
         self._write_lock = asyncio.Lock()
+        self._resume_lock = asyncio.Lock()
+        self._watching = self._lost = False
         self._engine = self._create_engine()
         try:
             await self._upgrade()
+            if self._file is not None:
+                self._file.remember()
+                self._watching = True
         except BaseException:
             await self._engine.dispose()
             self._engine = None
@@ -148,13 +176,19 @@ class Database:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._watching = False
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
 
     @contextlib.asynccontextmanager
     async def transaction(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A connection in a transaction, committed on success and rolled back on error."""
+        """A connection in a transaction, committed on success and rolled back on error.
+
+        DatabaseFileLost if the SQLite file was deleted or replaced and is not back; OSError if it
+        cannot be looked at.
+        """
+        await self._check_file()
         engine = self.engine
         if not write or engine.dialect.name != "sqlite":
             async with engine.begin() as conn:
@@ -173,10 +207,66 @@ class Database:
         async with self.transaction() as conn:
             return await conn.run_sync(_current_revision)
 
-    def _create_engine(self) -> AsyncEngine:
-        if self.dialect == "sqlite" and self._url.database not in (None, "", ":memory:"):
+    async def _check_file(self) -> None:
+        if self._file is None or not self._watching:
+            return
+        state = self._file.state()
+        if state is FileState.SAME and not self._lost:
+            return
+        if not self._lost:
+            self._lost = True
+            log.error(
+                "the quota database %s was %s while the bot ran: photos are refused until it "
+                "is restored at that path (nothing is created in its place)",
+                self._file.path,
+                "deleted" if state is FileState.MISSING else "replaced",
+            )
+            # Let go of the lost file; connections to the one in its place are opened afresh.
+            await self.engine.dispose()
+        if state is FileState.MISSING:
+            raise DatabaseFileLost(self.url, str(self._file.path), "the file is gone")
+        await self._resume(state)
+
+    async def _resume(self, state: FileState) -> None:
+        """Take the file back at the path into use if it is a ToonBot database at head."""
+        assert self._file is not None
+        path = str(self._file.path)
+        async with self._resume_lock:
+            if not self._lost:
+                return  # another task took it back meanwhile
+            if time.monotonic() < self._next_resume:
+                raise DatabaseFileLost(self.url, path, "the file in its place is not usable")
+            self._next_resume = time.monotonic() + _RECHECK_S
+            if state is FileState.OTHER:
+                for moved in self._file.set_aside_stale_journals():
+                    log.warning("set aside %s: it held the lost file's last writes", moved)
+            head = head_revision()
             try:
-                Path(self._url.database).parent.mkdir(parents=True, exist_ok=True)
+                # Read-only and outside the engine: a foreign file is looked at, never changed.
+                revision = await asyncio.to_thread(self._file.revision)
+            except (OSError, sqlite3.Error) as exc:
+                revision, problem = None, str(exc).splitlines()[0]
+            else:
+                problem = f"it is at revision {revision or 'none'}, not {head}"
+            if revision != head:
+                # Once per file and problem, not once per photo.
+                if self._refused_other != (path, problem):
+                    self._refused_other = (path, problem)
+                    log.error("not using the file now at %s: %s", path, problem)
+                await self.engine.dispose()
+                raise DatabaseFileLost(self.url, path, f"the file in its place: {problem}")
+            self._file.remember()
+            self._lost = False
+            self._refused_other = None
+            log.warning(
+                "the quota database %s is back (revision %s): taking photos again", path, head
+            )
+
+    def _create_engine(self) -> AsyncEngine:
+        if self._file is not None:
+            try:
+                self._file.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file.create()
             except OSError as exc:
                 raise DatabaseError(self.url, str(exc)) from exc
         try:
@@ -185,6 +275,8 @@ class Database:
             raise DatabaseError(self.url, str(exc)) from exc
         if engine.dialect.name == "sqlite":
             _tune_sqlite(engine, self._settings.busy_timeout_ms)
+        if self._file is not None:
+            _open_read_write(engine, self._file.uri)
         return engine
 
     async def _upgrade(self) -> None:
@@ -219,6 +311,25 @@ def _switch_to_wal(cursor: Any, busy_timeout_ms: int) -> None:
             if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.02)
+
+
+def _sqlite_file(url: URL) -> SqliteFile | None:
+    """The database file a SQLite URL names (None: in memory, PostgreSQL, or a URI given)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if str(url.query.get("uri", "")).lower() in ("true", "1"):
+        return None  # the operator wrote a SQLite URI: open it as they said
+    return SqliteFile(Path(url.database).expanduser())
+
+
+def _open_read_write(engine: AsyncEngine, uri: str) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect_args(
+        _dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]
+    ) -> None:
+        # mode=rw: a missing file fails to open instead of coming back empty.
+        cargs[0] = uri
+        cparams["uri"] = True
 
 
 def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
