@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.quota.errors import (
     LimitOutOfRange,
+    QuotaDatabaseFull,
+    QuotaDatabaseLost,
     QuotaError,
     QuotaExceeded,
     QuotaReason,
@@ -30,6 +32,8 @@ __all__ = [
     "EffectiveLimits",
     "Grant",
     "LimitOutOfRange",
+    "QuotaDatabaseFull",
+    "QuotaDatabaseLost",
     "QuotaError",
     "QuotaExceeded",
     "QuotaReason",

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["LimitOutOfRange", "QuotaError", "QuotaExceeded", "QuotaReason", "QuotaUnavailable"]
+__all__ = [
+    "LimitOutOfRange",
+    "QuotaDatabaseFull",
+    "QuotaDatabaseLost",
+    "QuotaError",
+    "QuotaExceeded",
+    "QuotaReason",
+    "QuotaUnavailable",
+]
 
 QuotaReason = Literal["daily", "chat_hourly", "cooldown"]
 
@@ -45,3 +53,16 @@ class QuotaUnavailable(QuotaError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"quota database unavailable: {reason}")
         self.reason = reason
+
+
+class QuotaDatabaseLost(QuotaUnavailable):
+    """The SQLite file at `path` was deleted or replaced while the bot ran and is not back;
+    nothing was counted, and nothing is until a ToonBot database is restored at that path."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+
+
+class QuotaDatabaseFull(QuotaUnavailable):
+    """The database or the disk under it is full (SQLite's SQLITE_FULL); nothing was counted."""

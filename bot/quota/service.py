@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import QUOTA_LIMIT_RANGES, QuotaSettings
 from bot.db import Database
 from bot.quota import statements as sql
-from bot.quota.access import guarded_transaction, retrying
-from bot.quota.errors import QuotaExceeded
+from bot.quota.access import FullReports, guarded_transaction, retrying
+from bot.quota.errors import QuotaExceeded, QuotaUnavailable
 from bot.quota.ledger import give_back, open_charge, open_charges_of
 from bot.quota.models import (
     ChatLimits,
@@ -65,6 +65,7 @@ class QuotaService:
         self._clock = clock
         self._instance = instance
         self._retry_delays_s = tuple(retry_delays_s)
+        self._full = FullReports(db.url)
 
     @property
     def instance(self) -> str:
@@ -117,6 +118,7 @@ class QuotaService:
                 notify_message=notify_message,
                 now=now,
             )
+        self._full.wrote()
         return grant
 
     async def settle(self, grant: Grant) -> None:
@@ -181,7 +183,7 @@ class QuotaService:
         return int(count or 0)
 
     async def status(self, user: str, chat: str) -> QuotaStatus:
-        """The user's counts, limits and waits in chat, for /quota."""
+        """The user's counts, limits and waits in chat, for /quota (QuotaUnavailable: no answer)."""
         sql.check_key("user", user)
         sql.check_key("chat", chat)
         now = self._clock()
@@ -254,12 +256,16 @@ class QuotaService:
             return await sql.limits_of(conn, chat, self._defaults)
 
     async def get_style(self, user: str) -> str | None:
-        """The style the user picked last, or None if they never did."""
+        """The style the user picked last, or None if they never did or the database is
+        unavailable (the caller then uses its default, and the charge that follows is refused)."""
         sql.check_key("user", user)
-        async with self._transaction() as conn:
-            style: str | None = await conn.scalar(
-                select(UserPreference.style).where(UserPreference.user_key == user)
-            )
+        try:
+            async with self._transaction() as conn:
+                style: str | None = await conn.scalar(
+                    select(UserPreference.style).where(UserPreference.user_key == user)
+                )
+        except QuotaUnavailable:
+            return None
         return style
 
     async def set_style(self, user: str, style: str) -> None:
@@ -296,4 +302,4 @@ class QuotaService:
         return await retrying(attempt, self._retry_delays_s)
 
     def _transaction(self, *, write: bool = False) -> AbstractAsyncContextManager[AsyncConnection]:
-        return guarded_transaction(self._db, write=write)
+        return guarded_transaction(self._db, write=write, full=self._full)
