@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Config, ConfigError, load_config
-from engine.imageio import ImageLimits
-
+# Nothing heavy at import: Ctrl+C while torch and PyAV load must not end in a traceback.
 if TYPE_CHECKING:
+    from bot.config import Config
+    from engine.imageio import ImageLimits
     from engine.styles.options import StyleOptions
 
 __all__ = ["build_parser", "main"]
@@ -130,17 +130,34 @@ def _unit(name: str) -> Callable[[str], float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the process exit code."""
+    """Entry point of the console script; returns the process exit code.
+
+    Ctrl+C before `toonbot run` is up (or a second one, to stop at once) exits 130 with one line.
+    """
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        return _main(args)
+    except KeyboardInterrupt:
+        from bot.messages import CLI_INTERRUPTED
+
+        print(f"toonbot: {CLI_INTERRUPTED}", file=sys.stderr)
+        return 130
+
+
+def _main(args: argparse.Namespace) -> int:
+    from bot.config import ConfigError, load_config
+    from bot.logsetup import make_handler
+
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         print(f"toonbot: {exc}", file=sys.stderr)
         return 2
+    # Only where nothing is set up yet (as logging.basicConfig); tokens are masked either way.
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        handlers=[make_handler("text", secrets=config.secrets.values())],
+    )
     if args.command == "styles":
         return _styles(config)
     if args.command == "models":
@@ -165,7 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.logsetup import configure_logging
 
     # The bot logs per request (job ids, outcomes); the one-shot commands keep the quiet default.
-    configure_logging("debug" if args.verbose else config.logging.level, config.logging.format)
+    configure_logging(
+        "debug" if args.verbose else config.logging.level,
+        config.logging.format,
+        secrets=config.secrets.values(),
+    )
     return asyncio.run(run_bots(config))
 
 
@@ -216,10 +237,19 @@ def _engine_serve(config: Config) -> int:
     except ImportError:
         print("toonbot: engine-serve needs Ray: pip install 'ray[serve]'", file=sys.stderr)
         return 2
+    from bot.messages import CLI_NO_RAY_CLUSTER
     from engine.remote import build_app
 
     engine = config.engine
-    ray.init(address=engine.ray_address, logging_level=logging.WARNING)
+    try:
+        ray.init(address=engine.ray_address, logging_level=logging.WARNING)
+    except (ConnectionError, TimeoutError, RuntimeError) as exc:  # what Ray raises for "no one"
+        reason = str(exc).split(". ")[0].rstrip(".")
+        print(
+            "toonbot: " + CLI_NO_RAY_CLUSTER.format(address=engine.ray_address, reason=reason),
+            file=sys.stderr,
+        )
+        return 1
     try:
         # Serve keeps the app on the cluster after this driver exits; rerunning updates it.
         serve.run(build_app(engine, models=config.models), name=engine.ray_app, route_prefix=None)
@@ -250,11 +280,17 @@ def _db_upgrade(config: Config) -> int:
 
 
 def _toon(args: argparse.Namespace, config: Config) -> int:
+    from bot.config import ConfigError, check_device
     from bot.files import OutputExists, plan_outputs
     from bot.messages import CLI_OUTPUTS_EXIST, CLI_OUTPUTS_EXIST_MORE
     from engine.neural.cards import CardError
     from engine.styles import describe_styles
 
+    try:
+        check_device(config)
+    except ConfigError as exc:
+        print(f"toonbot: {exc}", file=sys.stderr)
+        return 2
     style = args.style or config.styles.default
     try:
         known = describe_styles(config.models)

@@ -38,6 +38,7 @@ __all__ = [
     "StyleSettings",
     "TelegramSettings",
     "VideoLimits",
+    "check_device",
     "load_config",
 ]
 
@@ -235,6 +236,11 @@ class Secrets:
     discord_token: str | None = field(default=None, repr=False)
     database_url: str | None = field(default=None, repr=False)
 
+    def values(self) -> tuple[str, ...]:
+        """The secrets that are set, for the log filter to mask wherever they appear."""
+        present = (self.telegram_token, self.discord_token, self.database_url)
+        return tuple(v for v in present if v)
+
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -311,7 +317,67 @@ def parse_config(
         discord_token=env.get(DISCORD_TOKEN_ENV) or None,
         database_url=env.get(DATABASE_URL_ENV) or None,
     )
-    return Config(**sections, secrets=secrets)
+    if secrets.database_url is not None:
+        _check_database_url(secrets.database_url)
+    config = Config(**sections, secrets=secrets)
+    _check_default_style(config, source)
+    return config
+
+
+def check_device(config: Config) -> None:
+    """ConfigError if [engine] device asks for CUDA on a machine where torch sees none.
+
+    Run before a local engine starts (it imports torch, so load_config leaves it out); with
+    engine.backend = "ray" the device belongs to the replicas, elsewhere, and is not checked.
+    """
+    if config.engine.backend != "local" or config.engine.device != "cuda":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            '[engine] device = "cuda" but torch sees no CUDA device here: '
+            'set device = "auto" (or "cpu"), or install a CUDA build of torch'
+        )
+
+
+def _check_database_url(url: str) -> None:
+    """ConfigError unless `url` parses as a SQLAlchemy URL of a dialect SQLAlchemy knows.
+
+    The value itself is never repeated: it may carry a password.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        kind = (
+            "names no database SQLAlchemy knows"
+            if isinstance(exc, NoSuchModuleError)  # a subclass of ArgumentError
+            else "is not a database URL"
+        )
+        raise ConfigError(
+            f"{DATABASE_URL_ENV} {kind}: set it to e.g. "
+            "postgresql+asyncpg://user:password@host/dbname, "
+            "or unset it to keep quotas in [database] sqlite_path"
+        ) from None
+
+
+def _check_default_style(config: Config, source: str) -> None:
+    """ConfigError unless [styles] default names a built-in style or an installed model's."""
+    from engine.neural.cards import CardError
+    from engine.styles import describe_styles
+
+    try:
+        known = describe_styles(config.models)
+    except CardError:  # the broken card stops start-up with its own message
+        return
+    if config.styles.default not in known:
+        raise ConfigError(
+            f"{source}: [styles] default = {config.styles.default!r} is not a style; "
+            f"set it to one of: {', '.join(known)}"
+        )
 
 
 def _build(cls: type[T], table: Mapping[str, Any], where: str) -> T:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __all__ = [
     "CLI_CANNOT_WRITE",
+    "CLI_INTERRUPTED",
+    "CLI_NO_RAY_CLUSTER",
     "CLI_OUTPUTS_EXIST",
     "CLI_OUTPUTS_EXIST_MORE",
     "CLI_OUTPUT_EXISTS",
@@ -16,3 +18,8 @@ CLI_OUTPUTS_EXIST = (
 CLI_OUTPUTS_EXIST_MORE = " (and {count} more output file(s))"
 CLI_OUTPUT_EXISTS = "{path} already exists; it was not replaced (use --overwrite to replace it)"
 CLI_CANNOT_WRITE = "cannot write {path}: {reason}"
+CLI_INTERRUPTED = "stopped (interrupted)"
+CLI_NO_RAY_CLUSTER = (
+    "no Ray cluster at [engine] ray_address = {address!r}: start one with `ray start --head` "
+    "on this machine, or set ray_address to the cluster's address ({reason})"
+)
