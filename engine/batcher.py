@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -18,6 +18,9 @@ from engine.styles.options import StyleOptions
 __all__ = ["BatchRunner", "Batcher"]
 
 log = logging.getLogger(__name__)
+
+# batch_sizes keeps the most recent ones only: a long-lived engine runs millions of batches.
+RECENT_BATCHES = 1024
 
 
 class BatchRunner(Protocol):
@@ -51,14 +54,18 @@ class Batcher:
         max_batch_size: int,
         max_wait_s: float,
         job_timeout_s: float,
+        on_start: Callable[[Sequence[float]], None] | None = None,
     ) -> None:
+        """on_start, when given, is called with each batch's queue waits (seconds, one per
+        job) just before the batch runs."""
         self._queue = queue
         self._runner = runner
         self._max_batch_size = max_batch_size
         self._max_wait_s = max_wait_s
         self._job_timeout_s = job_timeout_s
+        self._on_start = on_start
         self.batches_run = 0
-        self.batch_sizes: list[int] = []
+        self.batch_sizes: list[int] = []  # the last RECENT_BATCHES batches' sizes, oldest first
 
     async def run(self) -> None:
         """Serve batches until the queue hands out the None sentinel."""
@@ -106,6 +113,9 @@ class Batcher:
         images = [item.job.image for item in live]
         given = [item.job.analysis for item in live]
         analyses = None if all(a is None for a in given) else given
+        if self._on_start is not None:
+            now = time.monotonic()
+            self._on_start([now - item.enqueued for item in live])
         started = time.perf_counter()
         try:
             if options.is_default:
@@ -122,6 +132,8 @@ class Batcher:
         finally:
             self.batches_run += 1
             self.batch_sizes.append(len(live))
+            if len(self.batch_sizes) > 2 * RECENT_BATCHES:  # trimmed in amortized O(1)
+                del self.batch_sizes[:-RECENT_BATCHES]
         log.debug(
             "batch style=%s options=%s size=%d padded=%dx%d took %.1f ms",
             style,

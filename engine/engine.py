@@ -60,8 +60,6 @@ class Engine:
     ) -> None:
         self.config = config
         self._metrics = metrics
-        # id(job.image) -> monotonic submit time, kept only while metrics are on (queue wait).
-        self._enqueued: dict[int, float] = {}
         self._styles_override = styles
         self._models = models
         self._exact_size: frozenset[str] = frozenset()
@@ -140,6 +138,7 @@ class Engine:
             max_batch_size=self.config.max_batch_size,
             max_wait_s=self.config.max_wait_ms / 1000.0,
             job_timeout_s=self.config.job_timeout_s,
+            on_start=None if self._metrics is None else self._observe_waits,
         )
         self._closing = False
         self._task = asyncio.create_task(self._batcher.run(), name="toonbot-batcher")
@@ -178,8 +177,6 @@ class Engine:
         if self._metrics is None:
             return await self._submit(job)
         started = time.monotonic()
-        key = id(job.image)
-        self._enqueued[key] = started
         outcome: str | None = None
         try:
             result = await self._submit(job)
@@ -190,10 +187,14 @@ class Engine:
             outcome = next((o for t, o in _OUTCOMES.items() if isinstance(exc, t)), None)
             raise
         finally:
-            self._enqueued.pop(key, None)
             if outcome is not None:  # bad requests (unknown style, wrong array) are not jobs
                 self._metrics.jobs.labels(outcome, job.style).inc()
                 self._metrics.job_latency.labels(job.style).observe(time.monotonic() - started)
+
+    def _observe_waits(self, waits: Sequence[float]) -> None:
+        assert self._metrics is not None
+        for wait in waits:
+            self._metrics.queue_wait.observe(wait)
 
     async def _measured_run(
         self,
@@ -207,10 +208,6 @@ class Engine:
         metrics, supervisor = self._metrics, self._supervisor
         assert metrics is not None and supervisor is not None
         now = time.monotonic()
-        for image in images:
-            queued = self._enqueued.get(id(image))
-            if queued is not None:
-                metrics.queue_wait.observe(now - queued)
         metrics.batch_size.observe(len(images))
         try:
             return await supervisor.run(style, images, padded, analyses, options=options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
@@ -72,4 +73,5 @@ class PendingJob:
     future: asyncio.Future[np.ndarray]
     deadline: float
     state: JobState = JobState.QUEUED
+    enqueued: float = field(default_factory=time.monotonic)  # for the queue-wait metric
     seq: int = 0  # arrival order, set by the queue

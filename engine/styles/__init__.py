@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import torch
 
 from engine.analysis import MAX_FACES, build_analyzer
-from engine.errors import UnknownStyle
 from engine.styles.base import Style
 from engine.styles.classic import ClassicStyle
 from engine.styles.manhwa import ManhwaStyle
@@ -18,7 +17,7 @@ from engine.styles.webtoon import WebtoonStyle
 if TYPE_CHECKING:
     from engine.neural.cards import ModelSettings
 
-__all__ = ["STYLE_NAMES", "Style", "build_styles", "describe_styles", "get_style"]
+__all__ = ["STYLE_NAMES", "Style", "build_styles", "describe_styles"]
 
 STYLE_NAMES: tuple[str, ...] = ("webtoon", "manhwa", "sketch", "classic")
 
@@ -83,11 +82,3 @@ def describe_styles(models: ModelSettings | None = None) -> dict[str, str]:
         for name, fg, bg in composite_plan(models, reserved=STYLE_NAMES):
             described[name] = f"{fg} on people, {bg} behind them"
     return described
-
-
-def get_style(styles: dict[str, Style], name: str) -> Style:
-    """Look a style up by name, raising UnknownStyle with the names that do exist."""
-    try:
-        return styles[name]
-    except KeyError:
-        raise UnknownStyle(name, tuple(styles)) from None

@@ -325,3 +325,16 @@ async def test_person_aware_webtoon_can_be_switched_off() -> None:
         webtoon = worker._styles["webtoon"]
         assert isinstance(webtoon, WebtoonStyle)
         assert webtoon.person_aware is flag
+
+
+async def test_batch_sizes_keep_only_the_recent_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long-lived engine runs millions of batches: the list must not grow with them.
+    import engine.batcher
+
+    monkeypatch.setattr(engine.batcher, "RECENT_BATCHES", 3)
+    async with Engine(config(max_wait_ms=0.0), {"rec": RecordingStyle()}) as eng:
+        for i in range(10):
+            await eng.submit(Job(img(i), "rec"))
+        assert eng.batcher.batches_run == 10
+        assert 3 <= len(eng.batcher.batch_sizes) <= 6
+        assert eng.batcher.batch_sizes[-3:] == [1, 1, 1]

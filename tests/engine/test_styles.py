@@ -15,8 +15,7 @@ from skimage import color, data, feature
 from engine import analysis
 from engine.analysis import PersonAnalysis, build_analyzer, draw_part_masks
 from engine.config import EngineConfig
-from engine.errors import UnknownStyle
-from engine.styles import STYLE_NAMES, Style, build_styles, describe_styles, get_style
+from engine.styles import STYLE_NAMES, Style, build_styles, describe_styles
 from engine.styles import filters as flt
 from engine.styles.classic import ClassicStyle, cartoonify_opencv
 from engine.styles.sketch import SketchStyle
@@ -85,14 +84,6 @@ def test_describe_styles_gives_one_line_each() -> None:
     assert tuple(described) == STYLE_NAMES
     for text in described.values():
         assert text and "\n" not in text
-
-
-def test_get_style_finds_or_raises_with_the_names_available(styles: dict[str, Style]) -> None:
-    assert get_style(styles, "sketch") is styles["sketch"]
-    with pytest.raises(UnknownStyle) as err:
-        get_style(styles, "oil")
-    assert err.value.name == "oil"
-    assert err.value.available == STYLE_NAMES
 
 
 # --- the Style contract, for every style ------------------------------------------------------
