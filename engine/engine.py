@@ -121,6 +121,22 @@ class Engine:
         """Times the inference worker was replaced after a failed or hung batch."""
         return self._supervisor.restarts if self._supervisor is not None else 0
 
+    @property
+    def abandoned_threads(self) -> int:
+        """Inference threads left behind because a batch hung in them (they exit on return)."""
+        return self._supervisor.abandoned_threads if self._supervisor is not None else 0
+
+    @property
+    def worker_id(self) -> int | None:
+        """An identity of the current inference worker (it changes when one is replaced);
+        None before start."""
+        return id(self._supervisor.worker) if self._supervisor is not None else None
+
+    def waiting(self) -> tuple[PendingJob, ...]:
+        """A snapshot of the jobs waiting for a batch, oldest first (read-only: for stats and
+        tests; changing them changes nothing)."""
+        return self._queue.waiting() if self._queue is not None else ()
+
     async def start(self) -> None:
         """Build styles and the worker, start the inference thread and the batcher task."""
         if self._task is not None:

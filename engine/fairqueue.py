@@ -103,6 +103,12 @@ class FairQueue:
             except TimeoutError:
                 return None
 
+    def waiting(self) -> tuple[PendingJob, ...]:
+        """A snapshot of the waiting jobs in arrival order."""
+        return tuple(
+            sorted((i for lane in self._lanes.values() for i in lane), key=lambda i: i.seq)
+        )
+
     def position(self, job_id: str) -> int | None:
         """1-based turn at which the job would be served (ignoring batching), or None if not queued."""
         if self._positions_version != self._version:

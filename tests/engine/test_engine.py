@@ -322,7 +322,7 @@ async def test_person_aware_webtoon_can_be_switched_off() -> None:
     for flag in (True, False):
         engine = Engine(config(person_aware=flag))
         worker = engine._build_worker()
-        webtoon = worker._styles["webtoon"]
+        webtoon = worker.style("webtoon")
         assert isinstance(webtoon, WebtoonStyle)
         assert webtoon.person_aware is flag
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import ItemsView
 import threading
 
 import numpy as np
@@ -45,7 +46,7 @@ class TrippingStyle:
 async def test_crashed_batch_fails_its_jobs_and_the_next_batch_runs_on_a_fresh_worker() -> None:
     style = TrippingStyle()
     async with Engine(config(max_wait_ms=200.0), {"rec": style}) as engine:
-        first_worker = engine._supervisor.worker if engine._supervisor else None
+        first_worker = engine.worker_id
         results = await asyncio.gather(
             *(engine.submit(Job(img(v), "rec")) for v in (1, CRASH, 3)), return_exceptions=True
         )
@@ -59,7 +60,7 @@ async def test_crashed_batch_fails_its_jobs_and_the_next_batch_runs_on_a_fresh_w
         assert int(after[0, 0, 0]) == 248
         assert engine.restarts == 1
         assert style.threads[1] is not crashed_thread
-        assert engine._supervisor is not None and engine._supervisor.worker is not first_worker
+        assert engine.worker_id is not None and engine.worker_id != first_worker
         await wait_until(lambda: not crashed_thread.is_alive())  # the old thread was stopped
 
         again = await engine.submit(Job(img(8), "rec"))  # a healthy batch restarts nothing
@@ -104,7 +105,7 @@ async def test_hung_batch_times_out_and_the_engine_goes_on_on_a_fresh_thread() -
             assert fresh_thread is not hung_thread
             assert hung_thread.is_alive() and hung_thread.daemon  # abandoned, not joined
             assert engine.restarts == 1
-            assert engine._supervisor is not None and engine._supervisor.abandoned_threads == 1
+            assert engine.abandoned_threads == 1
         # close() returned although the hung call is still stuck in the model.
         assert hung_thread.is_alive()
     finally:
@@ -112,22 +113,21 @@ async def test_hung_batch_times_out_and_the_engine_goes_on_on_a_fresh_thread() -
     await wait_until(lambda: not hung_thread.is_alive())  # it exits once the call returns
 
 
+class RebuildFails(dict[str, TrippingStyle]):
+    """The styles of an engine whose first rebuild of its worker fails (as a CUDA OOM would)."""
+
+    builds = 0
+
+    def items(self) -> ItemsView[str, TrippingStyle]:  # each worker build reads them once
+        self.builds += 1
+        if self.builds == 2:
+            raise RuntimeError("out of memory while rebuilding")
+        return super().items()
+
+
 async def test_a_failing_restart_is_retried_before_the_next_batch() -> None:
     style = TrippingStyle()
-    async with Engine(config(), {"rec": style}) as engine:
-        supervisor = engine._supervisor
-        assert supervisor is not None
-        build = supervisor._build_worker
-        attempts = 0
-
-        def flaky_build() -> object:
-            nonlocal attempts
-            attempts += 1
-            if attempts == 1:
-                raise RuntimeError("out of memory while rebuilding")
-            return build()
-
-        supervisor._build_worker = flaky_build  # type: ignore[assignment]
+    async with Engine(config(), RebuildFails(rec=style)) as engine:  # type: ignore[arg-type]
         with pytest.raises(InferenceFailed):
             await engine.submit(Job(img(CRASH), "rec"))
         with pytest.raises(InferenceFailed) as info:  # the restart itself failed

@@ -99,8 +99,7 @@ async def test_batch_key_holds_the_honoured_options() -> None:
         options = StyleOptions(texture=0.25, color=0.75)
         second = asyncio.create_task(engine.submit(Job(img(2), "tune", options=options)))
         await asyncio.sleep(0.05)
-        assert engine._queue is not None
-        [waiting] = [item for lane in engine._queue._lanes.values() for item in lane]
+        [waiting] = engine.waiting()
         assert waiting.key == BatchKey("tune", 32, 32, options)
         style.gate.set()
         await asyncio.gather(first, second)

@@ -32,9 +32,8 @@ async def test_positions_predict_the_serving_order(seed: int) -> None:
     for _ in range(rng.randint(1, 40)):
         queue.put(_item(rng.choice(users), loop))
     predicted = {}
-    for lane_item in list(queue._lanes.values()):
-        for item in lane_item:
-            predicted[item.job.job_id] = queue.position(item.job.job_id)
+    for item in queue.waiting():
+        predicted[item.job.job_id] = queue.position(item.job.job_id)
     served = []
     while (item := queue.pop_nowait()) is not None:
         served.append(item.job.job_id)
