@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import ItemsView
 import threading
+from collections.abc import ItemsView
 
 import numpy as np
 import pytest
