@@ -1,4 +1,4 @@
-"""`toonbot doctor`: device, codecs, styles, models, database and tokens, each OK, WARN or FAIL."""
+"""`toonbot doctor`: device, codecs, styles, models (each loaded), database and tokens: OK/WARN/FAIL."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import aiohttp
 
 from bot.config import DATABASE_URL_ENV, DISCORD_TOKEN_ENV, TELEGRAM_TOKEN_ENV, Config
+
+if TYPE_CHECKING:
+    from engine.neural.cards import ModelCard
 
 __all__ = ["Check", "gather_checks", "print_checks", "run_doctor"]
 
@@ -139,26 +142,47 @@ def _styles_and_models(config: Config) -> list[Check]:
         return [Check("styles", "FAIL", str(exc), "fix or remove the model card")]
     checks = [Check("styles", "OK", ", ".join(styles))]
     for model in models:
-        checks.append(_model(model.card.name, model.path, model.card.sha256, config))
+        checks.append(_model(model.card, model.path, config))
     return checks
 
 
-def _model(name: str, path: Path, sha256: str, config: Config) -> Check:
+def _model(card: ModelCard, path: Path, config: Config) -> Check:
+    """Present, matching the card's sha256 when it pins one, and loadable as its model."""
+    name, sha256 = card.name, card.sha256
     label = f"model {name}"
     if not path.is_file():
         wanted = name in config.models.enabled
         status: Status = "WARN" if wanted else "OK"
         return Check(label, status, "not installed", f"toonbot models pull {name}")
+    refetch = f"delete {path} and run toonbot models pull {name}"
+    if sha256:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != sha256:
+            return Check(
+                label, "FAIL", "checksum mismatch: the weights are not the card's", refetch
+            )
+    loaded = _load_model(card, path)
+    if loaded:
+        return Check(label, "FAIL", f"installed, does not load: {loaded}", refetch)
     if not sha256:
-        return Check(label, "WARN", f"installed, unverified (card pins no sha256): {path}")
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    if digest.hexdigest() != sha256:
-        hint = f"delete {path} and run toonbot models pull {name}"
-        return Check(label, "FAIL", "checksum mismatch: the weights are not the card's", hint)
-    return Check(label, "OK", "installed, sha256 verified")
+        return Check(label, "WARN", f"installed, loads, unverified (card pins no sha256): {path}")
+    return Check(label, "OK", "installed, sha256 verified, loads")
+
+
+def _load_model(card: ModelCard, path: Path) -> str:
+    """Load the weights on the CPU as `toonbot run` would: "" if they load, else why not."""
+    import torch
+
+    from engine.neural.style import ModelLoadFailed, load_neural_style
+
+    try:
+        load_neural_style(card, path, torch.device("cpu"))
+    except ModelLoadFailed as exc:
+        return f"the file {exc.reason}"
+    return ""
 
 
 async def _database(config: Config) -> Check:

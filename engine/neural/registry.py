@@ -71,12 +71,20 @@ def _selected(
 def build_neural_styles(
     settings: ModelSettings, device: torch.device, reserved: tuple[str, ...] = ()
 ) -> dict[str, Style]:
-    """Load a style for every enabled card whose weights are installed."""
+    """Load a style for every enabled card whose weights are installed.
+
+    A model whose file fails to load is left out with one error line, never raised.
+    """
     styles: dict[str, Style] = {}
-    from engine.neural.style import load_neural_style
+    from engine.neural.style import ModelLoadFailed, load_neural_style
 
     for model in _selected(settings, reserved, report=True):
-        styles[model.card.name] = load_neural_style(model.card, model.path, device)
+        try:
+            styles[model.card.name] = load_neural_style(model.card, model.path, device)
+        except ModelLoadFailed as exc:
+            # One bad file costs its own style (and composites built on it), nothing else.
+            log.error("%s; style skipped (toonbot doctor checks every model)", exc)
+            continue
         log.info("neural style %s loaded from %s", model.card.name, model.path)
     return styles
 

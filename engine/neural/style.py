@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import pickle
+import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +13,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.errors import ToonError
 from engine.neural.animeganv2 import AnimeGANv2Generator
 from engine.neural.cards import ModelCard
 from engine.styles.base import Style
 
-__all__ = ["CompositeStyle", "Masker", "OnnxStyle", "TorchStyle", "load_neural_style"]
+__all__ = [
+    "CompositeStyle",
+    "Masker",
+    "ModelLoadFailed",
+    "OnnxStyle",
+    "TorchStyle",
+    "load_neural_style",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +64,20 @@ def _from_model(out: torch.Tensor, card: ModelCard, h: int, w: int) -> torch.Ten
     return out[..., :h, :w].clamp(0.0, 1.0).contiguous()
 
 
+class ModelLoadFailed(ToonError):
+    """An installed weights file cannot be loaded for its card: corrupt, foreign or mismatched.
+
+    `reason` is ToonBot's own words, never the loader's message (torch's advises turning off
+    weights_only, which would run whatever code a foreign file carries).
+    """
+
+    def __init__(self, name: str, path: Path, reason: str) -> None:
+        super().__init__(f"model {name}: {path} {reason}")
+        self.name = name
+        self.path = path
+        self.reason = reason
+
+
 class TorchStyle:
     """A torch generator from a card whose architecture ToonBot implements."""
 
@@ -68,10 +92,27 @@ class TorchStyle:
 
     @classmethod
     def load(cls, card: ModelCard, weights: Path, device: torch.device) -> TorchStyle:
-        """Build the card's architecture and load its state_dict strictly (no pickled code)."""
+        """Build the card's architecture and load its state_dict strictly (no pickled code).
+
+        Raises ModelLoadFailed when the file is unreadable, is not a torch file, holds more
+        than tensors (a pickled model: refused unread), or its tensors do not fit.
+        """
         model = _ARCHITECTURES[card.architecture]()
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-        model.load_state_dict(state, strict=True)
+        try:
+            state = torch.load(weights, map_location="cpu", weights_only=True)
+        except OSError as exc:
+            raise ModelLoadFailed(card.name, weights, f"cannot be read: {exc.strerror}") from None
+        except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
+            raise ModelLoadFailed(card.name, weights, _torch_load_problem(weights, exc)) from None
+        problem = _state_dict_problem(model, state, card.architecture)
+        if problem:
+            raise ModelLoadFailed(card.name, weights, problem)
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError:  # shapes that differ: the weights are of another model
+            raise ModelLoadFailed(
+                card.name, weights, f"has tensors of the wrong shape for {card.architecture}"
+            ) from None
         return cls(card, model.to(device))
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
@@ -109,10 +150,48 @@ class OnnxStyle:
 
 
 def load_neural_style(card: ModelCard, weights: Path, device: torch.device) -> Style:
-    """The Style for a card with its weights at `weights`."""
+    """The Style for a card with its weights at `weights`.
+
+    Raises ModelLoadFailed (in ToonBot's words) when the file cannot serve as the card's model.
+    """
     if card.format == "onnx":
-        return OnnxStyle(card, weights, device)
+        if not weights.is_file():
+            raise ModelLoadFailed(card.name, weights, "does not exist")
+        try:
+            return OnnxStyle(card, weights, device)
+        except ImportError:
+            raise ModelLoadFailed(card.name, weights, "needs onnxruntime (not installed)") from None
+        except Exception:  # onnxruntime raises its own types for every kind of bad file
+            raise ModelLoadFailed(card.name, weights, "is not a readable ONNX model") from None
     return TorchStyle.load(card, weights, device)
+
+
+def _torch_load_problem(path: Path, exc: BaseException) -> str:
+    """What is wrong with a file torch.load refused, without repeating torch's advice."""
+    if not zipfile.is_zipfile(path):
+        return "is not a torch weights file (corrupt, truncated or another format)"
+    if isinstance(exc, pickle.UnpicklingError):
+        return "holds pickled Python objects, not just tensors (a whole model?): refused unread"
+    return "is a damaged torch weights file"
+
+
+def _state_dict_problem(model: torch.nn.Module, state: object, architecture: str) -> str:
+    """Why `state` cannot be `model`'s state_dict, or "" when its keys fit."""
+    if not isinstance(state, Mapping) or not all(
+        isinstance(v, torch.Tensor) for v in state.values()
+    ):
+        return "holds no state_dict of tensors"
+    expected = set(model.state_dict())
+    missing = sorted(expected - set(state))
+    unexpected = sorted(set(state) - expected)
+    if not missing and not unexpected:
+        return ""
+    detail = "; ".join(
+        f"{what} {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+        for what, keys in (("missing", missing), ("unexpected", unexpected))
+        if keys
+    )
+    return f"does not fit the {architecture} architecture ({detail})"
 
 
 class CompositeStyle:

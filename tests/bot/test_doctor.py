@@ -22,11 +22,10 @@ from bot.config import (
 )
 from bot.db import Database, head_revision
 from bot.doctor import Check, gather_checks, print_checks
+from tests.bot.tiny_models import tiny_onnx
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
-
-WEIGHTS = b"not really onnx, but bytes with a checksum"
 
 
 @pytest.fixture
@@ -157,7 +156,8 @@ async def test_model_weights_are_checked_against_the_card(tmp_path: Path) -> Non
     cards, cache = tmp_path / "cards", tmp_path / "cache"
     cards.mkdir()
     cache.mkdir()
-    digest = hashlib.sha256(WEIGHTS).hexdigest()
+    weights = tiny_onnx()  # a real model: the doctor loads each installed one
+    digest = hashlib.sha256(weights).hexdigest()
     for name, sha in (("good", digest), ("bad", "0" * 64), ("loose", ""), ("absent", digest)):
         (cards / f"{name}.toml").write_text(
             f'name = "{name}"\ndescription = "test"\nformat = "onnx"\nfile = "{name}.onnx"\n'
@@ -166,7 +166,7 @@ async def test_model_weights_are_checked_against_the_card(tmp_path: Path) -> Non
             "size_multiple = 8\n"
         )
         if name != "absent":
-            (cache / f"{name}.onnx").write_bytes(WEIGHTS)
+            (cache / f"{name}.onnx").write_bytes(weights)
     found = by_name(await gather_checks(make_config(tmp_path, {}), offline=True))
     assert found["model good"].status == "OK" and "verified" in found["model good"].detail
     assert found["model bad"].status == "FAIL" and "checksum mismatch" in found["model bad"].detail

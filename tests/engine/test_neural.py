@@ -18,7 +18,13 @@ from engine.engine import Engine
 from engine.job import Job
 from engine.neural.animeganv2 import AnimeGANv2Generator
 from engine.neural.cards import CardError, ModelSettings, load_card, load_cards, parse_card
-from engine.neural.style import CompositeStyle, OnnxStyle, TorchStyle, load_neural_style
+from engine.neural.style import (
+    CompositeStyle,
+    ModelLoadFailed,
+    OnnxStyle,
+    TorchStyle,
+    load_neural_style,
+)
 from engine.styles import STYLE_NAMES, build_styles, describe_styles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,7 +149,7 @@ def test_torch_weights_load_strictly(tmp_path: Path, generator: AnimeGANv2Genera
     state = generator.state_dict()
     del state["out_layer.0.weight"]
     torch.save(state, tmp_path / "bad.pt")
-    with pytest.raises(RuntimeError, match="out_layer"):
+    with pytest.raises(ModelLoadFailed, match=r"missing out_layer\.0\.weight"):
         load_neural_style(card, tmp_path / "bad.pt", torch.device("cpu"))
 
 
