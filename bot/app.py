@@ -18,8 +18,10 @@ from bot.config import (
     Config,
     ConfigError,
     check_device,
+    state_dir,
 )
 from bot.messages import (
+    CLI_LOG_KEY_FAILED,
     DC_BAD_TOKEN,
     DC_START_FAILED,
     NO_TOKEN,
@@ -173,6 +175,17 @@ async def _serve(
     except ConfigError as exc:
         print(f"toonbot: {exc}", file=sys.stderr)
         return 2
+    from bot.tracking import TAG_KEY_FILE, load_tag_key, use_tag_key
+
+    key_file = state_dir(config) / TAG_KEY_FILE
+    try:
+        use_tag_key(load_tag_key(key_file))
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(
+            "toonbot: " + CLI_LOG_KEY_FAILED.format(path=key_file, reason=reason), file=sys.stderr
+        )
+        return 1
     engine_metrics, bot_metrics, served = _metrics(config)
     try:
         async with (

@@ -40,6 +40,7 @@ __all__ = [
     "VideoLimits",
     "check_device",
     "load_config",
+    "state_dir",
 ]
 
 CONFIG_ENV = "TOONBOT_CONFIG"
@@ -322,6 +323,15 @@ def parse_config(
     config = Config(**sections, secrets=secrets)
     _check_default_style(config, source)
     return config
+
+
+def state_dir(config: Config) -> Path:
+    """Where this install keeps its own files (the log key): the SQLite database's folder, or
+    $XDG_STATE_HOME/toonbot (~/.local/state/toonbot) when $TOONBOT_DATABASE_URL is set."""
+    if config.secrets.database_url is None:
+        return Path(config.database.sqlite_path).expanduser().absolute().parent
+    base = os.environ.get("XDG_STATE_HOME") or str(Path("~/.local/state").expanduser())
+    return Path(base) / "toonbot"
 
 
 def check_device(config: Config) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "CLI_CANNOT_WRITE",
     "CLI_INTERRUPTED",
+    "CLI_LOG_KEY_FAILED",
     "CLI_NO_RAY_CLUSTER",
     "CLI_OUTPUTS_EXIST",
     "CLI_OUTPUTS_EXIST_MORE",
@@ -22,4 +23,8 @@ CLI_INTERRUPTED = "stopped (interrupted)"
 CLI_NO_RAY_CLUSTER = (
     "no Ray cluster at [engine] ray_address = {address!r}: start one with `ray start --head` "
     "on this machine, or set ray_address to the cluster's address ({reason})"
+)
+CLI_LOG_KEY_FAILED = (
+    "cannot use the log key file {path}: {reason}. Make its folder writable, or delete a "
+    "damaged key (user tags in the logs then change)"
 )
