@@ -103,9 +103,9 @@ FILE_TOO_LARGE = "That file is too big ({size_mb:.1f} MB). The limit is {limit_m
 VIDEO_TOO_LONG = (
     "That video is too long ({duration:.0f} s). Please send a clip of at most {limit:g} seconds."
 )
+# {frames} is where counting stopped, which can be the limit plus one: "more than" is exact.
 VIDEO_TOO_MANY_FRAMES = (
-    "That video has too many frames ({frames}). The limit is {limit} frames; "
-    "please send a shorter clip."
+    "That clip has more than {limit} frames, the most I can draw; please send a shorter one."
 )
 UNKNOWN_STYLE = "I don't know the style \u201c{name}\u201d. Try one of: {available}."
 # Style options: typed words, /toon options and redraw buttons.

@@ -44,7 +44,10 @@ DC_VIDEO_RESULT_TOO_BIG = (
     "The drawn clip came out too big to upload here ({size:.1f} MB; the limit is {limit:.0f} MB). "
     "Please try a shorter clip."
 )
-DC_NOT_AN_IMAGE = "That file isn't a picture. Please attach a JPEG, PNG or WebP photo."
+DC_NOT_AN_IMAGE = (
+    "That file isn't a picture or a clip. Please attach a JPEG, PNG or WebP photo, "
+    "or an MP4, MOV, WebM or GIF clip."
+)
 DC_NO_IMAGE = "That message has no picture I can draw. Pick a message with a JPEG, PNG or WebP."
 DC_DOWNLOAD_FAILED = "I couldn't fetch your picture from Discord. Please try again."
 DC_ORIGINAL_GONE = "I can't find the original picture any more. Please send it again."

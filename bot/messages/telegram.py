@@ -73,7 +73,10 @@ TG_VIDEO_RESULT_TOO_BIG = (
     "The drawn clip came out too big for Telegram ({size:.1f} MB; the limit is {limit:.0f} MB). "
     "Please send a shorter clip."
 )
-TG_NOT_AN_IMAGE = "That file isn't a picture. Please send a photo, or a JPEG, PNG or WebP file."
+TG_NOT_AN_IMAGE = (
+    "That file isn't a picture or a clip. Please send a photo, a JPEG, PNG or WebP file, "
+    "or a video, a GIF or a sticker."
+)
 TG_LOTTIE_STICKER = (
     "I can't draw animated (.tgs) stickers: they are vector animations with no picture inside. "
     "Nothing was charged. Send a still or video sticker, a photo, a GIF or a clip instead."
