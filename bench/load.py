@@ -1,12 +1,19 @@
 """Load: N users send photos at once through fake Telegram and Discord to the real running bot.
 
 Run: .venv/bin/python bench/load.py [--users 100] [--size 512] [--style webtoon] [--photos 1]
-     [--quota 20] [--out PATH]
+     [--quota 20] [--faults] [--out PATH]
 The bot starts through its composition root (bot.app.run_bots) with a real SQLite file, real
 engine and real style; users are split between Telegram and Discord and are timed from the fake's
 side: update or interaction created -> result picture received. Engine time is each job's
 engine.submit (queue wait + inference); bot overhead is end-to-end minus that. Exits 1 when a
 user got no answer or two, or the database counts differ from the pictures delivered.
+
+--faults adds a fault mix while the photos arrive: 429s and 5xx on result uploads, answers held
+back 8 s after the result was posted (the bots' answer waits are cut to 4 s so these become
+"outcome unknown" timeouts), and a database locked by another connection for 1.5 s (busy
+timeout 300 ms). It reports delivered / refunded / duplicated / lost / double-charged; the bar
+is 0 lost and 0 double-charged. Peak RSS (sampled every 50 ms) and the byte budget's peak are
+reported either way.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import io
 import json
 import os
 import platform
+import sqlite3
 import sys
 import tempfile
 import time
@@ -34,9 +42,18 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.engine import test_images as sample_images
-from bench.load_report import LoadReport, LoadSettings, Request, check, print_table, summarize
+from bench.load_report import (
+    LoadReport,
+    LoadSettings,
+    Request,
+    check,
+    fault_counts,
+    print_table,
+    summarize,
+)
 from bot import messages
 from bot.app import run_bots
+from bot.budget import shared_budget
 from bot.config import (
     DISCORD_TOKEN_ENV,
     TELEGRAM_TOKEN_ENV,
@@ -46,8 +63,10 @@ from bot.config import (
     parse_config,
 )
 from bot.db import Database
+from bot.discord import transfer
 from bot.discord.frontend import point_at
 from bot.quota import QuotaService
+from bot.telegram import retry
 from engine.engine import Engine
 from engine.job import Job
 from tests.fakes.discord_objects import TOKEN as DISCORD_TOKEN
@@ -66,6 +85,9 @@ _REFUSALS = tuple(
         messages.CHAT_HOURLY_LIMIT,
         messages.COOLDOWN,
         messages.TOONS_OFF,
+        # Nothing charged: the database was locked, or too many uploads were in flight.
+        messages.QUOTA_UNAVAILABLE,
+        messages.UPLOADS_BUSY,
     )
 )
 # Status lines while a photo is on its way; any other text that is not a refusal is a failure.
@@ -171,10 +193,52 @@ def _collect(tg: TimedTelegram, dc: TimedDiscord, requests: list[Request]) -> No
                 _sort(text, r)
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def _sample_rss(peak: list[float]) -> None:
+    """Keep peak[0] at the highest resident set size seen, in MB, until cancelled."""
+    while True:
+        peak[0] = max(peak[0], _rss_mb())
+        await asyncio.sleep(0.05)
+
+
+def _inject_faults(tg: TimedTelegram, dc: TimedDiscord) -> None:
+    """The fault mix on result uploads; see the module docstring."""
+    retry.READ_TIMEOUT_S = 4.0
+    transfer.ANSWER_WAIT_S = 4.0
+    tg.fail_next("sendPhoto", 429, retry_after=1, times=2)
+    tg.fail_next("sendPhoto", 502, times=2)
+    dc.fail_next("POST", "webhooks/", 429, retry_after=0.5, times=2)
+    dc.fail_next("POST", "webhooks/", 500, times=2)
+    for _ in range(2):
+        tg.stall_next("sendPhoto", 8.0)
+        dc.stall_next("POST", "webhooks/", 8.0)
+
+
+async def _lock_database(path: str, seconds: float) -> None:
+    """Another connection holds the write lock for `seconds`."""
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        await asyncio.sleep(seconds)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
 def _config(settings: LoadSettings, tg: TimedTelegram, workdir: Path) -> Config:
     data = {
         "telegram": {"api_url": tg.url},
-        "database": {"sqlite_path": str(workdir / "toonbot.sqlite3")},
+        "database": {
+            "sqlite_path": str(workdir / "toonbot.sqlite3"),
+            "busy_timeout_ms": 300 if settings.faults else 5000,
+        },
         "engine": settings.engine,
         "styles": {"default": settings.style},
         "quota": {"daily_per_user": settings.quota, "cooldown_s": 0, "per_chat_per_hour": 0},
@@ -239,6 +303,8 @@ async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
         engines.append(TimedEngine(config.engine, models=config.models))
         return engines[-1]
 
+    peak_rss = [_rss_mb()]
+    sampler = asyncio.create_task(_sample_rss(peak_rss))
     async with TimedTelegram() as tg, TimedDiscord() as dc:
         config = _config(settings, tg, workdir)
         stop = asyncio.Event()
@@ -259,17 +325,40 @@ async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
                     raise RuntimeError(f"the warm-up photos failed: {'; '.join(texts)}")
                 warm_batches = len(engines[0].batches)
                 engines[0].submit_s.clear()
+                before_rss = _rss_mb()
+                peak_rss[0] = before_rss
+                locked = None
+                if settings.faults:
+                    _inject_faults(tg, dc)
+                    path = config.database.sqlite_path
+                    locked = asyncio.create_task(_lock_database(path, 1.5))
                 requests = await _send(tg, dc, photos)
                 await _until_answered(tg, dc, requests, bot, settings.timeout_s)
+                if locked is not None:
+                    await locked
                 await asyncio.sleep(0.5)  # room for a late duplicate to show up
             finally:
                 stop.set()
                 exit_code = await asyncio.wait_for(bot, timeout=120)
         _collect(tg, dc, requests)
+    sampler.cancel()
+    budget = shared_budget(config.memory.inflight_mb, config.memory.busy_wait_s)
+    memory = {
+        "rss_before_mb": round(before_rss, 1),
+        "rss_peak_mb": round(peak_rss[0], 1),
+        "budget_limit_mb": config.memory.inflight_mb,
+        "budget_peak_mb": round(budget.peak / 1024 / 1024, 1),
+    }
     engine = engines[0]
     db_used = await _usage(config, requests)
     return LoadReport(
-        settings, requests, engine.submit_s, engine.batches[warm_batches:], db_used, exit_code
+        settings,
+        requests,
+        engine.submit_s,
+        engine.batches[warm_batches:],
+        db_used,
+        exit_code,
+        memory,
     )
 
 
@@ -294,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quota", type=int, default=20, help="daily photos per user")
     parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for answers")
+    parser.add_argument("--faults", action="store_true", help="add the fault mix (see above)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     settings = LoadSettings(
@@ -303,13 +393,18 @@ def main(argv: list[str] | None = None) -> int:
         photos=args.photos,
         quota=args.quota,
         timeout_s=args.timeout,
+        faults=args.faults,
         engine={"device": args.device},
     )
     load_before = os.getloadavg()[0]  # other work on the host skews every figure
     with tempfile.TemporaryDirectory(prefix="toonbot-load-") as workdir:
         report = asyncio.run(run_load(settings, Path(workdir)))
     summary = summarize(report)
+    summary["faults"] = fault_counts(report)
+    summary["memory"] = report.memory
     problems = check(report)
+    if summary["faults"]["lost"] or summary["faults"]["double_charged"]:
+        problems.append(f"lost or double-charged: {summary['faults']}")
     device = "cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu"
     meta = {
         "device": torch.cuda.get_device_name(0)
@@ -325,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(" ".join(f"{k}={v}" for k, v in meta.items()))
     print_table(summary)
-    target = args.out or Path(__file__).with_name("results") / f"load-{device}.json"
+    print(" ".join(f"{k}={v}" for k, v in {**summary["faults"], **report.memory}.items()))
+    name = f"load-{device}{'-faults' if args.faults else ''}.json"
+    target = args.out or Path(__file__).with_name("results") / name
     target.parent.mkdir(parents=True, exist_ok=True)
     result = {"meta": meta, "summary": summary, "violations": problems}
     target.write_text(json.dumps(result, indent=2) + "\n")

@@ -56,42 +56,56 @@ class Failure(Exception):
 
 
 class Upload(io.BytesIO):
-    """A file's bytes that remember whether the last attempt to send them read them to the end
+    """A file's bytes that note when the current attempt to send them read them to the end
     (aiohttp reads the body as it writes it; discord.py seeks back before each retry)."""
 
     def __init__(self, data: bytes) -> None:
         super().__init__(data)
-        self.read_to_end = False
+        self.written_at: float | None = None  # monotonic seconds; None while not fully read
 
     def read(self, size: int | None = -1, /) -> bytes:
         chunk = super().read(size)
-        if not chunk and size != 0:
-            self.read_to_end = True
+        if not chunk and size != 0 and self.written_at is None:
+            self.written_at = time.monotonic()
         return chunk
 
     def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
-        position = super().seek(offset, whence)
-        self.read_to_end = position >= len(self.getbuffer())
-        return position
+        self.written_at = None  # a new attempt starts
+        return super().seek(offset, whence)
 
 
 async def send_bounded(send: Callable[[], Awaitable[T]], uploads: Sequence[Upload]) -> T:
-    """Await send(), giving up after ANSWER_WAIT_S plus the uploads' size at the slowest rate.
+    """Await send() while its answer keeps within ANSWER_WAIT_S of its uploads being written,
+    and the whole send within twice that plus their size at the slowest rate.
 
-    Charged once, delivered at most once: a timeout after every upload was read to the end (the
-    request was written; Discord most likely posted it and was slow to answer) raises
+    Charged once, delivered at most once: no answer ANSWER_WAIT_S after every upload was read to
+    the end (the request was out; Discord most likely posted it and is slow to say so) raises
     DeliveryUnconfirmed, to be settled as delivered and never sent again; Discord offers no way
-    to look up a followup that never got its answer. A timeout before that raises TimeoutError:
-    nothing was posted, the caller refunds.
+    to look up a followup that never got its answer. Running out of time before that raises
+    TimeoutError: nothing was posted, the caller refunds. discord.py's own waits after a 429 or
+    5xx count as waiting for an answer: one over ANSWER_WAIT_S (30 s) is the residual risk.
     """
     size = sum(len(u.getbuffer()) for u in uploads)
     started = time.monotonic()
+    deadline = started + 2 * ANSWER_WAIT_S + size / SLOWEST_UPLOAD_BYTES_PER_S
+    task = asyncio.ensure_future(send())
     try:
-        return await asyncio.wait_for(send(), ANSWER_WAIT_S + size / SLOWEST_UPLOAD_BYTES_PER_S)
-    except TimeoutError as exc:  # aiohttp's ServerTimeoutError is one too
-        if uploads and all(u.read_to_end for u in uploads):
-            raise DeliveryUnconfirmed(time.monotonic() - started) from exc
-        raise
+        while True:
+            done, _ = await asyncio.wait([task], timeout=0.05)
+            if done:
+                return task.result()
+            now = time.monotonic()
+            written = [u.written_at for u in uploads]
+            if (
+                uploads
+                and None not in written
+                and now - max(w or 0 for w in written) > ANSWER_WAIT_S
+            ):
+                raise DeliveryUnconfirmed(now - started)
+            if now > deadline:
+                raise TimeoutError(f"sending {size} bytes took over {now - started:.0f} s")
+    finally:
+        task.cancel()
 
 
 async def download(attachment: discord.Attachment) -> bytes:

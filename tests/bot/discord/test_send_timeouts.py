@@ -73,7 +73,7 @@ async def test_a_send_that_never_got_its_upload_out_is_refunded() -> None:
 
     with pytest.raises(TimeoutError):
         await transfer.send_bounded(stuck, [upload])
-    assert not upload.read_to_end
+    assert upload.written_at is None
 
 
 async def test_a_clip_over_the_byte_budget_is_told_busy_and_refunded(toonbot: Toonbot) -> None:
