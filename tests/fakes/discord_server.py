@@ -7,6 +7,7 @@ the bot made. Only what ToonBot uses is served; answers are complete enough for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -87,6 +88,7 @@ class FakeDiscord(UserActions):
         self.shard_sessions: dict[int, web.WebSocketResponse] = {}
         self._failures: list[tuple[str, str, int, float | None]] = []
         self._stalls: list[tuple[str, str, float]] = []
+        self._closing = asyncio.Event()  # ends stalls at once
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
         self._runner: web.AppRunner | None = None
@@ -108,6 +110,7 @@ class FakeDiscord(UserActions):
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._closing.set()
         if self._ws is not None:
             await self._ws.close()
         for ws in list(self.shard_sessions.values()):
@@ -246,7 +249,8 @@ class FakeDiscord(UserActions):
         stall = next((s for s in self._stalls if s[0] == request.method and s[1] in path), None)
         if stall is not None:
             self._stalls.remove(stall)
-            await asyncio.sleep(stall[2])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), stall[2])
         if status == 204:
             return web.Response(status=204)
         return json_response(result, status)

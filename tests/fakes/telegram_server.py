@@ -7,6 +7,7 @@ Only the methods ToonBot uses are served; each answers with objects complete eno
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import time
@@ -214,7 +215,7 @@ class FakeTelegram(UserActions):
             return error_response(ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
         if stall := self._stalls.get((method, "body")):
-            await asyncio.sleep(stall.pop(0))
+            await self._stall(stall.pop(0))
         params, files = await read_params(request)
         call = Call(method, params, files)
         self.calls.append(call)
@@ -236,8 +237,12 @@ class FakeTelegram(UserActions):
         except ApiError as exc:
             return self._fail(call, exc)
         if stall := self._stalls.get((method, "answer")):
-            await asyncio.sleep(stall.pop(0))
+            await self._stall(stall.pop(0))
         return web.json_response({"ok": True, "result": call.result})
+
+    async def _stall(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):  # cut short when the fake closes
+            await asyncio.wait_for(self._closing.wait(), seconds)
 
     def _fail(self, call: Call, exc: ApiError) -> web.Response:
         call.ok, call.error_code = False, exc.code

@@ -38,7 +38,7 @@ async def test_a_picture_posted_but_never_confirmed_is_settled_and_not_called_fa
     toonbot: Toonbot,
 ) -> None:
     fake = toonbot.fake
-    fake.stall_next("POST", "webhooks/", 2.0)  # posted at once, answered after the bot gave up
+    fake.stall_next("POST", "webhooks/", 20.0)  # aiohttp alone would wait 5 minutes
     record = await fake.toon(USER, fake.upload(photo_bytes()))
     await fake.wait_for(lambda: fake.results(record))
     await charges_closed(toonbot.quota)
@@ -52,7 +52,7 @@ async def test_a_clip_posted_but_never_confirmed_is_settled_and_not_called_faile
     toonbot: Toonbot,
 ) -> None:
     fake = toonbot.fake
-    fake.stall_next("POST", "webhooks/", 2.0)
+    fake.stall_next("POST", "webhooks/", 20.0)
     clip = fake.upload(make_clip(audio=False), "clip.mp4", "video/mp4")
     record = await fake.toon(USER, clip)
     await fake.wait_for(lambda: fake.results(record))

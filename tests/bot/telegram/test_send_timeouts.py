@@ -33,7 +33,7 @@ async def test_a_photo_posted_but_never_confirmed_is_settled_and_not_called_fail
     toonbot: Toonbot,
 ) -> None:
     fake = toonbot.fake
-    fake.stall_next("sendPhoto", 2.0)  # posted at once, answered after the bot gave up
+    fake.stall_next("sendPhoto", 6.0)  # posted at once; answered after PTB's default 5 s too
     fake.push_photo(USER, photo_bytes())
     await fake.wait_for(lambda: fake.find("sendPhoto", chat_id=USER))
     await charges_closed(toonbot.quota)
@@ -48,7 +48,7 @@ async def test_a_clip_posted_but_never_confirmed_is_settled_and_not_called_faile
     toonbot: Toonbot,
 ) -> None:
     fake = toonbot.fake
-    fake.stall_next("sendVideo", 2.0)
+    fake.stall_next("sendVideo", 6.0)
     fake.push_video(USER, make_clip(audio=False))
     await fake.wait_for(lambda: fake.find("sendVideo", chat_id=USER))
     await charges_closed(toonbot.quota)
