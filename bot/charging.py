@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from bot.metrics import BotMetrics
-from bot.quota import Grant, QuotaService
+from bot.quota import Grant, QuotaService, QuotaUnavailable
 
 __all__ = ["DeliveryUnconfirmed", "refund_quietly", "settle_quietly"]
 
@@ -32,6 +32,8 @@ async def settle_quietly(quota: QuotaService, grant: Grant) -> None:
     """Close a delivered job's charge; a failure is logged, never raised."""
     try:
         await quota.settle(grant)
+    except QuotaUnavailable as exc:  # lost, full or locked: the database said why, in one line
+        log.warning("could not settle the charge of %s in %s: %s", grant.user, grant.chat, exc)
     except Exception:
         # Delivered, but still open: this instance's next start refunds one unit too many.
         log.exception("could not settle the charge of %s in %s", grant.user, grant.chat)
@@ -45,6 +47,8 @@ async def refund_quietly(
         await quota.refund(grant)
         if metrics is not None:
             metrics.refunds.labels(platform).inc()
+    except QuotaUnavailable as exc:
+        log.warning("could not refund quota of %s in %s: %s", grant.user, grant.chat, exc)
     except Exception:
         # The user is still told about the failure; the charge stays open in the ledger, and
         # this instance's next start refunds it.

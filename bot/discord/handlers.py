@@ -20,7 +20,7 @@ from bot.messages import (
     quota_message,
     quota_status_message,
 )
-from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService
+from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService, QuotaUnavailable
 from engine.errors import BadStyleOption
 from engine.styles.options import StyleOptions
 
@@ -88,14 +88,22 @@ class ToonHandlers:
 
     async def show_quota(self, interaction: Interaction) -> None:
         """/toon-quota, privately."""
-        status = await self._quota.status(user_key(interaction.user.id), chat_key(interaction))
+        try:
+            status = await self._quota.status(user_key(interaction.user.id), chat_key(interaction))
+        except QuotaUnavailable as exc:
+            await interaction.response.send_message(quota_message(exc), ephemeral=True)
+            return
         await interaction.response.send_message(quota_status_message(status), ephemeral=True)
 
     async def show_limits(self, interaction: Interaction) -> None:
         """/toon-admin limits, privately and for server managers only."""
         if not await _allowed(interaction):
             return
-        limits = await self._quota.chat_limits(chat_key(interaction))
+        try:
+            limits = await self._quota.chat_limits(chat_key(interaction))
+        except QuotaUnavailable as exc:
+            await interaction.response.send_message(quota_message(exc), ephemeral=True)
+            return
         await interaction.response.send_message(_describe(limits), ephemeral=True)
 
     async def set_limit(self, interaction: Interaction, name: LimitName, value: int) -> None:
@@ -114,7 +122,7 @@ class ToonHandlers:
                 )
             else:
                 limits = await self._quota.set_chat_limits(chat, cooldown_s=value, updated_by=by)
-        except LimitOutOfRange as exc:
+        except (LimitOutOfRange, QuotaUnavailable) as exc:
             await interaction.response.send_message(quota_message(exc), ephemeral=True)
             return
         text = DC_LIMIT_SET.format(name=name, value=getattr(limits, name))

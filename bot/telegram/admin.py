@@ -18,7 +18,7 @@ from bot.messages import (
     TG_SETLIMIT_USAGE,
     quota_message,
 )
-from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService
+from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService, QuotaUnavailable
 from bot.telegram.pipeline import chat_key, user_key
 from bot.telegram.replies import reply
 
@@ -53,7 +53,11 @@ class AdminHandlers:
             return
         if not await self._allowed(context.bot, message, user):
             return
-        limits = await self._quota.chat_limits(chat_key(message.chat_id))
+        try:
+            limits = await self._quota.chat_limits(chat_key(message.chat_id))
+        except QuotaUnavailable as exc:
+            await reply(context.bot, message, quota_message(exc))
+            return
         await reply(context.bot, message, _describe(limits))
 
     async def on_setlimit(self, update: Update, context: Context) -> None:
@@ -71,7 +75,7 @@ class AdminHandlers:
         name, value = parsed
         try:
             limits = await self._set(chat_key(message.chat_id), name, value, user_key(user.id))
-        except LimitOutOfRange as exc:
+        except (LimitOutOfRange, QuotaUnavailable) as exc:
             await reply(context.bot, message, quota_message(exc))
             return
         text = TG_LIMIT_SET.format(name=name, value=getattr(limits, name))

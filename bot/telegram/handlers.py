@@ -36,9 +36,10 @@ from bot.messages import (
     TG_TOON_HOW,
     TG_WELCOME,
     error_message,
+    quota_message,
     quota_status_message,
 )
-from bot.quota import QuotaService
+from bot.quota import QuotaService, QuotaUnavailable
 from bot.telegram.captions import TOON_COMMAND, StyleRequest, parse_caption, parse_words
 from bot.telegram.keyboards import (
     CANCEL_PREFIX,
@@ -163,7 +164,11 @@ class UserHandlers:
         message, user = update.message, update.effective_user
         if message is None or user is None:
             return
-        status = await self._quota.status(user_key(user.id), chat_key(message.chat_id))
+        try:
+            status = await self._quota.status(user_key(user.id), chat_key(message.chat_id))
+        except QuotaUnavailable as exc:
+            await reply(context.bot, message, quota_message(exc))
+            return
         await reply(context.bot, message, quota_status_message(status))
 
     async def on_toon(self, update: Update, context: Context) -> None:

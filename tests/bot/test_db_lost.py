@@ -138,3 +138,20 @@ async def test_a_file_replaced_while_running_is_noticed(
         await quota.consume("tg:1", CHAT)
     assert any("replaced" in r.message for r in errors_about(caplog, path))
     assert path.stat().st_size == 0
+
+
+async def test_a_job_running_when_the_file_goes_settles_or_refunds_with_one_warning(
+    quota: QuotaService, path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.charging import refund_quietly, settle_quietly
+
+    drawn, failed = await quota.consume("tg:1", CHAT), await quota.consume("tg:2", CHAT)
+    path.unlink()
+    with caplog.at_level(logging.WARNING, logger="bot.charging"):
+        await settle_quietly(quota, drawn)
+        await refund_quietly(quota, failed, None, "telegram")
+    mine = [r for r in caplog.records if r.name == "bot.charging"]
+    assert [r.levelno for r in mine] == [logging.WARNING, logging.WARNING]
+    assert all(r.exc_info is None for r in mine)  # one line each, no traceback
+    assert "could not settle" in mine[0].getMessage()
+    assert "could not refund" in mine[1].getMessage()

@@ -87,3 +87,17 @@ async def test_a_full_database_refuses_photos_with_one_log_line(
         await asyncio.sleep(0.01)
     assert await toonbot.quota.open_charges() == before
     assert (await toonbot.quota.status(f"tg:{USERS[0]}", f"tg:{USERS[0]}")).used_today == 1
+
+
+async def test_quota_and_admin_commands_say_unavailable_when_the_database_is_gone(
+    toonbot: Toonbot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake, group, admin = toonbot.fake, -1001234, 7
+    fake.set_member(group, admin, "administrator")
+    (tmp_path / "quota.sqlite3").unlink()
+    fake.push_text(USERS[0], "/quota")
+    await fake.wait_for(told_unavailable(fake, USERS[0]))
+    fake.push_text(admin, "/limits", chat_id=group)
+    fake.push_text(admin, "/setlimit daily_per_user 3", chat_id=group)
+    await fake.wait_for(lambda: fake.texts(group).count(messages.QUOTA_UNAVAILABLE) == 2)
+    assert all(r.name == "bot.db" for r in problems(caplog))  # the loss, and no traceback
