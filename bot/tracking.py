@@ -14,13 +14,12 @@ from typing import Literal
 
 from bot.metrics import BotMetrics
 from engine.job import new_job_id
-from engine.logcontext import bind, current_fields
+from engine.logcontext import bind
 
 __all__ = [
     "TAG_KEY_FILE",
     "Outcome",
     "Request",
-    "current_job_id",
     "load_tag_key",
     "track_request",
     "use_tag_key",
@@ -77,12 +76,6 @@ def user_tag(user: str) -> str:
     return hashlib.blake2b(
         user.encode(), digest_size=6, key=_tag_key, person=b"toonbot-user"
     ).hexdigest()
-
-
-def current_job_id() -> str | None:
-    """The job id of the request being handled in this context, if any."""
-    job_id = current_fields().get("job_id")
-    return job_id if isinstance(job_id, str) else None
 
 
 class Request:
