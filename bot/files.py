@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.messages import CLI_CANNOT_WRITE, CLI_OUTPUT_EXISTS, error_message
-from engine.engine import Engine
+from engine.api import EngineSurface
 from engine.errors import ToonError
 from engine.imageio import ImageLimits, OutputFormat, encode_image, read_image_file
 from engine.job import Job
@@ -151,7 +151,7 @@ def _distinct_names(folder: Path, files: Sequence[Path], ext: str) -> list[Path]
 
 
 async def toon_files(
-    engine: Engine,
+    engine: EngineSurface,
     pairs: Sequence[tuple[Path, Path]],
     *,
     style: str,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.remote.wire import CarriedError, EngineSurface
+from engine.api import EngineSurface
+from engine.remote.wire import CarriedError
 
 if TYPE_CHECKING:
     from engine.remote.client import RayEngine

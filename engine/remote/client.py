@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
+from engine.api import EngineSurface
 from engine.config import EngineConfig
 from engine.errors import EngineClosed, InferenceFailed
 from engine.job import Job
-from engine.remote.wire import CarriedError, EngineSurface
+from engine.remote.wire import CarriedError
 
 if TYPE_CHECKING:
     from engine.engine import Engine

@@ -4,61 +4,11 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Protocol
-
-import numpy as np
+from typing import Any
 
 from engine import errors
-from engine.config import EngineConfig
-from engine.job import Job
 
-__all__ = ["CarriedError", "EngineSurface"]
-
-
-class EngineSurface(Protocol):
-    """What the frontends use of an engine; Engine and RayEngine both provide it."""
-
-    async def __aenter__(self) -> Any:
-        """Start serving."""
-        ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop serving."""
-        ...
-
-    @property
-    def config(self) -> EngineConfig:
-        """The engine settings (frontends read max_batch_size)."""
-        ...
-
-    @property
-    def style_names(self) -> tuple[str, ...]:
-        """Names of the styles served."""
-        ...
-
-    @property
-    def device(self) -> str:
-        """Where inference runs."""
-        ...
-
-    @property
-    def queue_depth(self) -> int:
-        """Jobs waiting."""
-        ...
-
-    async def submit(self, job: Job) -> np.ndarray:
-        """Stylize one image."""
-        ...
-
-    def position(self, job_id: str) -> int | None:
-        """1-based queue position of a waiting job, or None."""
-        ...
+__all__ = ["CarriedError"]
 
 
 @dataclass(frozen=True, slots=True)

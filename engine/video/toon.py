@@ -25,7 +25,7 @@ from engine.video.probe import ANIMATED_PICTURES, VideoLimits, probe_video
 from engine.video.stability import Stabilizer
 
 if TYPE_CHECKING:
-    from engine.engine import Engine
+    from engine.api import EngineSurface
 
 __all__ = ["FrameAnalysis", "OutputKind", "VideoResult", "toon_video"]
 
@@ -89,7 +89,7 @@ class FrameAnalysis:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-async def _frame_analysis(engine: Engine, style: str) -> FrameAnalysis | None:
+async def _frame_analysis(engine: EngineSurface, style: str) -> FrameAnalysis | None:
     # Only a local engine lends its style's analyzer; a remote one (RayEngine) has none to
     # lend, and then each frame is analyzed on its own where it is stylized.
     lend = getattr(engine, "analyzer_for", None)
@@ -100,14 +100,14 @@ async def _frame_analysis(engine: Engine, style: str) -> FrameAnalysis | None:
 
 
 async def _submit_analyzed(
-    engine: Engine, job: Job, analysis: Awaitable[PersonAnalysis | None]
+    engine: EngineSurface, job: Job, analysis: Awaitable[PersonAnalysis | None]
 ) -> np.ndarray:
     job.analysis = await analysis
     return await engine.submit(job)
 
 
 async def toon_video(
-    engine: Engine,
+    engine: EngineSurface,
     data: bytes,
     style: str,
     user_id: str,
