@@ -180,7 +180,7 @@ class Engine:
         # Generators that normalize over the whole picture would see the bucket padding;
         # their jobs only batch with images of exactly the same size.
         self._exact_size = frozenset(
-            name for name, style in styles.items() if getattr(style, "needs_exact_size", False)
+            name for name, style in styles.items() if style.needs_exact_size
         )
         return InferenceWorker(self.config, styles)
 

@@ -205,9 +205,7 @@ class CompositeStyle:
         self._fg = foreground
         self._bg = background
         self._masker = masker
-        self.needs_exact_size = any(
-            getattr(s, "needs_exact_size", False) for s in (foreground, background)
-        )
+        self.needs_exact_size = foreground.needs_exact_size or background.needs_exact_size
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """Stylize a [0,1] NCHW batch with both styles and blend per pixel."""

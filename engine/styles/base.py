@@ -25,6 +25,9 @@ class Style(Protocol):
 
     name: str
     description: str
+    # True for generators that normalise over the whole picture: they would see the bucket
+    # padding, so the engine batches their jobs only with images of exactly the same size.
+    needs_exact_size: bool
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """Stylize a batch."""

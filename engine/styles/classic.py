@@ -24,6 +24,7 @@ class ClassicStyle:
 
     name = "classic"
     description = "Classic OpenCV cartoonify: bilateral-smoothed colour, thresholded edges."
+    needs_exact_size = False
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """Stylize a batch (N, 3, H, W) in [0, 1]."""

@@ -14,6 +14,7 @@ class SketchStyle:
 
     name = "sketch"
     description = "Pencil sketch: dark graphite lines on white paper."
+    needs_exact_size = False
 
     def __init__(
         self,

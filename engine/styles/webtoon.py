@@ -98,6 +98,7 @@ class WebtoonStyle:
         "Korean-webtoon look: faces drawn (eyes, brows, lips, painted skin and hair), "
         "flat cel-shaded colour, clean ink outlines, vivid palette."
     )
+    needs_exact_size = False
 
     def __init__(
         self,

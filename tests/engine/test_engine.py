@@ -27,6 +27,7 @@ class RecordingStyle:
     """Inverts the image; records each batch's marker values; can block or fail on demand."""
 
     description = "test double"
+    needs_exact_size = False
 
     def __init__(self, name: str = "rec") -> None:
         self.name = name

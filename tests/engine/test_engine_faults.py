@@ -26,6 +26,7 @@ class TrippingStyle:
     """Inverts the image; crashes or hangs when a trigger value is in the batch."""
 
     description = "test double"
+    needs_exact_size = False
 
     def __init__(self) -> None:
         self.release = threading.Event()

@@ -58,6 +58,7 @@ class MaskStyle:
 
     name = "masked"
     description = "test double"
+    needs_exact_size = False
 
     def __init__(self, analyzer: SquareAnalyzer | None = None) -> None:
         self._analyzer = analyzer
@@ -91,6 +92,7 @@ class MaskStyle:
 class PlainStyle:
     name = "plain"
     description = "test double"
+    needs_exact_size = False
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         return images

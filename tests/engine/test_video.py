@@ -40,6 +40,7 @@ class FlickerStyle:
 
     name = "flicker"
     description = "test double"
+    needs_exact_size = False
 
     def __init__(self, sleep_s: float = 0.0) -> None:
         self.sleep_s = sleep_s

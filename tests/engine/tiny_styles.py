@@ -16,6 +16,7 @@ class Identity:
 
     name = "identity"
     description = "test double"
+    needs_exact_size = False
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         return images
@@ -31,6 +32,7 @@ class TinyConv:
     """A 3x3 convolution with fixed seeded weights: a real model, no weights to download."""
 
     description = "tiny seeded convolution (tests only)"
+    needs_exact_size = False
 
     def __init__(self, name: str = "tiny", seed: int = 7) -> None:
         self.name = name

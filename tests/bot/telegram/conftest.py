@@ -46,6 +46,7 @@ class StandInStyle:
     """A fast stand-in model; can be made to wait for a permit per batch, or to fail."""
 
     description = "test stand-in"
+    needs_exact_size = False
 
     def __init__(self, name: str) -> None:
         self.name = name
