@@ -167,6 +167,7 @@ async def _serve(
     from bot.discord import DiscordStartError
     from bot.metrics import MetricsError
     from bot.quota import QuotaService, QuotaUnavailable
+    from bot.quota.purge import purging
     from engine.errors import EngineClosed
     from engine.neural.cards import CardError
 
@@ -203,8 +204,12 @@ async def _serve(
             recovered = await quota.recover()
             if recovered:
                 log.warning("refunded %d pictures cut short by a restart", len(recovered))
-            # Frontends stop first (letting their jobs finish), then the engine, then the DB.
-            async with contextlib.AsyncExitStack() as frontends:
+            # Frontends stop first (letting their jobs finish), then the purging of expired
+            # quota rows, then the engine, then the DB.
+            async with (
+                purging(quota, config.database.purge_interval_s),
+                contextlib.AsyncExitStack() as frontends,
+            ):
                 for name in names:
                     frontend = _FACTORIES[name](config, engine, quota, bot_metrics)
                     await frontends.enter_async_context(frontend)

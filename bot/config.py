@@ -153,12 +153,19 @@ class DatabaseSettings:
     sqlite_path: str = "toonbot.sqlite3"
     # How long a connection waits for another writer before SQLite reports "database is locked".
     busy_timeout_ms: int = 5000
+    # Seconds (1..86400) between two purges of quota rows that can no longer matter (counters
+    # of past days, old cooldown marks); the bots purge once at start-up, then at this pace.
+    purge_interval_s: float = 3600.0
 
     def __post_init__(self) -> None:
         if not self.sqlite_path.strip():
             raise ValueError("database.sqlite_path must not be empty")
         if isinstance(self.busy_timeout_ms, bool) or not 0 <= self.busy_timeout_ms <= 600_000:
             raise ValueError("database.busy_timeout_ms must be between 0 and 600000")
+        if not 1 <= self.purge_interval_s <= 86_400:
+            raise ValueError(
+                f"database.purge_interval_s must be between 1 and 86400, not {self.purge_interval_s!r}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
