@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/load.py [--users 100] [--size 512] [--style webtoon] [--photos 1]
      [--quota 20] [--faults] [--out PATH]
+     .venv/bin/python bench/load.py --videos 10 [--video-mb 19] [--style sketch] [--out PATH]
 The bot starts through its composition root (bot.app.run_bots) with a real SQLite file, real
 engine and real style; users are split between Telegram and Discord and are timed from the fake's
 side: update or interaction created -> result picture received. Engine time is each job's
@@ -12,8 +13,18 @@ user got no answer or two, or the database counts differ from the pictures deliv
 back 8 s after the result was posted (the bots' answer waits are cut to 4 s so these become
 "outcome unknown" timeouts), and a database locked by another connection for 1.5 s (busy
 timeout 300 ms). It reports delivered / refunded / duplicated / lost / double-charged; the bar
-is 0 lost and 0 double-charged. Peak RSS (sampled every 50 ms) and the byte budget's peak are
-reported either way.
+is 0 lost and 0 double-charged. Peak RSS (sampled every 20 ms, and the kernel's high-water mark
+reset before the flood) and the byte budget's peak are reported either way.
+
+--videos N is a clip flood instead: N users (split between the platforms) each send one mp4 of
+about --video-mb MB (10**6 bytes; keep it under Telegram's 20 MiB download limit) at once. The
+clip is built here: 1280x720 random noise at high bitrate, 8 fps, so the FILE is big while only
+~2-3 s of frames (scaled to --video-side) are drawn. Each budget runs in a fresh process, so one
+run's heap does not inflate the next one's RSS: by default the byte budget at its default
+([memory] inflight_mb) and effectively off (65536 MiB); --inflight-mb 256,65536,64 picks them.
+The runs go side by side into bench/results/load-<device>-videos.json: delivered / refunded as
+busy / lost / double-charged, and peak RSS against RSS just before the flood (the fakes and the
+bot share the process; the fakes keep one copy of the clip, already counted before the flood).
 """
 
 from __future__ import annotations
@@ -21,19 +32,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import io
 import json
 import os
 import platform
 import sqlite3
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import av
 import discord
 import numpy as np
 import torch
@@ -49,7 +64,9 @@ from bench.load_report import (
     check,
     fault_counts,
     print_table,
+    print_video_table,
     summarize,
+    summarize_clips,
 )
 from bot import messages
 from bot.app import run_bots
@@ -59,6 +76,7 @@ from bot.config import (
     TELEGRAM_TOKEN_ENV,
     Config,
     DatabaseSettings,
+    MemorySettings,
     QuotaSettings,
     parse_config,
 )
@@ -69,6 +87,7 @@ from bot.quota import QuotaService
 from bot.telegram import retry
 from engine.engine import Engine
 from engine.job import Job
+from tests.fakes.discord_objects import JSON
 from tests.fakes.discord_objects import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_users import GUILD
 from tests.fakes.timed import TimedDiscord, TimedTelegram
@@ -100,8 +119,58 @@ _PROGRESS = tuple(
         messages.DC_STATUS_STARTED,
         messages.DC_STATUS_QUEUED,
         messages.DC_STATUS_DRAWING,
+        messages.TG_STATUS_STARTED_CLIP,
+        messages.TG_VIDEO_PROGRESS,
+        messages.DC_STATUS_STARTED_CLIP,
+        messages.DC_VIDEO_PROGRESS,
     )
 )
+_BUSY = messages.UPLOADS_BUSY
+# The byte budget "effectively off": the largest [memory] inflight_mb the config accepts.
+BUDGET_OFF_MB = 65536
+
+
+class _Telegram(TimedTelegram):
+    """TimedTelegram that also notes drawn clips (sendVideo, sendAnimation) as results."""
+
+    def _note(self, p: JSON) -> None:
+        reply = p.get("reply_parameters") or {}
+        key = (int(p["chat_id"]), reply.get("message_id"))
+        self.photos_at.setdefault(key, []).append(time.perf_counter())
+
+    async def _m_sendVideo(self, p: JSON, f: dict[str, bytes]) -> JSON:
+        result = await super()._m_sendVideo(p, f)
+        self._note(p)
+        return result
+
+    async def _m_sendAnimation(self, p: JSON, f: dict[str, bytes]) -> JSON:
+        result = await super()._m_sendAnimation(p, f)
+        self._note(p)
+        return result
+
+
+def noise_clip(target_bytes: int, *, w: int = 1280, h: int = 720, fps: int = 8) -> bytes:
+    """An H.264 mp4 of random noise, about `target_bytes` long (within a few %): noise does not
+    compress, so each frame costs ~1 MB and a 19 MB file is ~18 frames (2.3 s at 8 fps)."""
+
+    def encode(frames: int) -> bytes:
+        rng = np.random.default_rng(0)
+        buf = io.BytesIO()
+        with av.open(buf, mode="w", format="mp4") as out:
+            vs = out.add_stream("libx264", rate=fps, options={"crf": "10", "preset": "ultrafast"})
+            vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+            for _ in range(frames):
+                pixels = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+                out.mux(vs.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
+            out.mux(vs.encode(None))
+        return buf.getvalue()
+
+    frames = 6
+    data = encode(frames)
+    for _ in range(2):  # two corrections: the first frames and the header cost more per frame
+        frames = max(2, round(frames * target_bytes / len(data)))
+        data = encode(frames)
+    return data
 
 
 class TimedEngine(Engine):
@@ -159,6 +228,7 @@ def _sort(text: str, request: Request) -> None:
     """Count one text the bot sent about `request`: a refusal, a failure, or just progress."""
     if _is_refusal(text):
         request.refusals += 1
+        request.busy += text == _BUSY
     elif text and not text.startswith(_PROGRESS):
         request.failures.append(text)
 
@@ -167,7 +237,7 @@ def _collect(tg: TimedTelegram, dc: TimedDiscord, requests: list[Request]) -> No
     """Fill in each request's results, refusals and failures from what the fakes received."""
     by_key = {r.key: r for r in requests}
     for r in requests:
-        r.refusals, r.failures = 0, []
+        r.refusals, r.busy, r.failures = 0, 0, []
     # Telegram: replies to the photo, and edits of such a reply (the status line).
     status_of: dict[tuple[int, int], Request] = {}
     for call in tg.calls:
@@ -193,19 +263,54 @@ def _collect(tg: TimedTelegram, dc: TimedDiscord, requests: list[Request]) -> No
                 _sort(text, r)
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str = "VmRSS") -> float:
+    """A size from /proc/self/status (VmRSS: resident now, VmHWM: resident at most), in MiB."""
     with open("/proc/self/status", encoding="ascii") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
 
-async def _sample_rss(peak: list[float]) -> None:
-    """Keep peak[0] at the highest resident set size seen, in MB, until cancelled."""
-    while True:
-        peak[0] = max(peak[0], _rss_mb())
-        await asyncio.sleep(0.05)
+def _rss_mb() -> float:
+    return _status_mb("VmRSS")
+
+
+class _RssPeak:
+    """The highest RSS since reset(), in MiB: sampled every 20 ms by a thread (decoding runs in
+    threads and can hold the event loop), and the kernel's VmHWM, reset by reset() where the
+    kernel allows it (/proc/self/clear_refs), which catches spikes between samples."""
+
+    def __init__(self) -> None:
+        self.peak = _rss_mb()
+        self.hwm_reset = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, _rss_mb())
+
+    def reset(self) -> float:
+        """Start over from now; returns the RSS now."""
+        try:
+            with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+                fh.write("5")  # resets VmHWM to the current RSS
+            self.hwm_reset = True
+        except OSError:
+            self.hwm_reset = False
+        now = _rss_mb()
+        self.peak = now
+        return now
+
+    def stop(self) -> float:
+        """Stop sampling; returns the peak (MiB)."""
+        self._stop.set()
+        self._thread.join()
+        if self.hwm_reset:
+            self.peak = max(self.peak, _status_mb("VmHWM"))
+        return self.peak
 
 
 def _inject_faults(tg: TimedTelegram, dc: TimedDiscord) -> None:
@@ -243,23 +348,29 @@ def _config(settings: LoadSettings, tg: TimedTelegram, workdir: Path) -> Config:
         "styles": {"default": settings.style},
         "quota": {"daily_per_user": settings.quota, "cooldown_s": 0, "per_chat_per_hour": 0},
         "models": {"cache_dir": str(workdir / "models")},  # built-in styles only
+        "memory": {"inflight_mb": settings.inflight_mb, "busy_wait_s": settings.busy_wait_s},
+        "video": {"max_side": settings.video_side},
     }
     env = {TELEGRAM_TOKEN_ENV: tg.token, DISCORD_TOKEN_ENV: DISCORD_TOKEN}
     return parse_config(data, env)
 
 
 async def _send(
-    tg: TimedTelegram, dc: TimedDiscord, photos: list[tuple[str, int, bytes]]
+    tg: TimedTelegram,
+    dc: TimedDiscord,
+    photos: list[tuple[str, int, bytes]],
+    *,
+    clips: bool = False,
 ) -> list[Request]:
-    """Every (platform, user, photo) sent as fast as the fakes take them."""
+    """Every (platform, user, photo) sent as fast as the fakes take them; mp4 clips if `clips`."""
     requests = []
     for platform_name, user, data in photos:
         if platform_name == "telegram":
             sent_at = time.perf_counter()
-            message = tg.push_photo(user, data)
+            message = tg.push_video(user, data) if clips else tg.push_photo(user, data)
             key = f"{message['chat']['id']}:{message['message_id']}"
         else:
-            attachment = dc.upload(data)
+            attachment = dc.upload(data, "clip.mp4", "video/mp4") if clips else dc.upload(data)
             sent_at = time.perf_counter()
             key = (await dc.toon(user, attachment)).token
         requests.append(Request(platform_name, user, key, sent_at))
@@ -286,16 +397,24 @@ async def _until_answered(
         await asyncio.sleep(0.25)
 
 
-async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
-    """Start the fakes and the bot, send every photo at once, stop the bot, read the database."""
+async def run_load(settings: LoadSettings, workdir: Path, clip: bytes | None = None) -> LoadReport:
+    """Start the fakes and the bot, send every photo at once, stop the bot, read the database.
+
+    With settings.video_mb > 0 each user sends `clip` (one shared bytes object, so the fakes
+    hold one copy) instead of photos; the warm-up is still one photo per platform."""
+    clips = settings.video_mb > 0
+    if clips and clip is None:
+        raise ValueError("a clip flood needs the clip")
     n_tg = (settings.users + 1) // 2
     users = [("telegram", 1 + i) for i in range(n_tg)]
     users += [("discord", 1_000 + i) for i in range(settings.users - n_tg)]
-    images = sample_images(settings.size, max(1, settings.users * settings.photos))
+    per_user = 1 if clips else settings.photos
+    images = sample_images(settings.size, 1 if clips else max(1, settings.users * per_user))
+    warm_photo = _jpeg(images[0])
     photos = [
-        (name, user, _jpeg(images[(i * settings.photos + k) % len(images)]))
+        (name, user, clip if clip is not None else _jpeg(images[(i * per_user + k) % len(images)]))
         for i, (name, user) in enumerate(users)
-        for k in range(settings.photos)
+        for k in range(per_user)
     ]
     engines: list[TimedEngine] = []
 
@@ -303,9 +422,8 @@ async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
         engines.append(TimedEngine(config.engine, models=config.models))
         return engines[-1]
 
-    peak_rss = [_rss_mb()]
-    sampler = asyncio.create_task(_sample_rss(peak_rss))
-    async with TimedTelegram() as tg, TimedDiscord() as dc:
+    rss = _RssPeak()
+    async with _Telegram() as tg, TimedDiscord() as dc:
         config = _config(settings, tg, workdir)
         stop = asyncio.Event()
         with _discord_at(dc):
@@ -315,9 +433,10 @@ async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
                 if bot.done():
                     raise RuntimeError(f"the bot did not start (exit code {bot.result()})")
                 # One photo per platform first: both bots are up and the engine is warm.
-                first = photos[0][2]
                 warm = await _send(
-                    tg, dc, [("telegram", WARMUP_TG, first), ("discord", WARMUP_DC, first)]
+                    tg,
+                    dc,
+                    [("telegram", WARMUP_TG, warm_photo), ("discord", WARMUP_DC, warm_photo)],
                 )
                 await _until_answered(tg, dc, warm, bot, 300)
                 if not all(r.results_at or r.refusals for r in warm):
@@ -325,14 +444,13 @@ async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
                     raise RuntimeError(f"the warm-up photos failed: {'; '.join(texts)}")
                 warm_batches = len(engines[0].batches)
                 engines[0].submit_s.clear()
-                before_rss = _rss_mb()
-                peak_rss[0] = before_rss
+                before_rss = rss.reset()
                 locked = None
                 if settings.faults:
                     _inject_faults(tg, dc)
                     path = config.database.sqlite_path
                     locked = asyncio.create_task(_lock_database(path, 1.5))
-                requests = await _send(tg, dc, photos)
+                requests = await _send(tg, dc, photos, clips=clips)
                 await _until_answered(tg, dc, requests, bot, settings.timeout_s)
                 if locked is not None:
                     await locked
@@ -341,11 +459,13 @@ async def run_load(settings: LoadSettings, workdir: Path) -> LoadReport:
                 stop.set()
                 exit_code = await asyncio.wait_for(bot, timeout=120)
         _collect(tg, dc, requests)
-    sampler.cancel()
+    peak_rss = rss.stop()
     budget = shared_budget(config.memory.inflight_mb, config.memory.busy_wait_s)
     memory = {
         "rss_before_mb": round(before_rss, 1),
-        "rss_peak_mb": round(peak_rss[0], 1),
+        "rss_peak_mb": round(peak_rss, 1),
+        "rss_growth_mb": round(peak_rss - before_rss, 1),
+        "rss_hwm_used": rss.hwm_reset,
         "budget_limit_mb": config.memory.inflight_mb,
         "budget_peak_mb": round(budget.peak / 1024 / 1024, 1),
     }
@@ -373,29 +493,144 @@ async def _usage(config: Config, requests: list[Request]) -> dict[str, int]:
     return used
 
 
+def _host_meta(args: argparse.Namespace, settings: LoadSettings) -> dict[str, Any]:
+    device = "cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu"
+    return {
+        "device": torch.cuda.get_device_name(0)
+        if device == "cuda"
+        else platform.processor() or "cpu",
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        **{k: v for k, v in asdict(settings).items() if k != "engine"},
+        # The allocator matters for eager torch on the CPU (see README, Benchmarks).
+        "malloc": os.environ.get("LD_PRELOAD") or os.environ.get("MALLOC_MMAP_THRESHOLD_") or "",
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+    }
+
+
+def _video_run(args: argparse.Namespace, settings: LoadSettings) -> int:
+    """One clip flood in this process (the --clip form the video mode starts); JSON to --out."""
+    clip = args.clip.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="toonbot-load-") as workdir:
+        report = asyncio.run(run_load(settings, Path(workdir), clip))
+    summary = summarize_clips(report)
+    problems = check(report)
+    if summary["lost"] or summary["double_charged"]:
+        problems.append(f"lost or double-charged: {fault_counts(report)}")
+    result = {"clip_bytes": len(clip), "summary": summary, "violations": problems}
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return 1 if problems else 0
+
+
+def _video_main(args: argparse.Namespace, settings: LoadSettings) -> int:
+    """The clip flood twice, each run in a fresh process: the budget at its default and off."""
+    limit = 20 * 1024 * 1024  # Telegram's download limit, and [video] max_bytes by default
+    default_mb = MemorySettings().inflight_mb
+    budgets = args.inflight_mb or [default_mb, BUDGET_OFF_MB]
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    runs: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="toonbot-clips-") as tmp:
+        clip = noise_clip(int(args.video_mb * 1e6))
+        if len(clip) > limit:
+            print(f"the clip is {len(clip)} bytes, over the {limit}-byte limit", file=sys.stderr)
+            return 2
+        clip_path = Path(tmp) / "clip.mp4"
+        clip_path.write_bytes(clip)
+        codes = []
+        for mb in budgets:
+            label = "budget off" if mb >= BUDGET_OFF_MB else f"budget {mb} MiB"
+            label += " (default)" if mb == default_mb else ""
+            out = Path(tmp) / f"run-{mb}.json"
+            command = [sys.executable, __file__, "--videos", str(settings.users)]
+            command += ["--video-mb", str(args.video_mb), "--video-side", str(args.video_side)]
+            command += ["--style", settings.style, "--size", str(settings.size)]
+            command += ["--device", args.device, "--timeout", str(settings.timeout_s)]
+            command += ["--busy-wait", str(settings.busy_wait_s), "--inflight-mb", str(mb)]
+            command += ["--clip", str(clip_path), "--out", str(out)]
+            print(f"--- {label}: {settings.users} clips of {len(clip) / 1e6:.1f} MB", flush=True)
+            codes.append(subprocess.run(command, check=False).returncode)
+            if out.exists():
+                runs[label] = json.loads(out.read_text())
+            else:
+                runs[label] = {"summary": None, "violations": [f"the run exited {codes[-1]}"]}
+    meta = _host_meta(args, dataclasses.replace(settings, inflight_mb=0))
+    meta.pop("inflight_mb")  # per run, below
+    meta["clip"] = {"bytes": len(clip), "size": "1280x720", "fps": 8, "content": "noise"}
+    meta["wall_s"] = round(time.perf_counter() - started, 1)
+    meta["notes"] = (
+        "RSS is the whole process (bot, fakes, torch), MiB; growth = peak - just before the "
+        "flood. The budget counts bot.budget's estimate (2.5x the file for a clip), not RSS. "
+        "Busy refusals depend on timing: a request waits busy_wait_s for room."
+    )
+    # `uptime`'s load averages (1, 5, 15 min) before and after: other work skews every figure.
+    meta["host_load"] = {
+        "before": [round(x, 2) for x in load_before],
+        "after": [round(x, 2) for x in os.getloadavg()],
+    }
+    print(" ".join(f"{k}={v}" for k, v in meta.items()))
+    done = {k: v["summary"] for k, v in runs.items() if v.get("summary")}
+    if done:
+        print_video_table(done)
+    device = "cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu"
+    target = args.out or Path(__file__).with_name("results") / f"load-{device}-videos.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"meta": meta, "runs": runs}, indent=2) + "\n")
+    print(f"wrote {target}")
+    problems = [f"{k}: {p}" for k, v in runs.items() for p in v.get("violations", [])]
+    for problem in problems:
+        print(f"VIOLATION: {problem}", file=sys.stderr)
+    return 1 if problems or any(codes) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the scenario, print a table, write JSON; exit 1 if an invariant broke."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100, help="split between Telegram and Discord")
     parser.add_argument("--size", type=int, default=512, help="photo side in pixels")
-    parser.add_argument("--style", default="webtoon")
+    parser.add_argument("--style", default=None, help="default: webtoon, or sketch for --videos")
     parser.add_argument("--photos", type=int, default=1, help="photos each user sends at once")
     parser.add_argument("--quota", type=int, default=20, help="daily photos per user")
     parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for answers")
     parser.add_argument("--faults", action="store_true", help="add the fault mix (see above)")
     parser.add_argument("--out", type=Path, default=None)
+    video = parser.add_argument_group("clip flood")
+    video.add_argument("--videos", type=int, default=0, help="N users each send one clip at once")
+    video.add_argument("--video-mb", type=float, default=19.0, help="clip size, 10**6 bytes")
+    video.add_argument("--video-side", type=int, default=360, help="[video] max_side")
+    video.add_argument(
+        "--inflight-mb",
+        type=lambda text: [int(mb) for mb in text.split(",")],
+        default=None,
+        help="budgets to run, MiB, comma-separated (default: the default and 65536, i.e. off)",
+    )
+    video.add_argument("--busy-wait", type=float, default=MemorySettings().busy_wait_s)
+    video.add_argument("--clip", type=Path, default=None, help=argparse.SUPPRESS)  # one run
     args = parser.parse_args(argv)
+    clips = args.videos > 0
     settings = LoadSettings(
-        users=args.users,
+        users=args.videos if clips else args.users,
         size=args.size,
-        style=args.style,
-        photos=args.photos,
+        style=args.style or ("sketch" if clips else "webtoon"),
+        photos=1 if clips else args.photos,
         quota=args.quota,
         timeout_s=args.timeout,
         faults=args.faults,
         engine={"device": args.device},
+        video_mb=args.video_mb if clips else 0.0,
+        video_side=args.video_side,
+        inflight_mb=(args.inflight_mb or [MemorySettings().inflight_mb])[0],
+        busy_wait_s=args.busy_wait,
     )
+    if clips and args.faults:
+        parser.error("--videos and --faults do not mix")
+    if clips and args.clip is not None:
+        if args.out is None:
+            parser.error("--clip needs --out")
+        return _video_run(args, settings)
+    if clips:
+        return _video_main(args, settings)
     load_before = os.getloadavg()[0]  # other work on the host skews every figure
     with tempfile.TemporaryDirectory(prefix="toonbot-load-") as workdir:
         report = asyncio.run(run_load(settings, Path(workdir)))
@@ -406,18 +641,8 @@ def main(argv: list[str] | None = None) -> int:
     if summary["faults"]["lost"] or summary["faults"]["double_charged"]:
         problems.append(f"lost or double-charged: {summary['faults']}")
     device = "cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu"
-    meta = {
-        "device": torch.cuda.get_device_name(0)
-        if device == "cuda"
-        else platform.processor() or "cpu",
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        **{k: v for k, v in asdict(settings).items() if k != "engine"},
-        # The allocator matters for eager torch on the CPU (see README, Benchmarks).
-        "malloc": os.environ.get("LD_PRELOAD") or os.environ.get("MALLOC_MMAP_THRESHOLD_") or "",
-        "host_load_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
-    }
+    meta = _host_meta(args, settings)
+    meta["host_load_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     print(" ".join(f"{k}={v}" for k, v in meta.items()))
     print_table(summary)
     print(" ".join(f"{k}={v}" for k, v in {**summary["faults"], **report.memory}.items()))

@@ -15,7 +15,9 @@ __all__ = [
     "check",
     "fault_counts",
     "print_table",
+    "print_video_table",
     "summarize",
+    "summarize_clips",
 ]
 
 
@@ -33,6 +35,18 @@ class LoadSettings:
     # friendly refusals and refunded failures are then allowed; nothing may be lost or doubled.
     faults: bool = False
     engine: dict[str, Any] = field(default_factory=lambda: {"device": "cpu"})
+    # Above 0: each user sends one clip of about this many MB (10**6 bytes) instead of photos,
+    # drawn with frames scaled to `video_side`; "busy, try again" refusals are then allowed.
+    video_mb: float = 0.0
+    video_side: int = 360
+    # [memory]: the byte budget for uploads in flight, MiB, and how long a request waits for it.
+    inflight_mb: int = 256
+    busy_wait_s: float = 10.0
+
+    @property
+    def refusals_expected(self) -> bool:
+        """Friendly refusals and refunds are honest answers: under faults or a clip flood."""
+        return self.faults or self.video_mb > 0
 
 
 @dataclass
@@ -45,6 +59,7 @@ class Request:
     sent_at: float
     results_at: list[float] = field(default_factory=list)
     refusals: int = 0
+    busy: int = 0  # of the refusals, "busy, try again" (the byte budget had no room)
     failures: list[str] = field(default_factory=list)  # friendly error texts (e.g. timed out)
 
     @property
@@ -73,8 +88,9 @@ class LoadReport:
 
 def fault_counts(report: LoadReport) -> dict[str, int]:
     """Per request: delivered (a picture arrived), refunded (answered without one, and not
-    counted), duplicated (pictures beyond the first), lost (no answer at all, or counted in the
-    database without a picture); double_charged: counts beyond the pictures delivered."""
+    counted), busy (of those, told "busy, try again" by the byte budget), duplicated (pictures
+    beyond the first), lost (no answer at all, or counted in the database without a picture);
+    double_charged: counts beyond the pictures delivered."""
     delivered = sum(bool(r.results_at) for r in report.requests)
     answered_without = sum(
         not r.results_at and bool(r.refusals or r.failures) for r in report.requests
@@ -87,6 +103,7 @@ def fault_counts(report: LoadReport) -> dict[str, int]:
     return {
         "delivered": delivered,
         "refunded": answered_without,
+        "busy": sum(not r.results_at and r.busy > 0 for r in report.requests),
         "duplicated": sum(max(0, len(r.results_at) - 1) for r in report.requests),
         "lost": silent + over,
         "double_charged": over,
@@ -102,7 +119,7 @@ def check(report: LoadReport) -> list[str]:
     for r in report.requests:
         per_user.setdefault(r.user_key, []).append(r)
         answers = len(r.results_at) + r.refusals
-        if r.failures and s.faults:
+        if r.failures and s.refusals_expected:
             answers += 1  # a refunded failure is an honest answer under faults
         elif r.failures:
             problems.append(f"{r.platform} user {r.user}: photo {r.key} failed: {r.failures[-1]}")
@@ -115,7 +132,7 @@ def check(report: LoadReport) -> list[str]:
             )
     for user, reqs in per_user.items():
         delivered = sum(len(r.results_at) for r in reqs)
-        if s.faults:  # refusals are expected: only the database must agree
+        if s.refusals_expected:  # refusals are expected: only the database must agree
             pass
         elif delivered > granted_per_user:
             problems.append(
@@ -128,7 +145,9 @@ def check(report: LoadReport) -> list[str]:
                 f"{user}: database counts {report.db_used.get(user, 0)}, delivered {delivered}"
             )
         jobs = len(report.engine_s.get(user, []))
-        if jobs != delivered and not s.faults:  # a refused send may follow a drawn picture
+        if s.video_mb > 0:  # a clip is one engine job per frame
+            pass
+        elif jobs != delivered and not s.faults:  # a refused send may follow a drawn picture
             problems.append(f"{user}: engine ran {jobs} jobs, delivered {delivered}")
     if report.exit_code != 0:
         problems.append(f"the bot exited with code {report.exit_code}")
@@ -192,3 +211,44 @@ def print_table(summary: dict[str, Any]) -> None:
     print(f"{'seconds':<24} {'p50':>8} {'p95':>8} {'p99':>8}")
     for name, p in summary["latency_s"].items():
         print(f"{name:<24} {p['p50']:>8.2f} {p['p95']:>8.2f} {p['p99']:>8.2f}")
+
+
+def summarize_clips(report: LoadReport) -> dict[str, Any]:
+    """A clip flood: what each request came to, end-to-end seconds, frames drawn, memory (MB)."""
+    done = [r for r in report.requests if r.results_at]
+    first_sent = min((r.sent_at for r in report.requests), default=0.0)
+    span = max((r.results_at[0] for r in done), default=first_sent) - first_sent
+    return {
+        **fault_counts(report),
+        "sent": len(report.requests),
+        "span_s": span,
+        "end_to_end_s": _pcts([r.results_at[0] - r.sent_at for r in done]),
+        "frames_drawn": sum(len(v) for v in report.engine_s.values()),
+        "inference_busy_s": sum(sec for _, sec in report.batches),
+        "memory_mb": report.memory,
+    }
+
+
+def print_video_table(runs: dict[str, dict[str, Any]]) -> None:
+    """Clip-flood summaries (summarize_clips) side by side, one column per run."""
+    rows: list[tuple[str, str, Any]] = [
+        ("sent", "{:d}", lambda s: s["sent"]),
+        ("delivered", "{:d}", lambda s: s["delivered"]),
+        ("refunded: busy", "{:d}", lambda s: s["busy"]),
+        ("refunded: other", "{:d}", lambda s: s["refunded"] - s["busy"]),
+        ("duplicated", "{:d}", lambda s: s["duplicated"]),
+        ("lost", "{:d}", lambda s: s["lost"]),
+        ("double-charged", "{:d}", lambda s: s["double_charged"]),
+        ("RSS before flood, MB", "{:.0f}", lambda s: s["memory_mb"]["rss_before_mb"]),
+        ("RSS peak, MB", "{:.0f}", lambda s: s["memory_mb"]["rss_peak_mb"]),
+        ("RSS peak - before, MB", "{:.0f}", lambda s: s["memory_mb"]["rss_growth_mb"]),
+        ("budget peak, MiB", "{:.0f}", lambda s: s["memory_mb"]["budget_peak_mb"]),
+        ("end-to-end p50, s", "{:.1f}", lambda s: s["end_to_end_s"]["p50"]),
+        ("end-to-end p95, s", "{:.1f}", lambda s: s["end_to_end_s"]["p95"]),
+        ("last result after, s", "{:.1f}", lambda s: s["span_s"]),
+        ("frames drawn", "{:d}", lambda s: s["frames_drawn"]),
+    ]
+    width = max(12, *(len(name) + 2 for name in runs))
+    print(f"{'':<24}" + "".join(f"{name:>{width}}" for name in runs))
+    for label, fmt, get in rows:
+        print(f"{label:<24}" + "".join(f"{fmt.format(get(s)):>{width}}" for s in runs.values()))
