@@ -19,9 +19,10 @@ from bot.config import OutputSettings
 from bot.discord.buttons import CancelButton, DeleteButton, RestyleButton
 from bot.discord.commands import Handlers, build_commands
 from bot.discord.handlers import ToonHandlers
-from bot.discord.pipeline import DiscordPipeline, PipelineSettings
+from bot.discord.pipeline import DiscordPipeline
 from bot.messages import DC_SERVER_ERROR
 from bot.metrics import BotMetrics
+from bot.pipeline import PipelineSettings, RequestPipeline, StyleMemory
 from bot.quota import QuotaService, RecoveredCharge
 from engine.engine import Engine
 from engine.imageio import ImageLimits
@@ -176,7 +177,7 @@ class DiscordFrontend:
         point_at(api_base, gateway)
         self._token = token
         self._ready_timeout_s = ready_timeout_s
-        self._pipeline = DiscordPipeline(
+        shared = RequestPipeline(
             engine,
             quota,
             PipelineSettings(
@@ -190,7 +191,9 @@ class DiscordFrontend:
             ),
             metrics,
         )
-        handlers = ToonHandlers(self._pipeline, quota, default_style)
+        self._pipeline = DiscordPipeline(shared, engine.style_names, output)
+        styles = StyleMemory(quota, engine.style_names, default_style)
+        handlers = ToonHandlers(self._pipeline, quota, styles)
         # shards: 0 = one plain connection; "auto" = as many as Discord recommends; N = N.
         self._client: ToonClient | ShardedToonClient = (
             ToonClient(engine.style_names, handlers)

@@ -6,7 +6,6 @@ import logging
 
 import discord
 
-from bot.cancel import CancelOutcome
 from bot.discord.commands import LimitName
 from bot.discord.ids import chat_key, user_key
 from bot.discord.pipeline import DiscordPipeline
@@ -20,6 +19,7 @@ from bot.messages import (
     quota_message,
     quota_status_message,
 )
+from bot.pipeline import CancelOutcome, StyleMemory
 from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService, QuotaUnavailable
 from engine.errors import BadStyleOption
 from engine.styles.options import StyleOptions
@@ -34,10 +34,10 @@ Interaction = discord.Interaction[discord.Client]
 class ToonHandlers:
     """The running bot's side of every command and button (see commands.Handlers)."""
 
-    def __init__(self, pipeline: DiscordPipeline, quota: QuotaService, default_style: str) -> None:
+    def __init__(self, pipeline: DiscordPipeline, quota: QuotaService, styles: StyleMemory) -> None:
         self._pipeline = pipeline
         self._quota = quota
-        self._default_style = default_style
+        self._styles = styles
 
     async def toon(
         self,
@@ -129,7 +129,7 @@ class ToonHandlers:
         await interaction.response.send_message(text, ephemeral=True)
 
     async def _usual_style(self, interaction: Interaction) -> str:
-        return await self._quota.get_style(user_key(interaction.user.id)) or self._default_style
+        return await self._styles.usual(user_key(interaction.user.id))
 
 
 async def _allowed(interaction: Interaction) -> bool:

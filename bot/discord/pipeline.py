@@ -1,26 +1,24 @@
-"""A picture or clip from a Discord interaction to a stylized followup, quota and status handled."""
+"""Discord's side of the request pipeline: an interaction's attachment, its private status line,
+and the drawn picture or clip posted back (bot.pipeline does the rest)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
 
 import discord
+import numpy as np
+import numpy.typing as npt
 
-from bot.budget import BudgetBusy, ByteBudget, Reservation, upload_cost
-from bot.cancel import ClipCancelled, ClipJobs
-from bot.charging import DeliveryUnconfirmed, refund_quietly, settle_quietly
 from bot.config import OutputSettings
 from bot.discord.attachments import find_image, is_gif, is_motion, looks_like_image
-from bot.discord.buttons import ORIGINAL_PREFIX, result_view
+from bot.discord.buttons import ORIGINAL_PREFIX, cancel_view, result_view
 from bot.discord.ids import chat_key, user_key
-from bot.discord.motion import TOKEN_MARGIN_S, ClipDrawer
+from bot.discord.motion import TOKEN_MARGIN_S, send_clip
 from bot.discord.status import StatusLine
-from bot.discord.transfer import Failure, Upload, download, result_files, send_bounded, tell
+from bot.discord.transfer import Upload, download, result_files, send_bounded, tell
 from bot.messages import (
-    CLIP_CANCELLED,
     DC_NO_IMAGE,
     DC_NOT_AN_IMAGE,
     DC_ORIGINAL_GONE,
@@ -29,80 +27,185 @@ from bot.messages import (
     DC_STATUS_DRAWING,
     DC_STATUS_QUEUED,
     DC_STATUS_STARTED,
-    FAILED,
-    UPLOADS_BUSY,
-    error_message,
-    options_note,
-    quota_message,
+    DC_STATUS_STARTED_CLIP,
+    DC_VIDEO_PROGRESS,
+    DC_VIDEO_RESULT_TOO_BIG,
 )
-from bot.metrics import BotMetrics
-from bot.options import StyleChoice, honoured_options
-from bot.quota import QuotaExceeded, QuotaService, QuotaUnavailable, RecoveredCharge
-from bot.toonjob import decode, draw
-from bot.tracking import Request, track_request
-from engine.engine import Engine
-from engine.errors import EngineError, FileTooLarge, ToonError
-from engine.imageio import ImageLimits
+from bot.options import StyleChoice
+from bot.pipeline import ClipJobs, RequestPipeline, StatusTexts
+from bot.quota import RecoveredCharge
 from engine.styles.options import StyleOptions
-from engine.video import VideoLimits, is_animated_image
+from engine.video import OutputKind, VideoResult
 
-__all__ = [
-    "TOKEN_MARGIN_S",
-    "DiscordPipeline",
-    "PipelineSettings",
-]
+__all__ = ["DISCORD_TEXTS", "TOKEN_MARGIN_S", "DiscordConversation", "DiscordPipeline"]
 
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[discord.Client]
 
-
-@dataclass(frozen=True, slots=True)
-class PipelineSettings:
-    """The validated config the pipeline needs."""
-
-    images: ImageLimits
-    output: OutputSettings
-    status_interval_s: float = 1.0
-    video: VideoLimits = field(default_factory=VideoLimits)
-    # Progress edits of a clip; seconds apart, as Discord rate-limits edits.
-    progress_interval_s: float = 2.0
-    # Bytes of uploads downloaded and decoded at once (bot.budget); None: 256 MiB, ours alone.
-    budget: ByteBudget | None = None
+DISCORD_TEXTS = StatusTexts(
+    started=DC_STATUS_STARTED,
+    started_clip=DC_STATUS_STARTED_CLIP,
+    queued=DC_STATUS_QUEUED,
+    drawing=DC_STATUS_DRAWING,
+    progress=DC_VIDEO_PROGRESS,
+    clip_too_big=DC_VIDEO_RESULT_TOO_BIG,
+)
 
 
-class DiscordPipeline:
-    """Checks, charges, downloads, stylizes and answers one picture; refunds on any failure."""
+class DiscordConversation:
+    """One attachment a Discord user asked to have drawn (bot.pipeline.Conversation).
+
+    Status and errors are only for the requester; the result is public.
+    """
+
+    platform = "discord"
+    texts = DISCORD_TEXTS
+    errors: tuple[type[Exception], ...] = (discord.HTTPException,)
+    download_cap: int | None = None
+    notify_message: str | None = None  # the interaction token dies with the process
 
     def __init__(
         self,
-        engine: Engine,
-        quota: QuotaService,
-        settings: PipelineSettings,
-        metrics: BotMetrics | None = None,
+        interaction: Interaction,
+        attachment: discord.Attachment,
+        styles: tuple[str, ...],
+        output: OutputSettings,
+        source: int | None = None,
     ) -> None:
-        self._engine = engine
-        self._quota = quota
-        self._settings = settings
-        self._metrics = metrics
-        self._active = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._jobs = ClipJobs()
-        self._budget = settings.budget or ByteBudget(256 * 1024 * 1024)
-        self._clips = ClipDrawer(engine, self._jobs, settings.video, settings.progress_interval_s)
+        """source: the message the attachment was posted in, when deleting it should cancel."""
+        self._interaction = interaction
+        self._attachment = attachment
+        self._styles = styles
+        self._output = output
+        self._status = StatusLine(interaction)
+        self._gif = is_gif(attachment)
+        self.source_id = None if source is None else str(source)
+        self.user = user_key(interaction.user.id)
+        self.chat = chat_key(interaction)
+        # A restart tells the channel.
+        channel = interaction.channel_id
+        self.notify_chat: str | None = None if channel is None else str(channel)
+
+    @property
+    def moving(self) -> bool:
+        """A video or a GIF."""
+        return is_motion(self._attachment)
+
+    @property
+    def size(self) -> int | None:
+        """The attachment's size, which Discord always gives."""
+        return self._attachment.size
+
+    @property
+    def upload_limit(self) -> int:
+        """What this server (or DM) takes from the bot."""
+        return self._interaction.filesize_limit
+
+    @property
+    def clip_output(self) -> OutputKind:
+        """GIFs (and animated pictures) come back as GIFs, videos as mp4."""
+        return "gif" if self._gif else "mp4"
+
+    async def acknowledge(self) -> bool:
+        """Defer (privately) before the database is asked: Discord wants an answer within 3 s."""
+        interaction = self._interaction
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException as exc:
+            log.warning("could not answer interaction %s in time: %s", interaction.id, exc)
+            return False
+        return True
+
+    async def show_activity(self) -> None:
+        """The deferred answer already says the bot is thinking."""
+
+    async def show(self, text: str) -> None:
+        """Edit the private status line."""
+        await self._status.show(text)
+
+    async def fail(self, text: str) -> None:
+        """The final text on the status line (a private answer if nothing was answered yet)."""
+        self._status.view = None
+        await self._status.show(text)
+
+    async def finish(self) -> None:
+        """Delete the status line."""
+        await self._status.delete()
+
+    def offer_cancel(self, job_id: str | None) -> None:
+        """The Cancel button under the status line while a clip is drawn."""
+        self._status.view = None if job_id is None else cancel_view(job_id)
+
+    def animated(self) -> None:
+        """An animated WebP or APNG: animated in, animated out, as a GIF."""
+        self._gif = True
+
+    async def download(self, limit: int) -> bytes:
+        """The attachment's bytes (its size was checked against `limit` before)."""
+        return await download(self._attachment)
+
+    async def send_picture(
+        self,
+        image: npt.NDArray[np.uint8],
+        result: npt.NDArray[np.uint8],
+        look: StyleChoice,
+        note: str,
+    ) -> None:
+        """The result and a copy of its source (for the redraw buttons), with the buttons."""
+        interaction = self._interaction
+        files = await asyncio.to_thread(
+            result_files, image, result, look.style, interaction.filesize_limit, self._output
+        )
+        content = DC_RESULT.format(mention=interaction.user.mention, style=look.style) + note
+        view = result_view(self._styles, look.style, interaction.user.id, look.options)
+        mentions = discord.AllowedMentions.none()
+        uploads = [f.fp for f in files if isinstance(f.fp, Upload)]
+        try:
+            if time.time() - interaction.created_at.timestamp() < TOKEN_MARGIN_S:
+                await send_bounded(
+                    lambda: interaction.followup.send(
+                        content, files=files, view=view, allowed_mentions=mentions, wait=True
+                    ),
+                    uploads,
+                )
+            else:
+                # The interaction token is about to expire: post in the channel instead.
+                channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
+                await send_bounded(
+                    lambda: channel.send(
+                        content, files=files, view=view, allowed_mentions=mentions
+                    ),
+                    uploads,
+                )
+        finally:
+            # The buttons are global dynamic items; a view stored for this message would answer
+            # each click a second time.
+            view.stop()
+
+    async def send_clip(self, result: VideoResult, look: StyleChoice, note: str) -> None:
+        """The clip, posted publicly."""
+        await send_clip(self._interaction, result, look.style, note)
+
+
+class DiscordPipeline:
+    """The shared pipeline (bot.pipeline.RequestPipeline), fed from Discord interactions."""
+
+    def __init__(
+        self, pipeline: RequestPipeline, styles: tuple[str, ...], output: OutputSettings
+    ) -> None:
+        self._pipeline = pipeline
+        self._styles = styles
+        self._output = output
 
     async def wait_idle(self, timeout_s: float) -> None:
         """Wait (bounded) until no picture is in progress."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout_s)
-        except TimeoutError:
-            log.warning("stopping with %d Discord pictures still in progress", self._active)
+        await self._pipeline.wait_idle(timeout_s)
 
     @property
     def jobs(self) -> ClipJobs:
         """The clips in progress, for the Cancel button and deleted source messages."""
-        return self._jobs
+        return self._pipeline.jobs
 
     async def toon(
         self,
@@ -149,209 +252,8 @@ class DiscordPipeline:
         look: StyleChoice,
         source: int | None = None,
     ) -> None:
-        kind = "video" if is_motion(attachment) else "photo"
-        user = user_key(interaction.user.id)
-        with track_request("discord", kind, user, look.style, self._metrics) as request:
-            await self._tracked(interaction, attachment, look, request, source)
-
-    async def _tracked(
-        self,
-        interaction: Interaction,
-        attachment: discord.Attachment,
-        look: StyleChoice,
-        request: Request,
-        source: int | None,
-    ) -> None:
-        settings = self._settings
-        limit = settings.video.max_bytes if is_motion(attachment) else settings.images.max_bytes
-        if attachment.size > limit:
-            request.outcome = "bad_input"
-            await tell(interaction, error_message(FileTooLarge(attachment.size, limit)))
-            return
-        self._active += 1
-        self._idle.clear()
-        try:
-            try:
-                # Deferred before the database is asked: Discord wants an answer within 3 s,
-                # busy or not. Status and errors are only for the requester; the result is public.
-                await interaction.response.defer(ephemeral=True, thinking=True)
-            except discord.HTTPException as exc:
-                log.warning("could not answer interaction %s in time: %s", interaction.id, exc)
-                return
-            await self._charged(interaction, attachment, look, request, source)
-        finally:
-            self._active -= 1
-            if self._active == 0:
-                self._idle.set()
-
-    async def _charged(
-        self,
-        interaction: Interaction,
-        attachment: discord.Attachment,
-        look: StyleChoice,
-        request: Request,
-        source: int | None,
-    ) -> None:
-        status = StatusLine(interaction)
-        try:
-            grant = await self._quota.consume(
-                user_key(interaction.user.id),
-                chat_key(interaction),
-                # The interaction token dies with the process: a restart tells the channel.
-                notify_chat=None if interaction.channel_id is None else str(interaction.channel_id),
-            )
-        except (QuotaExceeded, QuotaUnavailable) as exc:
-            request.outcome = "refused_quota" if isinstance(exc, QuotaExceeded) else "error"
-            await status.show(quota_message(exc))
-            return
-        failure: str | None = None
-        delivered = False
-        moving = is_motion(attachment)
-        cost = upload_cost(
-            attachment.size, moving=moving, max_pixels=self._settings.images.max_pixels
-        )
-        try:
-            async with await self._budget.reserve(cost) as held:
-                if moving:
-                    await self._clips.draw_and_send(
-                        interaction,
-                        attachment,
-                        look,
-                        status,
-                        gif=is_gif(attachment),
-                        note=self._note(look),
-                        source=source,
-                        held=held,
-                    )
-                else:
-                    await status.show(DC_STATUS_STARTED)
-                    await self._draw_and_send(interaction, attachment, look, status, source, held)
-            delivered = True
-            request.outcome = "delivered"
-        except DeliveryUnconfirmed as exc:
-            # Charged once, delivered at most once: see transfer.send_bounded.
-            log.warning(
-                "Discord never confirmed the result for %s; taken as delivered: %s", grant.user, exc
-            )
-            delivered = True
-            request.outcome = "delivered"
-        except BudgetBusy as exc:
-            log.warning("too many uploads in flight; %s told to retry: %s", grant.user, exc)
-            request.outcome = "error"
-            failure = UPLOADS_BUSY
-        except ClipCancelled:
-            request.outcome = "cancelled"
-            failure = CLIP_CANCELLED
-        except Failure as exc:
-            request.outcome = "error"
-            failure = exc.text
-        except ToonError as exc:
-            request.outcome = "error" if isinstance(exc, EngineError) else "bad_input"
-            failure = error_message(exc)
-        except discord.HTTPException as exc:
-            log.warning("discord failed while answering %s: %s", grant.user, exc)
-            failure = FAILED
-        except Exception:
-            log.exception("unexpected error while drawing for %s", grant.user)
-            failure = FAILED
-        finally:
-            if delivered:
-                await settle_quietly(self._quota, grant)
-            else:
-                await refund_quietly(self._quota, grant, self._metrics, "discord")
-        if failure is not None:
-            await status.show(failure)
-        else:
-            await status.delete()
-
-    async def _draw_and_send(
-        self,
-        interaction: Interaction,
-        attachment: discord.Attachment,
-        look: StyleChoice,
-        status: StatusLine,
-        source: int | None,
-        held: Reservation,
-    ) -> None:
-        data = await download(attachment)
-        if await asyncio.to_thread(is_animated_image, data):
-            # An animated WebP or APNG: animated in, animated out, as a GIF.
-            await self._clips.draw_and_send(
-                interaction,
-                attachment,
-                look,
-                status,
-                gif=True,
-                note=self._note(look),
-                source=source,
-                data=data,
-                held=held,
-            )
-            return
-        image = await decode(data, self._settings.images)
-        del data  # may be megabytes that need not stay alive while the job waits
-        held.release()  # decoded: the engine's queue bounds what waits there
-
-        async def show(position: int | None) -> None:
-            text = (
-                DC_STATUS_DRAWING
-                if position is None
-                else DC_STATUS_QUEUED.format(position=position)
-            )
-            await status.show(text)
-
-        result = await draw(
-            self._engine,
-            image,
-            look.style,
-            user_key(interaction.user.id),
-            options=look.options,
-            show=show,
-            interval_s=self._settings.status_interval_s,
-        )
-        files = await asyncio.to_thread(
-            result_files,
-            image,
-            result,
-            look.style,
-            interaction.filesize_limit,
-            self._settings.output,
-        )
-        await self._send(interaction, look, files)
-
-    def _note(self, look: StyleChoice) -> str:
-        honoured = honoured_options(self._engine, look.style)
-        return options_note(look.style, look.options.as_dict(), honoured)
-
-    async def _send(
-        self, interaction: Interaction, look: StyleChoice, files: list[discord.File]
-    ) -> None:
-        content = DC_RESULT.format(mention=interaction.user.mention, style=look.style)
-        content += self._note(look)
-        view = result_view(self._engine.style_names, look.style, interaction.user.id, look.options)
-        mentions = discord.AllowedMentions.none()
-        uploads = [f.fp for f in files if isinstance(f.fp, Upload)]
-        try:
-            if time.time() - interaction.created_at.timestamp() < TOKEN_MARGIN_S:
-                await send_bounded(
-                    lambda: interaction.followup.send(
-                        content, files=files, view=view, allowed_mentions=mentions, wait=True
-                    ),
-                    uploads,
-                )
-            else:
-                # The interaction token is about to expire: post in the channel instead.
-                channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
-                await send_bounded(
-                    lambda: channel.send(
-                        content, files=files, view=view, allowed_mentions=mentions
-                    ),
-                    uploads,
-                )
-        finally:
-            # The buttons are global dynamic items; a view stored for this message would answer
-            # each click a second time.
-            view.stop()
+        conv = DiscordConversation(interaction, attachment, self._styles, self._output, source)
+        await self._pipeline.run(conv, look)
 
     async def notify_restarted(self, client: discord.Client, charge: RecoveredCharge) -> None:
         """Tell a user whose job a restart cut short, in its channel, that it was refunded."""

@@ -14,16 +14,16 @@ import discord
 import numpy as np
 import numpy.typing as npt
 
-from bot.charging import DeliveryUnconfirmed
 from bot.config import OutputSettings
 from bot.discord.buttons import ORIGINAL_PREFIX
 from bot.messages import DC_DOWNLOAD_FAILED, DC_ORIGINAL_GONE
-from bot.toonjob import encode_to_fit
+from bot.pipeline.adapter import Failure
+from bot.pipeline.charges import DeliveryUnconfirmed
+from bot.pipeline.drawing import encode_to_fit
 
 __all__ = [
     "ANSWER_WAIT_S",
     "SLOWEST_UPLOAD_BYTES_PER_S",
-    "Failure",
     "Upload",
     "download",
     "result_files",
@@ -45,14 +45,6 @@ Interaction = discord.Interaction[discord.Client]
 # Share of the upload limit the source copy may take; the rest is the result's.
 _ORIGINAL_SHARE = 4
 _ORIGINAL_QUALITY = 90
-
-
-class Failure(Exception):
-    """A step failed in a way the user is told about with `text`."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
 
 
 class Upload(io.BytesIO):

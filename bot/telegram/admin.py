@@ -19,7 +19,7 @@ from bot.messages import (
     quota_message,
 )
 from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService, QuotaUnavailable
-from bot.telegram.pipeline import chat_key, user_key
+from bot.telegram.ids import chat_key, user_key
 from bot.telegram.replies import reply
 
 __all__ = ["LIMIT_NAMES", "AdminHandlers"]

@@ -15,10 +15,11 @@ from bot.budget import ByteBudget
 from bot.config import OutputSettings
 from bot.messages import TG_ADMIN_COMMAND_MENU, TG_COMMAND_MENU, TG_SERVER_ERROR
 from bot.metrics import BotMetrics
+from bot.pipeline import PipelineSettings, RequestPipeline, StyleMemory
 from bot.quota import QuotaService, RecoveredCharge
 from bot.telegram.admin import AdminHandlers
 from bot.telegram.handlers import UserHandlers
-from bot.telegram.pipeline import ToonPipeline, ToonSettings
+from bot.telegram.pipeline import ToonPipeline
 from bot.telegram.replies import reply
 from engine.engine import Engine
 from engine.imageio import ImageLimits
@@ -71,10 +72,10 @@ class TelegramFrontend:
             builder = builder.base_file_url(base_file_url)
         self._app = builder.build()
         self._poll_timeout_s = poll_timeout_s
-        pipeline = ToonPipeline(
+        shared = RequestPipeline(
             engine,
             quota,
-            ToonSettings(
+            PipelineSettings(
                 images,
                 output,
                 status_interval_s=status_interval_s,
@@ -85,8 +86,10 @@ class TelegramFrontend:
             ),
             metrics,
         )
+        pipeline = ToonPipeline(shared, engine.style_names, output)
         self._pipeline = pipeline
-        self._app.add_handlers(UserHandlers(engine, quota, pipeline, default_style).handlers())
+        styles = StyleMemory(quota, engine.style_names, default_style)
+        self._app.add_handlers(UserHandlers(engine, quota, pipeline, styles).handlers())
         self._app.add_handlers(AdminHandlers(quota).handlers())
         self._app.add_error_handler(_on_error)
 

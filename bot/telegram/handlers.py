@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from pathlib import Path
 
 from telegram import Bot, CallbackQuery, Message, Update
 from telegram.constants import ChatType
@@ -18,7 +16,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.cancel import CancelOutcome
 from bot.messages import (
     CANCEL_GONE,
     CANCEL_NOT_YOURS,
@@ -39,8 +36,10 @@ from bot.messages import (
     quota_message,
     quota_status_message,
 )
+from bot.pipeline import CancelOutcome, StyleMemory, read_help_sample
 from bot.quota import QuotaService, QuotaUnavailable
 from bot.telegram.captions import TOON_COMMAND, StyleRequest, parse_caption, parse_words
+from bot.telegram.ids import chat_key, user_key
 from bot.telegram.keyboards import (
     CANCEL_PREFIX,
     RESTYLE_PREFIX,
@@ -50,7 +49,7 @@ from bot.telegram.keyboards import (
     style_keyboard,
 )
 from bot.telegram.media import Media, MediaKind, find_media
-from bot.telegram.pipeline import ToonPipeline, chat_key, user_key
+from bot.telegram.pipeline import ToonPipeline
 from bot.telegram.replies import reply, reply_parameters
 from engine.engine import Engine
 from engine.errors import BadStyleOption, UnknownStyle
@@ -77,12 +76,12 @@ class UserHandlers:
     """Media, /start, /help, /style, /quota, /toon and the style and redraw buttons."""
 
     def __init__(
-        self, engine: Engine, quota: QuotaService, pipeline: ToonPipeline, default_style: str
+        self, engine: Engine, quota: QuotaService, pipeline: ToonPipeline, styles: StyleMemory
     ) -> None:
         self._engine = engine
         self._quota = quota
         self._pipeline = pipeline
-        self._default_style = default_style
+        self._styles = styles
         self._descriptions = describe_styles()
         self._sample_file_id: str | None = None
 
@@ -127,7 +126,7 @@ class UserHandlers:
         # After the first upload Telegram knows the picture: resend it by file_id, not bytes.
         photo: str | bytes | None = self._sample_file_id
         if photo is None:
-            photo = await asyncio.to_thread(_read_sample)
+            photo = await read_help_sample()
         if photo is None:
             return
         try:
@@ -152,7 +151,7 @@ class UserHandlers:
             style = context.args[0].lower()
             if not await self._check_style(context.bot, message, style):
                 return
-            await self._quota.set_style(user_key(user.id), style)
+            await self._styles.remember(user_key(user.id), style)
             await reply(context.bot, message, TG_STYLE_SET.format(style=style))
             return
         current = await self._style_for(user.id)
@@ -213,7 +212,7 @@ class UserHandlers:
         if style is None or style not in self._engine.style_names:
             await _answer_query(query, self._unknown_style(style or ""))
             return
-        await self._quota.set_style(user_key(query.from_user.id), style)
+        await self._styles.remember(user_key(query.from_user.id), style)
         text = TG_STYLE_SET.format(style=style)
         await _answer_query(query, text)
         if isinstance(query.message, Message):
@@ -285,12 +284,7 @@ class UserHandlers:
         return error_message(UnknownStyle(style, self._engine.style_names))
 
     async def _style_for(self, user_id: int) -> str:
-        names = self._engine.style_names
-        stored = await self._quota.get_style(user_key(user_id))
-        if stored is not None and stored in names:
-            return stored
-        # A remembered style may have been removed since; fall back rather than fail.
-        return self._default_style if self._default_style in names else names[0]
+        return await self._styles.usual(user_key(user_id))
 
 
 _CANCEL_ANSWERS = {
@@ -306,12 +300,3 @@ async def _answer_query(query: CallbackQuery, text: str, *, alert: bool = False)
     except TelegramError as exc:
         # Queries expire after a while; the work (if any) still goes ahead.
         log.info("could not answer callback query: %s", exc)
-
-
-def _read_sample() -> bytes | None:
-    # Present in a checkout (the usual install); a wheel without docs/ simply skips the sample.
-    path = Path(__file__).resolve().parents[2] / "docs" / "styles_astronaut.jpg"
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None

@@ -1,52 +1,19 @@
-"""Videos, GIFs and video notes: stylize with throttled percent progress, send back in kind."""
+"""Videos, GIFs and video notes sent back in kind (bot.pipeline draws them)."""
 
 from __future__ import annotations
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 
-from bot.clips import toon_clip
-from bot.messages import TG_VIDEO_CAPTION, TG_VIDEO_PROGRESS
+from bot.messages import TG_VIDEO_CAPTION
 from bot.telegram.media import Media, MediaKind
 from bot.telegram.replies import reply_parameters
 from bot.telegram.retry import upload_timeouts
-from bot.telegram.status import StatusMessage
-from engine.engine import Engine
-from engine.styles.options import StyleOptions
-from engine.video import VideoLimits, VideoResult
+from engine.video import VideoResult
 
-__all__ = ["TELEGRAM_UPLOAD_LIMIT", "draw_clip", "send_clip"]
+__all__ = ["TELEGRAM_UPLOAD_LIMIT", "send_clip"]
 
 # Bots may upload at most 50 MB per file.
 TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024
-
-
-async def draw_clip(
-    engine: Engine,
-    data: bytes,
-    style: str,
-    user: str,
-    limits: VideoLimits,
-    status: StatusMessage,
-    interval_s: float,
-    *,
-    options: StyleOptions | None = None,
-) -> VideoResult:
-    """Stylize a clip to mp4 (Telegram animations are silent mp4 too), showing progress."""
-
-    async def show(percent: int) -> None:
-        await status.show(TG_VIDEO_PROGRESS.format(percent=percent))
-
-    return await toon_clip(
-        engine,
-        data,
-        style,
-        user,
-        limits,
-        show=show,
-        interval_s=interval_s,
-        output="mp4",
-        options=options,
-    )
 
 
 async def send_clip(

@@ -24,7 +24,7 @@ from typing import TypedDict, TypeVar
 import httpx
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.charging import DeliveryUnconfirmed
+from bot.pipeline.charges import DeliveryUnconfirmed
 
 __all__ = [
     "READ_TIMEOUT_S",

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.cancel import CancelOutcome, ClipCancelled, ClipJobs
+from bot.pipeline.cancel import CancelOutcome, ClipCancelled, ClipJobs
 
 
 async def test_a_finished_job_returns_its_result_and_is_gone() -> None:

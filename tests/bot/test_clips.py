@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.clips import _Progress
+from bot.pipeline.drawing import _Progress
 
 
 async def test_progress_is_shown_in_ten_percent_steps_without_repeats() -> None:

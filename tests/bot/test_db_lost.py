@@ -143,14 +143,14 @@ async def test_a_file_replaced_while_running_is_noticed(
 async def test_a_job_running_when_the_file_goes_settles_or_refunds_with_one_warning(
     quota: QuotaService, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.charging import refund_quietly, settle_quietly
+    from bot.pipeline.charges import refund_quietly, settle_quietly
 
     drawn, failed = await quota.consume("tg:1", CHAT), await quota.consume("tg:2", CHAT)
     path.unlink()
-    with caplog.at_level(logging.WARNING, logger="bot.charging"):
+    with caplog.at_level(logging.WARNING, logger="bot.pipeline.charges"):
         await settle_quietly(quota, drawn)
         await refund_quietly(quota, failed, None, "telegram")
-    mine = [r for r in caplog.records if r.name == "bot.charging"]
+    mine = [r for r in caplog.records if r.name == "bot.pipeline.charges"]
     assert [r.levelno for r in mine] == [logging.WARNING, logging.WARNING]
     assert all(r.exc_info is None for r in mine)  # one line each, no traceback
     assert "could not settle" in mine[0].getMessage()
