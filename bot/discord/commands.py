@@ -1,4 +1,5 @@
-"""The application commands: /toon, "Toonify", /toon-quota and the /toon-admin group.
+"""The application commands: /toon, "Toonify", /toon-help, /toon-style, /toon-quota and the
+/toon-admin group.
 
 Definitions only: each callback finds the running bot's handlers on `interaction.client`, so the
 same definitions serve the bot and `toonbot discord-sync` (which has no engine or database).
@@ -48,6 +49,15 @@ class Handlers(Protocol):
     async def source_deleted(self, message_id: int) -> None:
         """A message was deleted: stop the clip being drawn from it, if any."""
 
+    async def show_help(self, interaction: Interaction) -> None:
+        """/toon-help: how to use the bot, the styles, and a sample picture."""
+
+    async def set_style(self, interaction: Interaction, style: str) -> None:
+        """/toon-style: remember the user's usual style."""
+
+    async def set_server_style(self, interaction: Interaction, style: str) -> None:
+        """/toon-admin set-style: the server's default style, for server managers only."""
+
     async def show_quota(self, interaction: Interaction) -> None:
         """/toon-quota: what the user has left."""
 
@@ -92,6 +102,16 @@ def build_commands(styles: tuple[str, ...]) -> list[AppCommand]:
     async def toonify(interaction: Interaction, message: discord.Message) -> None:
         await handlers_of(interaction.client).toonify(interaction, message)
 
+    @app_commands.command(name="toon-help", description="How to use me, with a sample")
+    async def toon_help(interaction: Interaction) -> None:
+        await handlers_of(interaction.client).show_help(interaction)
+
+    @app_commands.command(name="toon-style", description="Pick your usual style")
+    @app_commands.describe(style="The style your pictures are drawn in when you pick none")
+    @app_commands.choices(style=choices)
+    async def toon_style(interaction: Interaction, style: app_commands.Choice[str]) -> None:
+        await handlers_of(interaction.client).set_style(interaction, style.value)
+
     @app_commands.command(name="toon-quota", description="How many pictures you have left")
     async def toon_quota(interaction: Interaction) -> None:
         await handlers_of(interaction.client).show_quota(interaction)
@@ -100,7 +120,7 @@ def build_commands(styles: tuple[str, ...]) -> list[AppCommand]:
     # handlers check the permission again on every call.
     admin = app_commands.Group(
         name=ADMIN_GROUP,
-        description="See or change this server's picture limits",
+        description="See or change this server's picture limits and default style",
         guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
     )
@@ -124,6 +144,12 @@ def build_commands(styles: tuple[str, ...]) -> list[AppCommand]:
     async def set_cooldown(interaction: Interaction, value: int) -> None:
         await handlers_of(interaction.client).set_limit(interaction, "cooldown_s", value)
 
+    @admin.command(name="set-style", description="The style for everyone who picked none")
+    @app_commands.describe(style="This server's default style")
+    @app_commands.choices(style=choices)
+    async def set_style(interaction: Interaction, style: app_commands.Choice[str]) -> None:
+        await handlers_of(interaction.client).set_server_style(interaction, style.value)
+
     # The context_menu decorator only works at module level, so this one is built by hand.
     menu = app_commands.ContextMenu(name="Toonify", callback=toonify)
-    return [toon, menu, toon_quota, admin]
+    return [toon, menu, toon_help, toon_style, toon_quota, admin]

@@ -1,27 +1,35 @@
-"""What the commands and buttons do: the picture pipeline, cancelling clips, quota and limits."""
+"""What the commands and buttons do: the picture pipeline, cancelling clips, help, styles, quota
+and limits."""
 
 from __future__ import annotations
 
+import io
 import logging
 
 import discord
 
 from bot.discord.commands import LimitName
-from bot.discord.ids import chat_key, user_key
+from bot.discord.ids import chat_key, server_key, user_key
 from bot.discord.pipeline import DiscordPipeline
 from bot.messages import (
     CANCEL_GONE,
     CANCEL_NOT_YOURS,
     DC_ADMIN_ONLY,
+    DC_HELP,
+    DC_HELP_SAMPLE,
+    DC_HELP_STYLE,
     DC_LIMIT_SET,
     DC_LIMITS,
+    DC_SERVER_STYLE_SET,
+    DC_STYLE_SET,
     error_message,
     quota_message,
     quota_status_message,
 )
-from bot.pipeline import CancelOutcome, StyleMemory
+from bot.pipeline import CancelOutcome, StyleMemory, read_help_sample
 from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService, QuotaUnavailable
-from engine.errors import BadStyleOption
+from engine.errors import BadStyleOption, UnknownStyle
+from engine.styles import describe_styles
 from engine.styles.options import StyleOptions
 
 __all__ = ["ToonHandlers"]
@@ -38,6 +46,7 @@ class ToonHandlers:
         self._pipeline = pipeline
         self._quota = quota
         self._styles = styles
+        self._descriptions = describe_styles()
 
     async def toon(
         self,
@@ -86,6 +95,53 @@ class ToonHandlers:
         if self._pipeline.jobs.cancel_source(str(message_id)):
             log.info("message %s was deleted: its clip is cancelled", message_id)
 
+    async def show_help(self, interaction: Interaction) -> None:
+        """/toon-help, privately: usage, the styles (and the user's), and a sample picture."""
+        # The sample is read before answering; answered within Discord's 3 s all the same.
+        current = await self._usual_style(interaction)
+        styles = "\n".join(
+            DC_HELP_STYLE.format(name=name, description=self._descriptions[name])
+            if name in self._descriptions
+            else name
+            for name in self._styles.names
+        )
+        text = DC_HELP.format(styles=styles, current=current)
+        sample = await read_help_sample()
+        if sample is None:
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        file = discord.File(io.BytesIO(sample), filename="toon_styles.jpg")
+        text += "\n\n" + DC_HELP_SAMPLE
+        await interaction.response.send_message(text, file=file, ephemeral=True)
+
+    async def set_style(self, interaction: Interaction, style: str) -> None:
+        """/toon-style: remember the user's usual style, privately confirmed."""
+        if not await self._remember(interaction, user_key(interaction.user.id), style):
+            return
+        await interaction.response.send_message(DC_STYLE_SET.format(style=style), ephemeral=True)
+
+    async def set_server_style(self, interaction: Interaction, style: str) -> None:
+        """/toon-admin set-style, for server managers only."""
+        if not await _allowed(interaction):
+            return
+        server = server_key(interaction)
+        if server is None or not await self._remember(interaction, server, style):
+            return
+        text = DC_SERVER_STYLE_SET.format(style=style)
+        await interaction.response.send_message(text, ephemeral=True)
+
+    async def _remember(self, interaction: Interaction, key: str, style: str) -> bool:
+        if not self._styles.exists(style):  # the command's choices may be older than the bot
+            text = error_message(UnknownStyle(style, self._styles.names))
+            await interaction.response.send_message(text, ephemeral=True)
+            return False
+        try:
+            await self._styles.remember(key, style)
+        except QuotaUnavailable as exc:
+            await interaction.response.send_message(quota_message(exc), ephemeral=True)
+            return False
+        return True
+
     async def show_quota(self, interaction: Interaction) -> None:
         """/toon-quota, privately."""
         try:
@@ -129,7 +185,7 @@ class ToonHandlers:
         await interaction.response.send_message(text, ephemeral=True)
 
     async def _usual_style(self, interaction: Interaction) -> str:
-        return await self._styles.usual(user_key(interaction.user.id))
+        return await self._styles.usual(user_key(interaction.user.id), server_key(interaction))
 
 
 async def _allowed(interaction: Interaction) -> bool:

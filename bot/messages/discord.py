@@ -10,6 +10,9 @@ __all__ = [
     "DC_DELETE_BUTTON",
     "DC_DELETE_NOT_YOURS",
     "DC_DOWNLOAD_FAILED",
+    "DC_HELP",
+    "DC_HELP_SAMPLE",
+    "DC_HELP_STYLE",
     "DC_LIMITS",
     "DC_LIMIT_SET",
     "DC_NOT_AN_IMAGE",
@@ -19,11 +22,13 @@ __all__ = [
     "DC_RESTYLE_BUTTON",
     "DC_RESULT",
     "DC_SERVER_ERROR",
+    "DC_SERVER_STYLE_SET",
     "DC_START_FAILED",
     "DC_STATUS_DRAWING",
     "DC_STATUS_QUEUED",
     "DC_STATUS_STARTED",
     "DC_STATUS_STARTED_CLIP",
+    "DC_STYLE_SET",
     "DC_SYNCED",
     "DC_VIDEO_PROGRESS",
     "DC_VIDEO_RESULT",
@@ -52,8 +57,31 @@ DC_NO_IMAGE = "That message has no picture I can draw. Pick a message with a JPE
 DC_DOWNLOAD_FAILED = "I couldn't fetch your picture from Discord. Please try again."
 DC_ORIGINAL_GONE = "I can't find the original picture any more. Please send it again."
 DC_SERVER_ERROR = "Sorry, something went wrong on my side. Please try again."
+DC_HELP = (
+    "How to use me:\n"
+    "\u2022 /toon with a picture attached redraws it; pick a style, and texture or color from "
+    "0 to 1 to tune the look (less texture is cleaner, more color more vivid).\n"
+    "\u2022 Right-click a message \u2192 Apps \u2192 Toonify draws the picture in it.\n"
+    "\u2022 Videos and GIFs come back drawn the same way.\n"
+    "\u2022 Click a button under a result to redraw it in another style.\n"
+    "\n"
+    "Styles (yours is {current}):\n"
+    "{styles}\n"
+    "\n"
+    "/toon-style \u2014 pick your usual style\n"
+    "/toon-quota \u2014 how many pictures you have left\n"
+    "/toon-admin \u2014 for server managers: the server's limits and default style"
+)
+DC_HELP_STYLE = "\u2022 {name}: {description}"
+DC_HELP_SAMPLE = "A sample: the photo, then webtoon, sketch and classic."
+DC_STYLE_SET = "Done! I'll draw your pictures in {style} style."
+DC_SERVER_STYLE_SET = (
+    "Done: {style} is now this server's default style, for everyone who hasn't picked their own."
+)
 DC_RESTARTED = "{mention}, " + RESTARTED
-DC_ADMIN_ONLY = "Sorry, only people who can manage this server can see or change its limits."
+DC_ADMIN_ONLY = (
+    "Sorry, only people who can manage this server can see or change its limits and default style."
+)
 DC_LIMIT_SET = "Done: {name} is now {value} on this server."
 DC_LIMITS = (
     "This server's limits:\n"

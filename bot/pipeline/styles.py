@@ -20,6 +20,11 @@ class StyleMemory:
         self._styles = tuple(styles)
         self._default = default_style
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The styles the engine draws."""
+        return self._styles
+
     def exists(self, style: str) -> bool:
         """Whether the engine draws `style`."""
         return style in self._styles
