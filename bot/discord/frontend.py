@@ -191,7 +191,7 @@ class DiscordFrontend:
             ),
             metrics,
         )
-        self._pipeline = DiscordPipeline(shared, engine.style_names, output)
+        self._pipeline = DiscordPipeline(shared)
         styles = StyleMemory(quota, engine.style_names, default_style)
         handlers = ToonHandlers(self._pipeline, quota, styles)
         # shards: 0 = one plain connection; "auto" = as many as Discord recommends; N = N.

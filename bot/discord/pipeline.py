@@ -8,12 +8,10 @@ import logging
 import time
 
 import discord
-import numpy as np
-import numpy.typing as npt
 
 from bot.config import OutputSettings
 from bot.discord.attachments import find_image, is_gif, is_motion, looks_like_image
-from bot.discord.buttons import ORIGINAL_PREFIX, cancel_view, result_view
+from bot.discord.buttons import ORIGINAL_PREFIX, result_view
 from bot.discord.ids import chat_key, user_key
 from bot.discord.motion import TOKEN_MARGIN_S, send_clip
 from bot.discord.status import StatusLine
@@ -33,6 +31,7 @@ from bot.messages import (
 )
 from bot.options import StyleChoice
 from bot.pipeline import ClipJobs, RequestPipeline, StatusTexts
+from bot.pipeline.adapter import Pixels
 from bot.quota import RecoveredCharge
 from engine.styles.options import StyleOptions
 from engine.video import OutputKind, VideoResult
@@ -43,14 +42,11 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[discord.Client]
 
+# started, started_clip, queued, drawing, progress, clip_too_big (see StatusTexts)
 DISCORD_TEXTS = StatusTexts(
-    started=DC_STATUS_STARTED,
-    started_clip=DC_STATUS_STARTED_CLIP,
-    queued=DC_STATUS_QUEUED,
-    drawing=DC_STATUS_DRAWING,
-    progress=DC_VIDEO_PROGRESS,
-    clip_too_big=DC_VIDEO_RESULT_TOO_BIG,
-)
+    DC_STATUS_STARTED, DC_STATUS_STARTED_CLIP, DC_STATUS_QUEUED, DC_STATUS_DRAWING,
+    DC_VIDEO_PROGRESS, DC_VIDEO_RESULT_TOO_BIG,
+)  # fmt: skip
 
 
 class DiscordConversation:
@@ -78,7 +74,7 @@ class DiscordConversation:
         self._attachment = attachment
         self._styles = styles
         self._output = output
-        self._status = StatusLine(interaction)
+        self.status = StatusLine(interaction)
         self._gif = is_gif(attachment)
         self.source_id = None if source is None else str(source)
         self.user = user_key(interaction.user.id)
@@ -120,23 +116,6 @@ class DiscordConversation:
     async def show_activity(self) -> None:
         """The deferred answer already says the bot is thinking."""
 
-    async def show(self, text: str) -> None:
-        """Edit the private status line."""
-        await self._status.show(text)
-
-    async def fail(self, text: str) -> None:
-        """The final text on the status line (a private answer if nothing was answered yet)."""
-        self._status.view = None
-        await self._status.show(text)
-
-    async def finish(self) -> None:
-        """Delete the status line."""
-        await self._status.delete()
-
-    def offer_cancel(self, job_id: str | None) -> None:
-        """The Cancel button under the status line while a clip is drawn."""
-        self._status.view = None if job_id is None else cancel_view(job_id)
-
     def animated(self) -> None:
         """An animated WebP or APNG: animated in, animated out, as a GIF."""
         self._gif = True
@@ -146,11 +125,7 @@ class DiscordConversation:
         return await download(self._attachment)
 
     async def send_picture(
-        self,
-        image: npt.NDArray[np.uint8],
-        result: npt.NDArray[np.uint8],
-        look: StyleChoice,
-        note: str,
+        self, image: Pixels, result: Pixels, look: StyleChoice, note: str
     ) -> None:
         """The result and a copy of its source (for the redraw buttons), with the buttons."""
         interaction = self._interaction
@@ -191,12 +166,8 @@ class DiscordConversation:
 class DiscordPipeline:
     """The shared pipeline (bot.pipeline.RequestPipeline), fed from Discord interactions."""
 
-    def __init__(
-        self, pipeline: RequestPipeline, styles: tuple[str, ...], output: OutputSettings
-    ) -> None:
+    def __init__(self, pipeline: RequestPipeline) -> None:
         self._pipeline = pipeline
-        self._styles = styles
-        self._output = output
 
     async def wait_idle(self, timeout_s: float) -> None:
         """Wait (bounded) until no picture is in progress."""
@@ -252,7 +223,8 @@ class DiscordPipeline:
         look: StyleChoice,
         source: int | None = None,
     ) -> None:
-        conv = DiscordConversation(interaction, attachment, self._styles, self._output, source)
+        shared = self._pipeline
+        conv = DiscordConversation(interaction, attachment, shared.styles, shared.output, source)
         await self._pipeline.run(conv, look)
 
     async def notify_restarted(self, client: discord.Client, charge: RecoveredCharge) -> None:

@@ -6,6 +6,8 @@ import logging
 
 import discord
 
+from bot.discord.buttons import cancel_view
+
 __all__ = ["StatusLine"]
 
 log = logging.getLogger(__name__)
@@ -14,7 +16,10 @@ Interaction = discord.Interaction[discord.Client]
 
 
 class StatusLine:
-    """The private status of one job; Discord errors are logged, never raised."""
+    """The private status of one job; Discord errors are logged, never raised.
+
+    The bot.pipeline.Status of a Discord request.
+    """
 
     def __init__(self, interaction: Interaction) -> None:
         self._interaction = interaction
@@ -45,6 +50,15 @@ class StatusLine:
         except discord.HTTPException as exc:
             # Progress is cosmetic, and the token may have expired; the result still gets sent.
             log.info("could not update the status of %s: %s", interaction.id, exc)
+
+    def offer_cancel(self, job_id: str | None) -> None:
+        """The Cancel button under the status while a clip is drawn; None removes it."""
+        self.view = None if job_id is None else cancel_view(job_id)
+
+    async def fail(self, text: str) -> None:
+        """The final text (a private answer if nothing was answered yet), without buttons."""
+        self.view = None
+        await self.show(text)
 
     async def delete(self) -> None:
         """Remove the status once the result is there."""

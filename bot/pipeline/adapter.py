@@ -18,7 +18,9 @@ import numpy.typing as npt
 from bot.options import StyleChoice
 from engine.video import OutputKind, VideoResult
 
-__all__ = ["Conversation", "Failure", "StatusTexts"]
+__all__ = ["Conversation", "Failure", "Pixels", "Status", "StatusTexts"]
+
+Pixels = npt.NDArray[np.uint8]  # RGB, height x width x 3
 
 
 class Failure(Exception):
@@ -41,11 +43,27 @@ class StatusTexts:
     clip_too_big: str  # "{size}" and "{limit}" in MB: the drawn clip can't be uploaded
 
 
+class Status(Protocol):
+    """The requester's status line of one request; platform errors are logged, never raised."""
+
+    async def show(self, text: str) -> None:
+        """Show `text` (with the Cancel button, if offered), unless it is already shown."""
+
+    async def fail(self, text: str) -> None:
+        """Show a final failure (or refusal) `text`, without buttons; the first answer if
+        nothing was said yet."""
+
+    async def delete(self) -> None:
+        """The result is there: remove the status line."""
+
+    def offer_cancel(self, job_id: str | None) -> None:
+        """Show a Cancel button for `job_id` under the next updates; None removes it."""
+
+
 class Conversation(Protocol):
     """One request on one platform, as the pipeline drives it.
 
-    Status methods never raise: a platform error while showing progress is logged by the
-    adapter. download, send_picture and send_clip raise Failure (the user is told its text),
+    download, send_picture and send_clip raise Failure (the user is told its text),
     one of `errors` (the platform failed: the user gets the generic failure), or
     bot.pipeline.charges.DeliveryUnconfirmed (the result most likely arrived: settled as
     delivered, never sent again).
@@ -58,6 +76,10 @@ class Conversation(Protocol):
     notify_message: str | None  # the message to reply to then, if the platform has one
     texts: StatusTexts
     errors: tuple[type[Exception], ...]  # the platform's own error types
+
+    @property
+    def status(self) -> Status:
+        """The requester's status line."""
 
     @property
     def moving(self) -> bool:
@@ -90,18 +112,6 @@ class Conversation(Protocol):
     async def show_activity(self) -> None:
         """A platform activity hint ("sending a photo...") while the work runs, if any."""
 
-    async def show(self, text: str) -> None:
-        """Show `text` on the requester's status line (with the Cancel button, if offered)."""
-
-    async def fail(self, text: str) -> None:
-        """Show a final failure (or refusal) `text`, without buttons."""
-
-    async def finish(self) -> None:
-        """The result is there: remove the status line."""
-
-    def offer_cancel(self, job_id: str | None) -> None:
-        """Show a Cancel button for `job_id` under the next status updates; None removes it."""
-
     def animated(self) -> None:
         """The downloaded still picture turned out to be animated: send it back as a clip."""
 
@@ -109,11 +119,7 @@ class Conversation(Protocol):
         """The media's bytes, at most `limit` of them (else engine.errors.FileTooLarge)."""
 
     async def send_picture(
-        self,
-        image: npt.NDArray[np.uint8],
-        result: npt.NDArray[np.uint8],
-        look: StyleChoice,
-        note: str,
+        self, image: Pixels, result: Pixels, look: StyleChoice, note: str
     ) -> None:
         """Send the drawn `result` (of `image`) back; `note` goes after the caption."""
 

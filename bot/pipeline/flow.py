@@ -74,6 +74,16 @@ class RequestPipeline:
         self._idle.set()
 
     @property
+    def styles(self) -> tuple[str, ...]:
+        """The styles the engine draws, for the platforms' redraw buttons."""
+        return self._engine.style_names
+
+    @property
+    def output(self) -> OutputSettings:
+        """How results are encoded."""
+        return self._settings.output
+
+    @property
     def jobs(self) -> ClipJobs:
         """The clips in progress, for Cancel buttons and deleted source messages."""
         return self._jobs
@@ -111,7 +121,7 @@ class RequestPipeline:
         limit = self._download_limit(conv)
         if conv.size is not None and conv.size > limit:
             request.outcome = "bad_input"
-            await conv.fail(error_message(FileTooLarge(conv.size, limit)))
+            await conv.status.fail(error_message(FileTooLarge(conv.size, limit)))
             return
         if not await conv.acknowledge():
             return
@@ -124,7 +134,7 @@ class RequestPipeline:
             )
         except (QuotaExceeded, QuotaUnavailable) as exc:
             request.outcome = "refused_quota" if isinstance(exc, QuotaExceeded) else "error"
-            await conv.fail(quota_message(exc))
+            await conv.status.fail(quota_message(exc))
             return
         failure: str | None = None
         delivered = False
@@ -137,7 +147,7 @@ class RequestPipeline:
                 if conv.moving:
                     await self._clip(conv, look, held, limit)
                 else:
-                    await conv.show(conv.texts.started)
+                    await conv.status.show(conv.texts.started)
                     await self._picture(conv, look, held, limit)
             delivered = True
             request.outcome = "delivered"
@@ -175,9 +185,9 @@ class RequestPipeline:
             else:
                 await refund_quietly(self._quota, grant, self._metrics, conv.platform)
         if failure is not None:
-            await conv.fail(failure)
+            await conv.status.fail(failure)
         else:
-            await conv.finish()
+            await conv.status.delete()
 
     async def _picture(
         self, conv: Conversation, look: StyleChoice, held: Reservation, limit: int
@@ -195,7 +205,7 @@ class RequestPipeline:
 
         async def show(position: int | None) -> None:
             text = texts.drawing if position is None else texts.queued.format(position=position)
-            await conv.show(text)
+            await conv.status.show(text)
 
         result = await draw(
             self._engine,
@@ -221,12 +231,12 @@ class RequestPipeline:
         # Drawn as a job of its own that the Cancel button (or deleting the source message)
         # stops; the upload is not cancellable, so a late press finds the job gone.
         job_id = self._jobs.new_id()
-        conv.offer_cancel(job_id)
+        conv.status.offer_cancel(job_id)
         try:
             work = self._draw_clip(conv, look, limit, data)
             result = await self._jobs.run(job_id, conv.user, work, source=conv.source_id)
         finally:
-            conv.offer_cancel(None)
+            conv.status.offer_cancel(None)
             held.release()
         await conv.send_clip(result, look, self._note(look))
 
@@ -235,11 +245,11 @@ class RequestPipeline:
     ) -> VideoResult:
         texts = conv.texts
         if data is None:
-            await conv.show(texts.started_clip)
+            await conv.status.show(texts.started_clip)
             data = await conv.download(limit)
 
         async def show(percent: int) -> None:
-            await conv.show(texts.progress.format(percent=percent))
+            await conv.status.show(texts.progress.format(percent=percent))
 
         settings = self._settings
         result = await toon_clip(

@@ -86,7 +86,7 @@ class TelegramFrontend:
             ),
             metrics,
         )
-        pipeline = ToonPipeline(shared, engine.style_names, output)
+        pipeline = ToonPipeline(shared)
         self._pipeline = pipeline
         styles = StyleMemory(quota, engine.style_names, default_style)
         self._app.add_handlers(UserHandlers(engine, quota, pipeline, styles).handlers())

@@ -7,8 +7,6 @@ import asyncio
 import dataclasses
 import logging
 
-import numpy as np
-import numpy.typing as npt
 from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
@@ -27,9 +25,10 @@ from bot.messages import (
 )
 from bot.options import StyleChoice
 from bot.pipeline import CancelOutcome, Failure, RequestPipeline, StatusTexts
+from bot.pipeline.adapter import Pixels
 from bot.quota import RecoveredCharge
 from bot.telegram.ids import chat_key, user_key
-from bot.telegram.keyboards import cancel_keyboard, restyle_keyboard
+from bot.telegram.keyboards import restyle_keyboard
 from bot.telegram.media import TELEGRAM_DOWNLOAD_LIMIT, Media, MediaKind
 from bot.telegram.motion import TELEGRAM_UPLOAD_LIMIT, send_clip
 from bot.telegram.replies import send_picture
@@ -44,14 +43,11 @@ __all__ = ["TELEGRAM_TEXTS", "TelegramConversation", "ToonPipeline"]
 
 log = logging.getLogger(__name__)
 
+# started, started_clip, queued, drawing, progress, clip_too_big (see StatusTexts)
 TELEGRAM_TEXTS = StatusTexts(
-    started=TG_STATUS_STARTED,
-    started_clip=TG_STATUS_STARTED_CLIP,
-    queued=TG_STATUS_QUEUED,
-    drawing=TG_STATUS_DRAWING,
-    progress=TG_VIDEO_PROGRESS,
-    clip_too_big=TG_VIDEO_RESULT_TOO_BIG,
-)
+    TG_STATUS_STARTED, TG_STATUS_STARTED_CLIP, TG_STATUS_QUEUED, TG_STATUS_DRAWING,
+    TG_VIDEO_PROGRESS, TG_VIDEO_RESULT_TOO_BIG,
+)  # fmt: skip
 
 
 class TelegramConversation:
@@ -79,7 +75,7 @@ class TelegramConversation:
         self._media = media
         self._styles = styles
         self._output = output
-        self._status = StatusMessage(bot, source)
+        self.status = StatusMessage(bot, source)
         self.user = user_key(user_id)
         self.chat = chat_key(source.chat_id)
         self.notify_chat: str | None = str(source.chat_id)
@@ -100,7 +96,7 @@ class TelegramConversation:
         return True
 
     async def show_activity(self) -> None:
-        """ "Sending a photo/video..." at the top of the chat."""
+        """Show "sending a photo/video..." at the top of the chat."""
         source = self._source
         action = ChatAction.UPLOAD_VIDEO if self._media.moving else ChatAction.UPLOAD_PHOTO
         try:
@@ -111,22 +107,6 @@ class TelegramConversation:
             )
         except TelegramError as exc:
             log.info("could not send chat action to %s: %s", source.chat_id, exc)
-
-    async def show(self, text: str) -> None:
-        """Send or edit the status message."""
-        await self._status.show(text)
-
-    async def fail(self, text: str) -> None:
-        """The final failure text, as a new reply if there is no status message yet."""
-        await self._status.fail(text)
-
-    async def finish(self) -> None:
-        """Delete the status message."""
-        await self._status.delete()
-
-    def offer_cancel(self, job_id: str | None) -> None:
-        """The Cancel button under the status message while a clip is drawn."""
-        self._status.keyboard = None if job_id is None else cancel_keyboard(job_id)
 
     def animated(self) -> None:
         """An animated WebP or APNG (a file or a sticker) comes back as an animation."""
@@ -149,11 +129,7 @@ class TelegramConversation:
             raise Failure(TG_DOWNLOAD_FAILED) from exc
 
     async def send_picture(
-        self,
-        image: npt.NDArray[np.uint8],
-        result: npt.NDArray[np.uint8],
-        look: StyleChoice,
-        note: str,
+        self, image: Pixels, result: Pixels, look: StyleChoice, note: str
     ) -> None:
         """A photo with redraw buttons (and the full-quality file for a file sent as one)."""
         output = self._output
@@ -180,12 +156,8 @@ class TelegramConversation:
 class ToonPipeline:
     """The shared pipeline (bot.pipeline.RequestPipeline), fed from Telegram messages."""
 
-    def __init__(
-        self, pipeline: RequestPipeline, styles: tuple[str, ...], output: OutputSettings
-    ) -> None:
+    def __init__(self, pipeline: RequestPipeline) -> None:
         self._pipeline = pipeline
-        self._styles = styles
-        self._output = output
 
     def cancel(self, job_id: str, user_id: int) -> CancelOutcome:
         """A Cancel press under a clip's status: stop that clip if `user_id` asked for it."""
@@ -201,7 +173,8 @@ class ToonPipeline:
         options: StyleOptions | None = None,
     ) -> None:
         """Draw `media` (from `source`) in `style` with `options` for `user_id`; reply to `source`."""
-        conv = TelegramConversation(bot, source, media, user_id, self._styles, self._output)
+        shared = self._pipeline
+        conv = TelegramConversation(bot, source, media, user_id, shared.styles, shared.output)
         await self._pipeline.run(conv, StyleChoice(style, options or StyleOptions()))
 
     async def notify_restarted(self, bot: Bot, charge: RecoveredCharge) -> None:

@@ -7,6 +7,7 @@ import logging
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
+from bot.telegram.keyboards import cancel_keyboard
 from bot.telegram.replies import reply
 
 __all__ = ["StatusMessage"]
@@ -15,7 +16,10 @@ log = logging.getLogger(__name__)
 
 
 class StatusMessage:
-    """A reply that is edited as the work progresses; Telegram errors are logged, never raised."""
+    """A reply that is edited as the work progresses; Telegram errors are logged, never raised.
+
+    The bot.pipeline.Status of a Telegram request.
+    """
 
     def __init__(self, bot: Bot, source: Message) -> None:
         self._bot = bot
@@ -37,6 +41,10 @@ class StatusMessage:
         self._text = text
         if self._message is not None:
             await self._edit(self._message, text, self.keyboard)
+
+    def offer_cancel(self, job_id: str | None) -> None:
+        """The Cancel button under the status while a clip is drawn; None removes it."""
+        self.keyboard = None if job_id is None else cancel_keyboard(job_id)
 
     async def fail(self, text: str) -> None:
         """Show a final failure text (without buttons), as a new reply if there is no status yet."""
