@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self, cast
+from typing import TYPE_CHECKING, Protocol, Self
 
 from bot.config import (
     DISCORD_TOKEN_ENV,
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:  # the real imports wait until the bots run: they pull in torch and PTB
     from bot.metrics import BotMetrics
     from bot.quota import QuotaService, RecoveredCharge
-    from engine.engine import Engine
+    from engine.api import EngineSurface
     from engine.metrics import EngineMetrics
 
 
@@ -56,9 +56,9 @@ class Frontend(Protocol):
         """Tell this platform's users among `charges` that a restart refunded their picture."""
 
 
-FrontendFactory = Callable[[Config, "Engine", "QuotaService", "BotMetrics | None"], Frontend]
+FrontendFactory = Callable[[Config, "EngineSurface", "QuotaService", "BotMetrics | None"], Frontend]
 # Builds the one shared engine from config; benchmarks pass one that also times each job.
-EngineFactory = Callable[[Config], "Engine"]
+EngineFactory = Callable[[Config], "EngineSurface"]
 
 
 def configured_frontends(config: Config) -> list[str]:
@@ -72,7 +72,7 @@ def configured_frontends(config: Config) -> list[str]:
 
 
 def _telegram(
-    config: Config, engine: Engine, quota: QuotaService, metrics: BotMetrics | None
+    config: Config, engine: EngineSurface, quota: QuotaService, metrics: BotMetrics | None
 ) -> Frontend:
     from bot.budget import shared_budget
     from bot.telegram import TelegramFrontend
@@ -95,7 +95,7 @@ def _telegram(
 
 
 def _discord(
-    config: Config, engine: Engine, quota: QuotaService, metrics: BotMetrics | None
+    config: Config, engine: EngineSurface, quota: QuotaService, metrics: BotMetrics | None
 ) -> Frontend:
     from bot.budget import shared_budget
     from bot.discord import DiscordFrontend
@@ -116,16 +116,18 @@ def _discord(
     )
 
 
-def open_engine(config: Config, metrics: EngineMetrics | None = None) -> Engine:
-    """The engine the frontends share: in this process, or a Ray Serve app (engine.backend)."""
+def open_engine(config: Config, metrics: EngineMetrics | None = None) -> EngineSurface:
+    """The engine the frontends share: in this process, or a Ray Serve app (engine.backend).
+
+    Both offer engine.api.EngineSurface (checked by mypy), all the frontends use of an engine,
+    so they need not know which backend they got.
+    """
     from engine.engine import Engine
 
     if config.engine.backend == "ray":
         from engine.remote import RayEngine
 
-        # RayEngine offers everything the frontends use of an Engine (engine.remote.EngineSurface,
-        # checked by mypy), so they need not know which backend they got.
-        return cast("Engine", RayEngine(config.engine))
+        return RayEngine(config.engine)
     # Engine metrics are local: with Ray the replicas' queues live in other processes.
     return Engine(config.engine, models=config.models, metrics=metrics)
 

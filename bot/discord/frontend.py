@@ -24,7 +24,7 @@ from bot.messages import DC_SERVER_ERROR
 from bot.metrics import BotMetrics
 from bot.pipeline import PipelineSettings, RequestPipeline, StyleMemory
 from bot.quota import QuotaService, RecoveredCharge
-from engine.engine import Engine
+from engine.api import EngineSurface
 from engine.imageio import ImageLimits
 from engine.video import VideoLimits
 
@@ -156,7 +156,7 @@ class DiscordFrontend:
     def __init__(
         self,
         token: str,
-        engine: Engine,
+        engine: EngineSurface,
         quota: QuotaService,
         *,
         images: ImageLimits,

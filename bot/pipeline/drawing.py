@@ -12,7 +12,7 @@ from types import TracebackType
 import numpy as np
 import numpy.typing as npt
 
-from engine.engine import Engine
+from engine.api import EngineSurface
 from engine.imageio import ImageLimits, OutputFormat, decode_image, encode_image, fit_within
 from engine.job import Job
 from engine.logcontext import current_fields
@@ -95,7 +95,7 @@ async def decode(data: bytes, limits: ImageLimits) -> npt.NDArray[np.uint8]:
 
 
 async def draw(
-    engine: Engine,
+    engine: EngineSurface,
     image: npt.NDArray[np.uint8],
     style: str,
     user: str,
@@ -163,7 +163,7 @@ class _Progress:
 
 
 async def toon_clip(
-    engine: Engine,
+    engine: EngineSurface,
     data: bytes,
     style: str,
     user: str,

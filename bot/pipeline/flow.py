@@ -25,7 +25,7 @@ from bot.pipeline.charges import DeliveryUnconfirmed, refund_quietly, settle_qui
 from bot.pipeline.drawing import decode, draw, fit_clip, toon_clip
 from bot.quota import QuotaExceeded, QuotaService, QuotaUnavailable
 from bot.tracking import Request, track_request
-from engine.engine import Engine
+from engine.api import EngineSurface
 from engine.errors import EngineError, FileTooLarge, ToonError
 from engine.imageio import ImageLimits
 from engine.video import VideoLimits, VideoResult, is_animated_image
@@ -58,7 +58,7 @@ class RequestPipeline:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineSurface,
         quota: QuotaService,
         settings: PipelineSettings,
         metrics: BotMetrics | None = None,

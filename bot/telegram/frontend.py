@@ -21,7 +21,7 @@ from bot.telegram.admin import AdminHandlers
 from bot.telegram.handlers import UserHandlers
 from bot.telegram.pipeline import ToonPipeline
 from bot.telegram.replies import reply
-from engine.engine import Engine
+from engine.api import EngineSurface
 from engine.imageio import ImageLimits
 from engine.video import VideoLimits
 
@@ -44,7 +44,7 @@ class TelegramFrontend:
     def __init__(
         self,
         token: str,
-        engine: Engine,
+        engine: EngineSurface,
         quota: QuotaService,
         *,
         images: ImageLimits,

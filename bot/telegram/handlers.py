@@ -51,7 +51,7 @@ from bot.telegram.keyboards import (
 from bot.telegram.media import Media, MediaKind, find_media
 from bot.telegram.pipeline import ToonPipeline
 from bot.telegram.replies import reply, reply_parameters
-from engine.engine import Engine
+from engine.api import EngineSurface
 from engine.errors import BadStyleOption, UnknownStyle
 from engine.styles import describe_styles
 
@@ -76,7 +76,11 @@ class UserHandlers:
     """Media, /start, /help, /style, /quota, /toon and the style and redraw buttons."""
 
     def __init__(
-        self, engine: Engine, quota: QuotaService, pipeline: ToonPipeline, styles: StyleMemory
+        self,
+        engine: EngineSurface,
+        quota: QuotaService,
+        pipeline: ToonPipeline,
+        styles: StyleMemory,
     ) -> None:
         self._engine = engine
         self._quota = quota
