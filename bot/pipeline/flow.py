@@ -129,6 +129,7 @@ class RequestPipeline:
             grant = await self._quota.consume(
                 conv.user,
                 conv.chat,
+                platform=conv.platform,
                 notify_chat=conv.notify_chat,
                 notify_message=conv.notify_message,
             )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Final
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,25 +12,28 @@ from bot.quota.records import Grant, RecoveredCharge
 
 __all__ = ["give_back", "open_charge", "open_charges_of"]
 
-_PLATFORMS: Final = {"tg": "telegram", "dc": "discord"}
-
 
 async def open_charge(
     conn: AsyncConnection,
     grant: Grant,
     *,
     instance: str,
+    platform: str,
     notify_chat: str | None,
     notify_message: str | None,
     now: float,
 ) -> None:
-    """Record grant as open, in the caller's transaction (the one that counted it)."""
+    """Record grant as open, in the caller's transaction (the one that counted it).
+
+    platform is the frontend that made the charge, as it names itself; recovery hands the charge
+    back to that frontend, whatever its keys look like.
+    """
     grant.charge_id = uuid.uuid4().hex
     await conn.execute(
         insert(OpenCharge).values(
             charge_id=grant.charge_id,
             instance=instance,
-            platform=_PLATFORMS.get(grant.user.split(":", 1)[0], "other"),
+            platform=platform,
             user_key=grant.user,
             chat_key=grant.chat,
             daily_scope=grant.daily_scope,

@@ -9,6 +9,7 @@ from bot.db import Base
 
 __all__ = [
     "KEY_LENGTH",
+    "PLATFORM_LENGTH",
     "ChatLimits",
     "CooldownMark",
     "OpenCharge",
@@ -18,6 +19,8 @@ __all__ = [
 
 # Longest user or chat key ("tg:-1001234567890" is 17); scopes hold a chat and a user.
 KEY_LENGTH = 128
+# Longest platform name a frontend gives the quota service ("telegram", "discord").
+PLATFORM_LENGTH = 16
 
 
 class UsageCounter(Base):
@@ -74,7 +77,8 @@ class OpenCharge(Base):
     charge_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     # The bot process that made it ([bot] instance): only that process's restart refunds it.
     instance: Mapped[str] = mapped_column(String(64), nullable=False)
-    platform: Mapped[str] = mapped_column(String(16), nullable=False)
+    # The frontend that made it, as the caller of consume() named it: whom recovery tells.
+    platform: Mapped[str] = mapped_column(String(PLATFORM_LENGTH), nullable=False)
     user_key: Mapped[str] = mapped_column(String(KEY_LENGTH), nullable=False)
     chat_key: Mapped[str] = mapped_column(String(KEY_LENGTH), nullable=False)
     # What the grant counted, so a refund in another process gives back exactly that.

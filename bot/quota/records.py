@@ -80,7 +80,7 @@ class QuotaStatus:
 class RecoveredCharge:
     """A charge a dead process left open, now refunded; the frontend tells its user."""
 
-    platform: str  # "telegram" or "discord"
+    platform: str  # the frontend that made the charge, as it told consume(): "telegram", "discord"
     user: str
     chat: str
     notify_chat: str | None  # platform chat or channel id to tell the user in

@@ -77,16 +77,19 @@ class QuotaService:
         user: str,
         chat: str,
         *,
+        platform: str,
         notify_chat: str | None = None,
         notify_message: str | None = None,
     ) -> Grant:
         """Count one photo for user in chat, or raise QuotaExceeded having counted nothing.
 
-        The grant stays an open charge until settle() or refund(); notify_chat/notify_message say
-        where to tell the user if this process dies first. QuotaUnavailable: nothing counted.
+        The grant stays an open charge until settle() or refund(); if this process dies first,
+        recover() hands it back to the frontend named `platform` (stored with the charge), which
+        tells the user in notify_chat, replying to notify_message. QuotaUnavailable: nothing counted.
         """
         sql.check_key("user", user)
         sql.check_key("chat", chat)
+        sql.check_platform(platform)
         now = self._clock()
         async with self._transaction(write=True) as conn:
             # Any raise below leaves the transaction block, which rolls back every count so far.
@@ -114,6 +117,7 @@ class QuotaService:
                 conn,
                 grant,
                 instance=self._instance,
+                platform=platform,
                 notify_chat=notify_chat,
                 notify_message=notify_message,
                 now=now,

@@ -13,13 +13,14 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.config import QUOTA_LIMIT_RANGES, QuotaSettings
 from bot.quota.errors import LimitOutOfRange, QuotaExceeded
-from bot.quota.models import KEY_LENGTH, ChatLimits, CooldownMark, UsageCounter
+from bot.quota.models import KEY_LENGTH, PLATFORM_LENGTH, ChatLimits, CooldownMark, UsageCounter
 from bot.quota.records import EffectiveLimits
 
 __all__ = [
     "DIALECTS",
     "check_key",
     "check_limit",
+    "check_platform",
     "count",
     "daily_scope",
     "hourly_scope",
@@ -172,6 +173,18 @@ def check_key(what: str, key: str) -> None:
     ):
         raise ValueError(
             f"{what} key must be 1..{KEY_LENGTH} printable characters without spaces: {key!r}"
+        )
+
+
+def check_platform(platform: str) -> None:
+    """ValueError unless platform is 1..PLATFORM_LENGTH lowercase ASCII letters or digits."""
+    if (
+        not isinstance(platform, str)
+        or not 0 < len(platform) <= PLATFORM_LENGTH
+        or not (platform.isascii() and platform.isalnum() and platform == platform.lower())
+    ):
+        raise ValueError(
+            f"platform must be 1..{PLATFORM_LENGTH} lowercase letters or digits: {platform!r}"
         )
 
 

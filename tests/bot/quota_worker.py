@@ -27,7 +27,8 @@ async def main(url: str, attempts: int, go: Path) -> None:
         while not go.exists():
             await asyncio.sleep(0.01)
         results = await asyncio.gather(
-            *(quota.consume(USER, CHAT) for _ in range(attempts)), return_exceptions=True
+            *(quota.consume(USER, CHAT, platform="discord") for _ in range(attempts)),
+            return_exceptions=True,
         )
     granted = sum(isinstance(r, Grant) for r in results)
     refused = sum(isinstance(r, QuotaExceeded) for r in results)

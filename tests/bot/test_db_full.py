@@ -76,7 +76,7 @@ async def fill_up(quota: QuotaService) -> tuple[int, QuotaDatabaseFull]:
     """Consume for new users until the database is full: how many got in, and the refusal."""
     for n in range(10_000):
         try:
-            await quota.consume(f"tg:{n}", CHAT)
+            await quota.consume(f"tg:{n}", CHAT, platform="telegram")
         except QuotaDatabaseFull as exc:
             return n, exc
     raise AssertionError("the database never filled up")
@@ -98,7 +98,7 @@ async def test_a_full_database_refuses_with_the_usual_words_and_one_log_line(
     before = counters(path)
     for n in range(20):  # twenty more photos while it stays full
         with pytest.raises(QuotaDatabaseFull):
-            await quota.consume(f"tg:{granted + n}", CHAT)
+            await quota.consume(f"tg:{granted + n}", CHAT, platform="telegram")
     assert counters(path) == before, "a refused photo was counted"
     assert await quota.open_charges() == granted
     (line,) = quota_lines(caplog)
@@ -108,9 +108,9 @@ async def test_a_full_database_refuses_with_the_usual_words_and_one_log_line(
     # Space is freed: the next photo is counted, and the log says so once.
     caplog.clear()
     await cap.set(False)
-    grant = await quota.consume("tg:late", CHAT)
+    grant = await quota.consume("tg:late", CHAT, platform="telegram")
     assert grant.used_today == 1
-    await quota.consume("tg:later", CHAT)
+    await quota.consume("tg:later", CHAT, platform="telegram")
     (back,) = quota_lines(caplog)
     assert back.levelno == logging.WARNING and "takes writes again (21 refused" in back.message
 
@@ -118,8 +118,8 @@ async def test_a_full_database_refuses_with_the_usual_words_and_one_log_line(
 async def test_settling_and_refunding_on_a_full_database_still_close_charges(
     quota: QuotaService, cap: PageCap, path: Path
 ) -> None:
-    grant = await quota.consume("tg:first", CHAT)
-    other = await quota.consume("tg:second", CHAT)
+    grant = await quota.consume("tg:first", CHAT, platform="telegram")
+    other = await quota.consume("tg:second", CHAT, platform="telegram")
     await cap.set(True)
     await fill_up(quota)
     # Closing a charge frees space rather than taking it.

@@ -50,11 +50,11 @@ async def used(quota: QuotaService, user: str) -> int:
 async def test_a_deleted_file_refuses_charges_logs_once_and_is_not_recreated(
     quota: QuotaService, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await quota.consume("tg:1", CHAT)
+    await quota.consume("tg:1", CHAT, platform="telegram")
     path.unlink()
     for user in ("tg:1", "tg:2", "tg:3"):
         with pytest.raises(QuotaDatabaseLost) as refused:
-            await quota.consume(user, CHAT)
+            await quota.consume(user, CHAT, platform="telegram")
         assert isinstance(refused.value, QuotaUnavailable)
         assert refused.value.path == str(path)
         assert messages.quota_message(refused.value) == messages.QUOTA_UNAVAILABLE
@@ -71,18 +71,19 @@ async def test_a_deleted_file_refuses_charges_logs_once_and_is_not_recreated(
 async def test_a_backup_restored_at_the_path_is_taken_back_and_the_lost_journal_set_aside(
     quota: QuotaService, path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await quota.consume("tg:1", CHAT)
+    await quota.consume("tg:1", CHAT, platform="telegram")
     backup(path, tmp_path / "backup.sqlite3")
-    await quota.consume("tg:1", CHAT)  # after the backup: lives only in the lost file's WAL
+    # After the backup: lives only in the lost file's WAL.
+    await quota.consume("tg:1", CHAT, platform="telegram")
     wal = path.with_name(path.name + "-wal")
     assert wal.exists()
     path.unlink()
     with pytest.raises(QuotaDatabaseLost):
-        await quota.consume("tg:1", CHAT)
+        await quota.consume("tg:1", CHAT, platform="telegram")
 
     os.replace(tmp_path / "backup.sqlite3", path)
     caplog.clear()
-    grant = await quota.consume("tg:1", CHAT)
+    grant = await quota.consume("tg:1", CHAT, platform="telegram")
     # The backup's one count and this one: the lost WAL was not replayed into the backup.
     assert grant.used_today == 2
     assert await used(quota, "tg:1") == 2
@@ -96,28 +97,28 @@ async def test_a_backup_restored_at_the_path_is_taken_back_and_the_lost_journal_
 async def test_a_file_restored_by_hard_link_resumes_with_its_own_journal(
     quota: QuotaService, path: Path, tmp_path: Path
 ) -> None:
-    await quota.consume("tg:1", CHAT)
+    await quota.consume("tg:1", CHAT, platform="telegram")
     keep = tmp_path / "keep.sqlite3"
     os.link(path, keep)
     path.unlink()
     with pytest.raises(QuotaDatabaseLost):
-        await quota.consume("tg:1", CHAT)
+        await quota.consume("tg:1", CHAT, platform="telegram")
     os.link(keep, path)  # the very same file is back
-    assert (await quota.consume("tg:1", CHAT)).used_today == 2
+    assert (await quota.consume("tg:1", CHAT, platform="telegram")).used_today == 2
     assert list(tmp_path.glob("*.lost-*")) == []
 
 
 async def test_a_foreign_file_in_its_place_is_never_migrated_or_used(
     quota: QuotaService, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await quota.consume("tg:1", CHAT)
+    await quota.consume("tg:1", CHAT, platform="telegram")
     path.unlink()
     with pytest.raises(QuotaDatabaseLost):
-        await quota.consume("tg:1", CHAT)
+        await quota.consume("tg:1", CHAT, platform="telegram")
     path.touch()  # an empty file: SQLite would take it as an empty database
     for _ in range(3):
         with pytest.raises(QuotaDatabaseLost) as refused:
-            await quota.consume("tg:1", CHAT)
+            await quota.consume("tg:1", CHAT, platform="telegram")
         assert "not 0002" in refused.value.reason or "not usable" in refused.value.reason
     assert path.stat().st_size == 0, "tables were created in the foreign file"
     errors = errors_about(caplog, path)
@@ -130,12 +131,12 @@ async def test_a_foreign_file_in_its_place_is_never_migrated_or_used(
 async def test_a_file_replaced_while_running_is_noticed(
     quota: QuotaService, path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await quota.consume("tg:1", CHAT)
+    await quota.consume("tg:1", CHAT, platform="telegram")
     other = tmp_path / "other.sqlite3"
     other.write_bytes(b"")
     os.replace(other, path)  # renamed over it: the path never went missing
     with pytest.raises(QuotaDatabaseLost):
-        await quota.consume("tg:1", CHAT)
+        await quota.consume("tg:1", CHAT, platform="telegram")
     assert any("replaced" in r.message for r in errors_about(caplog, path))
     assert path.stat().st_size == 0
 
@@ -145,7 +146,10 @@ async def test_a_job_running_when_the_file_goes_settles_or_refunds_with_one_warn
 ) -> None:
     from bot.pipeline.charges import refund_quietly, settle_quietly
 
-    drawn, failed = await quota.consume("tg:1", CHAT), await quota.consume("tg:2", CHAT)
+    drawn, failed = (
+        await quota.consume("tg:1", CHAT, platform="telegram"),
+        await quota.consume("tg:2", CHAT, platform="telegram"),
+    )
     path.unlink()
     with caplog.at_level(logging.WARNING, logger="bot.pipeline.charges"):
         await settle_quietly(quota, drawn)

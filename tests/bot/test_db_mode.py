@@ -38,7 +38,7 @@ def modes(path: Path) -> dict[str, int]:
 async def test_a_new_database_and_its_journals_are_created_0600(tmp_path: Path) -> None:
     path = tmp_path / "data" / "quota.sqlite3"
     async with Database(DatabaseSettings(sqlite_path=str(path))) as db:
-        await QuotaService(db, QuotaSettings()).consume("tg:1", "tg:1")
+        await QuotaService(db, QuotaSettings()).consume("tg:1", "tg:1", platform="telegram")
         assert modes(path) == {"main": 0o600, "-wal": 0o600, "-shm": 0o600}
 
 
@@ -48,7 +48,7 @@ async def test_an_existing_database_open_to_others_is_made_private(
 ) -> None:
     path = tmp_path / "quota.sqlite3"
     async with Database(DatabaseSettings(sqlite_path=str(path))) as db:
-        await QuotaService(db, QuotaSettings()).consume("tg:1", "tg:1")
+        await QuotaService(db, QuotaSettings()).consume("tg:1", "tg:1", platform="telegram")
     # As an older version left it: readable by all, with a WAL and index beside it.
     keep = sqlite3.connect(path)
     keep.execute("PRAGMA wal_autocheckpoint = 0")

@@ -72,7 +72,8 @@ async def test_migrations_reach_head_on_postgresql(db: Database) -> None:
 async def test_quota_service_counts_refunds_and_remembers_on_postgresql(db: Database) -> None:
     quota = QuotaService(db, QuotaSettings(daily_per_user=3, cooldown_s=0, per_chat_per_hour=0))
     results = await asyncio.gather(
-        *(quota.consume("tg:1", "tg:-5") for _ in range(8)), return_exceptions=True
+        *(quota.consume("tg:1", "tg:-5", platform="telegram") for _ in range(8)),
+        return_exceptions=True,
     )
     grants = [r for r in results if isinstance(r, Grant)]
     refused = [r for r in results if isinstance(r, QuotaExceeded)]

@@ -53,7 +53,7 @@ async def consume_at(path: Path, when: float, user: str) -> None:
     """One granted photo at `when`: a usage counter and a cooldown mark."""
     async with Database(DatabaseSettings(sqlite_path=str(path))) as db:
         quota = QuotaService(db, QuotaSettings(cooldown_s=10), clock=Clock(when))
-        await quota.consume(user, "tg:-100")
+        await quota.consume(user, "tg:-100", platform="telegram")
 
 
 async def test_periodic_purge_deletes_past_days_and_keeps_today(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ async def test_periodic_purge_deletes_past_days_and_keeps_today(tmp_path: Path) 
             await asyncio.sleep(0.2)  # several purges: nothing has expired yet
             assert rows(path) == (1, 1)
             clock.now = NOON + 2 * DAY_S  # the next purge finds day 0 and its mark expired
-            await quota.consume("tg:8", "tg:-100")
+            await quota.consume("tg:8", "tg:-100", platform="telegram")
             await eventually(lambda: rows(path) == (1, 1) and _only_today(path, clock.now))
     assert _only_today(path, clock.now)
 

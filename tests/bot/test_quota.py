@@ -80,7 +80,8 @@ async def test_concurrent_consumes_grant_exactly_the_daily_limit(
 ) -> None:
     quota = make(daily_per_user=10, cooldown_s=0)
     results = await asyncio.gather(
-        *(quota.consume(USER, CHAT) for _ in range(100)), return_exceptions=True
+        *(quota.consume(USER, CHAT, platform="telegram") for _ in range(100)),
+        return_exceptions=True,
     )
     grants, refused = _split(results)
     assert sorted(g.used_today for g in grants) == list(range(1, 11))
@@ -97,7 +98,7 @@ async def test_two_processes_sharing_one_file_grant_exactly_the_limit(
     async with Database(settings) as db_a, Database(settings) as db_b:
         a = QuotaService(db_a, defaults, clock=clock)
         b = QuotaService(db_b, defaults, clock=clock)
-        calls = [(a if i % 2 else b).consume(USER, CHAT) for i in range(60)]
+        calls = [(a if i % 2 else b).consume(USER, CHAT, platform="telegram") for i in range(60)]
         grants, refused = _split(await asyncio.gather(*calls, return_exceptions=True))
     assert len(grants) == 10
     assert len(refused) == 50
@@ -110,7 +111,9 @@ async def test_chat_hourly_limit_spans_users_and_refusals_count_nothing(
 ) -> None:
     quota = make(daily_per_user=20, cooldown_s=0, per_chat_per_hour=5)
     users = [f"dc:{i}" for i in range(20)]
-    results = await asyncio.gather(*(quota.consume(u, CHAT) for u in users), return_exceptions=True)
+    results = await asyncio.gather(
+        *(quota.consume(u, CHAT, platform="telegram") for u in users), return_exceptions=True
+    )
     grants, refused = _split(results)
     assert len(grants) == 5
     assert {(e.reason, e.limit, e.retry_after_s) for e in refused} == {("chat_hourly", 5, 1800)}
@@ -122,17 +125,19 @@ async def test_chat_hourly_limit_spans_users_and_refusals_count_nothing(
     status = await quota.status(users[0], CHAT)
     assert (status.chat_hourly_used, status.chat_hourly_limit) == (5, 5)
     # Another chat has its own hour; the next hour this chat has a fresh one.
-    await quota.consume(users[0], "tg:-200")
+    await quota.consume(users[0], "tg:-200", platform="telegram")
     clock.now = DAY0 + 13 * 3600
     late = next(u for u in users if u not in {g.user for g in grants})
-    assert (await quota.consume(late, CHAT)).used_today == 1
+    assert (await quota.consume(late, CHAT, platform="telegram")).used_today == 1
 
 
 async def test_zero_chat_hourly_limit_means_unlimited(
     make: Callable[..., QuotaService], settings: DatabaseSettings
 ) -> None:
     quota = make(daily_per_user=1, cooldown_s=0, per_chat_per_hour=0)
-    grants = await asyncio.gather(*(quota.consume(f"tg:{i}", CHAT) for i in range(40)))
+    grants = await asyncio.gather(
+        *(quota.consume(f"tg:{i}", CHAT, platform="telegram") for i in range(40))
+    )
     assert all(g.hourly_scope is None for g in grants)
     assert f"hour {CHAT}" not in _counters(settings.sqlite_path)
     assert len(_counters(settings.sqlite_path)) == 40
@@ -142,10 +147,12 @@ async def test_cooldown_refuses_with_the_time_left_and_counts_nothing(
     make: Callable[..., QuotaService], clock: Clock
 ) -> None:
     quota = make(daily_per_user=5, cooldown_s=10)
-    await quota.consume(USER, CHAT)
+    await quota.consume(USER, CHAT, platform="telegram")
     clock.now += 3
     with pytest.raises(QuotaExceeded) as caught:
-        await quota.consume(USER, "tg:-200")  # the cooldown is per user, across chats
+        await quota.consume(
+            USER, "tg:-200", platform="telegram"
+        )  # the cooldown is per user, across chats
     assert (caught.value.reason, caught.value.retry_after_s, caught.value.limit) == (
         "cooldown",
         7,
@@ -156,23 +163,23 @@ async def test_cooldown_refuses_with_the_time_left_and_counts_nothing(
     assert (status.used_today, status.cooldown_remaining_s) == (0, 7)
     clock.now += 6.5
     with pytest.raises(QuotaExceeded, match="retry in 1 s"):
-        await quota.consume(USER, CHAT)
+        await quota.consume(USER, CHAT, platform="telegram")
     clock.now += 0.5
-    assert (await quota.consume(USER, CHAT)).used_today == 2
+    assert (await quota.consume(USER, CHAT, platform="telegram")).used_today == 2
 
 
 async def test_refund_restores_the_unit_and_clears_the_cooldown(
     make: Callable[..., QuotaService], clock: Clock
 ) -> None:
     quota = make(daily_per_user=3, cooldown_s=60, per_chat_per_hour=10)
-    grant = await quota.consume(USER, CHAT)
+    grant = await quota.consume(USER, CHAT, platform="telegram")
     before = await quota.status(USER, CHAT)
     assert (before.used_today, before.chat_hourly_used, before.cooldown_remaining_s) == (1, 1, 60)
     await quota.refund(grant)
     after = await quota.status(USER, CHAT)
     assert (after.used_today, after.chat_hourly_used, after.cooldown_remaining_s) == (0, 0, 0)
     assert grant.refunded
-    again = await quota.consume(USER, CHAT)  # at once: no cooldown left
+    again = await quota.consume(USER, CHAT, platform="telegram")  # at once: no cooldown left
     assert again.used_today == 1
 
 
@@ -180,9 +187,9 @@ async def test_refunding_twice_gives_back_one_unit_and_keeps_a_newer_cooldown(
     make: Callable[..., QuotaService], clock: Clock
 ) -> None:
     quota = make(daily_per_user=3, cooldown_s=10)
-    first = await quota.consume(USER, CHAT)
+    first = await quota.consume(USER, CHAT, platform="telegram")
     clock.now += 10
-    await quota.consume(USER, CHAT)
+    await quota.consume(USER, CHAT, platform="telegram")
     clock.now += 2
     await asyncio.gather(quota.refund(first), quota.refund(first))
     await quota.refund(first)
@@ -195,14 +202,14 @@ async def test_a_new_utc_day_resets_the_count(
     make: Callable[..., QuotaService], clock: Clock
 ) -> None:
     quota = make(daily_per_user=2, cooldown_s=0)
-    await quota.consume(USER, CHAT)
-    await quota.consume(USER, CHAT)
+    await quota.consume(USER, CHAT, platform="telegram")
+    await quota.consume(USER, CHAT, platform="telegram")
     clock.now = DAY0 + 86_400 - 0.5
     with pytest.raises(QuotaExceeded) as caught:
-        await quota.consume(USER, CHAT)
+        await quota.consume(USER, CHAT, platform="telegram")
     assert (caught.value.reason, caught.value.retry_after_s) == ("daily", 1)
     clock.now = DAY0 + 86_400
-    grant = await quota.consume(USER, CHAT)
+    grant = await quota.consume(USER, CHAT, platform="telegram")
     assert (grant.used_today, grant.remaining_today) == (1, 1)
     status = await quota.status(USER, CHAT)
     assert (status.used_today, status.resets_in_s) == (1, 86_400)
@@ -224,11 +231,13 @@ async def test_chat_overrides_apply_and_reset_to_the_default(
         updated_by="tg:1",
         updated_at=NOON,
     )
-    await quota.consume(USER, CHAT)
+    await quota.consume(USER, CHAT, platform="telegram")
     with pytest.raises(QuotaExceeded) as caught:
-        await quota.consume(USER, CHAT)
+        await quota.consume(USER, CHAT, platform="telegram")
     assert (caught.value.reason, caught.value.limit) == ("daily", 1)
-    assert (await quota.consume(USER, "tg:-200")).daily_limit == 20  # other chats keep defaults
+    assert (
+        await quota.consume(USER, "tg:-200", platform="telegram")
+    ).daily_limit == 20  # other chats keep defaults
 
     clock.now += 60
     limits = await quota.set_chat_limits(
@@ -238,7 +247,7 @@ async def test_chat_overrides_apply_and_reset_to_the_default(
     assert limits.overridden == frozenset({"per_chat_per_hour"})
     assert (limits.updated_by, limits.updated_at) == ("dc:2", NOON + 60)
     assert await quota.chat_limits(CHAT) == limits
-    assert (await quota.consume(USER, CHAT)).used_today == 2
+    assert (await quota.consume(USER, CHAT, platform="telegram")).used_today == 2
 
 
 async def test_zero_daily_limit_refuses_every_photo(
@@ -246,7 +255,7 @@ async def test_zero_daily_limit_refuses_every_photo(
 ) -> None:
     quota = make(daily_per_user=0)
     with pytest.raises(QuotaExceeded) as caught:
-        await quota.consume(USER, CHAT)
+        await quota.consume(USER, CHAT, platform="telegram")
     assert (caught.value.reason, caught.value.retry_after_s, caught.value.limit) == (
         "daily",
         None,
@@ -256,7 +265,7 @@ async def test_zero_daily_limit_refuses_every_photo(
     open_chat = make(daily_per_user=5)
     await open_chat.set_chat_limits(CHAT, daily_per_user=0, updated_by="tg:1")
     with pytest.raises(QuotaExceeded, match="retry never"):
-        await open_chat.consume(USER, CHAT)
+        await open_chat.consume(USER, CHAT, platform="telegram")
     assert _counters(settings.sqlite_path) == {}
 
 
@@ -290,9 +299,9 @@ async def test_malformed_ids_are_a_programming_error(make: Callable[..., QuotaSe
     quota = make()
     for bad in ("", "tg 7", "tg:\n7", "x" * 129):
         with pytest.raises(ValueError, match="key must be"):
-            await quota.consume(bad, CHAT)
+            await quota.consume(bad, CHAT, platform="telegram")
         with pytest.raises(ValueError, match="key must be"):
-            await quota.consume(USER, bad)
+            await quota.consume(USER, bad, platform="telegram")
 
 
 async def test_style_preference_persists_across_a_new_database(
@@ -315,7 +324,7 @@ async def test_status_reports_counts_limits_and_waits(
     make: Callable[..., QuotaService], clock: Clock
 ) -> None:
     quota = make(daily_per_user=20, cooldown_s=10, per_chat_per_hour=30)
-    await quota.consume(USER, CHAT)
+    await quota.consume(USER, CHAT, platform="telegram")
     clock.now += 2
     status = await quota.status(USER, CHAT)
     assert status == QuotaStatus(

@@ -58,7 +58,9 @@ def lock(path: Path) -> Iterator[sqlite3.Connection]:
 
 async def test_a_delivered_grant_is_settled_and_stays_counted(db: Database, path: Path) -> None:
     quota = service(db)
-    grant = await quota.consume(USER, CHAT, notify_chat="-100", notify_message="42")
+    grant = await quota.consume(
+        USER, CHAT, notify_chat="-100", notify_message="42", platform="telegram"
+    )
     assert await quota.open_charges() == 1
     await quota.settle(grant)
     await quota.settle(grant)
@@ -70,8 +72,8 @@ async def test_a_delivered_grant_is_settled_and_stays_counted(db: Database, path
 
 async def test_recover_refunds_only_this_instances_charges_once(db: Database, path: Path) -> None:
     first, second = service(db, "first"), service(db, "second")
-    await first.consume(USER, CHAT, notify_chat="-100", notify_message="42")
-    await second.consume("dc:9", "dc:55", notify_chat="777")
+    await first.consume(USER, CHAT, notify_chat="-100", notify_message="42", platform="telegram")
+    await second.consume("dc:9", "dc:55", notify_chat="777", platform="discord")
     assert set(counters(path).values()) == {1} and cooldowns(path) == 2
 
     # "first" died with its job in flight and starts again on the same database.
@@ -89,10 +91,10 @@ async def test_a_job_finishing_after_its_charge_was_recovered_refunds_nothing_mo
     db: Database, path: Path
 ) -> None:
     old = service(db)
-    grant = await old.consume(USER, CHAT)
+    grant = await old.consume(USER, CHAT, platform="telegram")
     assert len(await service(db).recover()) == 1
     await old.refund(grant)  # the old job fails late: the unit was already given back
-    await old.consume(USER, CHAT)
+    await old.consume(USER, CHAT, platform="telegram")
     assert counters(path)[f"day {CHAT} {USER}"] == 1
 
 
@@ -102,7 +104,7 @@ async def test_consume_on_a_locked_database_raises_quota_unavailable_and_counts_
     quota = service(db)
     lock.execute("BEGIN EXCLUSIVE")
     with pytest.raises(QuotaUnavailable):
-        await quota.consume(USER, CHAT)
+        await quota.consume(USER, CHAT, platform="telegram")
     lock.execute("ROLLBACK")
     assert counters(path) == {} and await quota.open_charges() == 0
 
@@ -111,7 +113,7 @@ async def test_a_refund_retries_until_the_lock_is_released(
     db: Database, path: Path, lock: sqlite3.Connection
 ) -> None:
     quota = service(db)
-    grant = await quota.consume(USER, CHAT)
+    grant = await quota.consume(USER, CHAT, platform="telegram")
     lock.execute("BEGIN EXCLUSIVE")
     # Released while the refund waits between tries.
     asyncio.get_running_loop().call_later(0.1, lock.execute, "ROLLBACK")
@@ -125,7 +127,7 @@ async def test_a_refund_that_never_gets_the_lock_is_kept_for_recover(
     db: Database, path: Path, lock: sqlite3.Connection
 ) -> None:
     quota = service(db)
-    grant = await quota.consume(USER, CHAT, notify_chat="7")
+    grant = await quota.consume(USER, CHAT, notify_chat="7", platform="telegram")
     lock.execute("BEGIN EXCLUSIVE")
     with pytest.raises(QuotaUnavailable):
         await quota.refund(grant)

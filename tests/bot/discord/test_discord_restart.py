@@ -37,11 +37,19 @@ async def test_run_refunds_charges_left_by_a_dead_process_once(
         config = parse_config(data, env={})
         dead = QuotaService(db, config.quota, instance="bot-a")
         await dead.consume(
-            f"tg:{TG_USER}", f"tg:{TG_USER}", notify_chat=str(TG_USER), notify_message="42"
+            f"tg:{TG_USER}",
+            f"tg:{TG_USER}",
+            notify_chat=str(TG_USER),
+            notify_message="42",
+            platform="telegram",
         )
-        await dead.consume(f"dc:{DC_USER}", f"dc:{GUILD}", notify_chat=str(CHANNEL))
+        await dead.consume(
+            f"dc:{DC_USER}", f"dc:{GUILD}", notify_chat=str(CHANNEL), platform="discord"
+        )
         alive = QuotaService(db, config.quota, instance="bot-b")
-        await alive.consume("tg:5", "tg:5", notify_chat="5", notify_message="1")
+        await alive.consume(
+            "tg:5", "tg:5", notify_chat="5", notify_message="1", platform="telegram"
+        )
 
     async with FakeTelegram() as telegram:
         data["telegram"] = {"api_url": telegram.url}
