@@ -14,7 +14,7 @@ from torch import nn
 from bot.app import run_bots
 from bot.cli import main
 from bot.config import TELEGRAM_TOKEN_ENV, load_config
-from tests.bot.telegram.conftest import photo_bytes
+from tests.bot.harness import photo_bytes
 from tests.bot.tiny_models import tiny_onnx, write_card
 from tests.fakes.telegram_server import FakeTelegram
 

@@ -22,7 +22,7 @@ from engine.config import EngineConfig
 from engine.engine import Engine
 from engine.imageio import ImageLimits
 from tests.bot.charges import charges_closed
-from tests.bot.telegram.conftest import StandInStyle, stand_in_styles
+from tests.bot.harness import StandInStyle, stand_in_styles
 from tests.fakes.clips import make_clip
 from tests.fakes.telegram_server import FakeTelegram
 

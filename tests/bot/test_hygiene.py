@@ -19,7 +19,7 @@ from bot.app import run_bots
 from bot.config import TELEGRAM_TOKEN_ENV, parse_config
 from bot.messages import CLI_INTERRUPTED
 from bot.tracking import TAG_KEY_FILE, load_tag_key, use_tag_key, user_tag
-from tests.bot.telegram.conftest import photo_bytes
+from tests.bot.harness import photo_bytes
 from tests.fakes.telegram_server import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from bot.config import DISCORD_TOKEN_ENV, TELEGRAM_TOKEN_ENV, Config, parse_conf
 from bot.logsetup import REDACTED, configure_logging, redact
 from engine.engine import Engine
 from engine.logcontext import bind
-from tests.bot.telegram.conftest import photo_bytes, stand_in_styles
+from tests.bot.harness import photo_bytes, stand_in_styles
 from tests.fakes.discord_server import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram

@@ -6,14 +6,11 @@ the bot made. Only what ToonBot uses is served; answers are complete enough for 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import discord
 import yarl
@@ -32,10 +29,10 @@ from tests.fakes.discord_objects import (
     user_object,
 )
 from tests.fakes.discord_users import UserActions
+from tests.fakes.server import FakeServer
 
 __all__ = ["APP_ID", "TOKEN", "Call", "FakeDiscord", "Interaction"]
 
-T = TypeVar("T")
 EPHEMERAL = 64
 LOADING = 128
 
@@ -69,10 +66,11 @@ class Interaction:
         return str(self.payload["token"])
 
 
-class FakeDiscord(UserActions):
+class FakeDiscord(FakeServer, UserActions):
     """The fake server; use as `async with FakeDiscord() as fake:`."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.token = TOKEN
         self.calls: list[Call] = []
         self.messages: dict[str, JSON] = {}  # live messages by id
@@ -88,40 +86,22 @@ class FakeDiscord(UserActions):
         self.shard_sessions: dict[int, web.WebSocketResponse] = {}
         self._failures: list[tuple[str, str, int, float | None]] = []
         self._stalls: list[tuple[str, str, float]] = []
-        self._closing = asyncio.Event()  # ends stalls at once
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def __aenter__(self) -> FakeDiscord:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+    def _routes(self, app: web.Application) -> None:
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/api/v10/gateway/bot", self._gateway_bot)
         app.router.add_get("/attachments/{id}/{name}", self._attachment)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        self._closing.set()
+    async def _close(self) -> None:
         if self._ws is not None:
             await self._ws.close()
         for ws in list(self.shard_sessions.values()):
             await ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def url(self) -> str:
-        """Root URL of the fake."""
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def api_base(self) -> str:
@@ -161,17 +141,8 @@ class FakeDiscord(UserActions):
         then hold its answer `seconds`: "outcome unknown" to the bot."""
         self._stalls.append((method, path, seconds))
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 15.0) -> T:
-        """Poll until predicate() is truthy and return it; fail after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                summary = ", ".join(f"{c.method} {c.path} {c.status}" for c in self.calls[-30:])
-                raise AssertionError(f"condition not reached in {timeout} s; calls: {summary}")
-            await asyncio.sleep(0.01)
+    def _summary(self) -> str:
+        return ", ".join(f"{c.method} {c.path} {c.status}" for c in self.calls[-30:])
 
     # -- gateway -------------------------------------------------------------------------------
 
@@ -249,8 +220,7 @@ class FakeDiscord(UserActions):
         stall = next((s for s in self._stalls if s[0] == request.method and s[1] in path), None)
         if stall is not None:
             self._stalls.remove(stall)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), stall[2])
+            await self._stall(stall[2])
         if status == 204:
             return web.Response(status=204)
         return json_response(result, status)

@@ -7,16 +7,15 @@ Only the methods ToonBot uses are served; each answers with objects complete eno
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import itertools
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.server import FakeServer
 from tests.fakes.telegram_objects import (
     BOT_ID,
     BOT_USERNAME,
@@ -37,8 +36,6 @@ __all__ = ["BOT_ID", "BOT_USERNAME", "TOKEN", "Call", "FakeTelegram"]
 
 TOKEN = "123456:TEST-token_for-the-fake"
 _DOWNLOAD_LIMIT = 20 * 1024 * 1024  # what getFile refuses beyond, as Telegram does
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -62,10 +59,11 @@ class _StoredFile:
     unique_id: str
 
 
-class FakeTelegram(UserActions):
+class FakeTelegram(FakeServer, UserActions):
     """The fake server; use as `async with FakeTelegram() as fake:`."""
 
     def __init__(self, token: str = TOKEN) -> None:
+        super().__init__()
         self.token = token
         self.calls: list[Call] = []
         self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/
@@ -78,32 +76,12 @@ class FakeTelegram(UserActions):
         self._failures: dict[str, list[tuple[int, int | None]]] = {}
         self._stalls: dict[tuple[str, str], list[float]] = {}  # (method, "body"/"answer")
         self._ids = itertools.count(1)  # message, update and file ids all come from here
-        self._closing = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def __aenter__(self) -> FakeTelegram:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+    def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._closing.set()  # releases long polls so the server can shut down at once
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def url(self) -> str:
-        """Root URL, as in config's telegram.api_url."""
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -192,19 +170,6 @@ class FakeTelegram(UserActions):
             and c.params.get("chat_id") == chat_id
         ]
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 15.0) -> T:
-        """Poll until predicate() is truthy and return it; fail after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"condition not reached in {timeout} s; calls: {self._summary()}"
-                )
-            await asyncio.sleep(0.01)
-
     def _summary(self) -> str:
         return ", ".join(f"{c.method}{'' if c.ok else '!'}" for c in self.calls[-40:])
 
@@ -239,10 +204,6 @@ class FakeTelegram(UserActions):
         if stall := self._stalls.get((method, "answer")):
             await self._stall(stall.pop(0))
         return web.json_response({"ok": True, "result": call.result})
-
-    async def _stall(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):  # cut short when the fake closes
-            await asyncio.wait_for(self._closing.wait(), seconds)
 
     def _fail(self, call: Call, exc: ApiError) -> web.Response:
         call.ok, call.error_code = False, exc.code

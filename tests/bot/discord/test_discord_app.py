@@ -13,7 +13,7 @@ from bot.app import run_bots
 from bot.cli import main
 from bot.config import DISCORD_TOKEN_ENV, TELEGRAM_TOKEN_ENV, parse_config
 from bot.discord import sync_commands
-from tests.bot.telegram.conftest import decode_upload, photo_bytes
+from tests.bot.harness import decode_upload, photo_bytes
 from tests.fakes.discord_server import TOKEN, FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
 

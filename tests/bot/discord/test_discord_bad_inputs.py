@@ -10,7 +10,7 @@ import pytest
 from bot import messages
 from engine.errors import ImageTooLarge, UnsupportedMedia, VideoTooManyFrames
 from tests.bot.discord.conftest import Toonbot
-from tests.bot.telegram.conftest import photo_bytes
+from tests.bot.harness import photo_bytes
 from tests.fakes.corpus import sample
 from tests.fakes.discord_users import GUILD
 

@@ -13,7 +13,7 @@ from PIL import Image
 from bot import messages
 from bot.discord import pipeline
 from tests.bot.discord.conftest import Toonbot
-from tests.bot.telegram.conftest import decode_upload, expected_toon, photo_bytes
+from tests.bot.harness import decode_upload, expected_toon, photo_bytes
 from tests.fakes.clips import make_clip, make_gif, read_clip
 from tests.fakes.discord_objects import JSON, MANAGE_GUILD
 from tests.fakes.discord_objects import MEMBER_PERMISSIONS as MEMBER

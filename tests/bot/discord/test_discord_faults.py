@@ -10,7 +10,7 @@ import pytest
 from bot import messages
 from tests.bot.charges import charges_closed
 from tests.bot.discord.conftest import Toonbot
-from tests.bot.telegram.conftest import photo_bytes
+from tests.bot.harness import photo_bytes
 from tests.fakes.discord_server import Call, FakeDiscord, Interaction
 from tests.fakes.discord_users import GUILD
 

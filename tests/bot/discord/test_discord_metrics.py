@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from bot.logsetup import make_handler
 from bot.metrics import BotMetrics
 from tests.bot.discord.conftest import Toonbot, make_frontend
-from tests.bot.telegram.conftest import photo_bytes
+from tests.bot.harness import photo_bytes
 
 USER = 1001
 

@@ -13,7 +13,7 @@ from engine.errors import BadStyleOption
 from engine.styles.options import StyleOptions
 from tests.bot.discord.conftest import Toonbot
 from tests.bot.discord.test_discord_e2e import result_of, used_today
-from tests.bot.telegram.conftest import decode_upload, photo_bytes
+from tests.bot.harness import decode_upload, photo_bytes
 from tests.fakes.discord_objects import JSON
 from tests.fakes.discord_server import FakeDiscord, Interaction
 from tests.fakes.discord_users import custom_ids

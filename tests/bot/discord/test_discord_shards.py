@@ -18,13 +18,7 @@ from bot.quota import QuotaService
 from engine.config import EngineConfig
 from engine.engine import Engine
 from tests.bot.discord.conftest import make_frontend
-from tests.bot.telegram.conftest import (
-    TRANSFORMS,
-    StandInStyle,
-    decode_upload,
-    expected_toon,
-    photo_bytes,
-)
+from tests.bot.harness import TRANSFORMS, StandInStyle, decode_upload, expected_toon, photo_bytes
 from tests.fakes.discord_server import FakeDiscord
 
 USER = 1001

@@ -11,7 +11,7 @@ from bot import messages
 from tests.bot.charges import charges_closed
 from tests.bot.discord.conftest import Toonbot
 from tests.bot.discord.test_discord_e2e import result_of, used_today
-from tests.bot.telegram.conftest import photo_bytes
+from tests.bot.harness import photo_bytes
 from tests.fakes.discord_objects import JSON, MANAGE_GUILD
 from tests.fakes.discord_objects import MEMBER_PERMISSIONS as MEMBER
 from tests.fakes.discord_server import FakeDiscord, Interaction

@@ -13,7 +13,7 @@ from bot.budget import ByteBudget, upload_cost
 from bot.discord import transfer
 from tests.bot.charges import charges_closed
 from tests.bot.discord.conftest import Toonbot, make_frontend
-from tests.bot.telegram.conftest import photo_bytes
+from tests.bot.harness import photo_bytes
 from tests.fakes.clips import make_clip
 from tests.fakes.discord_server import Call, FakeDiscord, Interaction
 from tests.fakes.discord_users import GUILD

@@ -12,7 +12,8 @@ from telegram import Bot, InputFile
 from bot import messages
 from bot.telegram import retry
 from tests.bot.charges import charges_closed
-from tests.bot.telegram.conftest import Toonbot, photo_bytes
+from tests.bot.harness import photo_bytes
+from tests.bot.telegram.conftest import Toonbot
 from tests.fakes.clips import make_clip
 from tests.fakes.telegram_server import FakeTelegram
 

@@ -20,7 +20,7 @@ from bot.config import (
     ConfigError,
     parse_config,
 )
-from tests.bot.telegram.conftest import decode_upload, photo_bytes
+from tests.bot.harness import decode_upload, photo_bytes
 from tests.fakes.telegram_server import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[3]

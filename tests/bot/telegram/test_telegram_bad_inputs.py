@@ -9,7 +9,8 @@ import pytest
 
 from bot import messages
 from engine.errors import ImageTooLarge, ImageTooSmall, UnsupportedMedia, VideoTooManyFrames
-from tests.bot.telegram.conftest import Toonbot, photo_bytes
+from tests.bot.harness import photo_bytes
+from tests.bot.telegram.conftest import Toonbot
 from tests.fakes.corpus import sample
 
 USER = 1001

@@ -14,7 +14,8 @@ import pytest
 
 from bot import messages
 from tests.bot.charges import charges_closed
-from tests.bot.telegram.conftest import Toonbot, photo_bytes
+from tests.bot.harness import photo_bytes
+from tests.bot.telegram.conftest import Toonbot
 from tests.bot.test_db_full import PageCap, fill_up
 from tests.fakes.telegram_server import FakeTelegram
 

@@ -8,7 +8,8 @@ import pytest
 from bot import messages
 from engine.errors import FileTooLarge, UnknownStyle, UnsupportedMedia
 from engine.styles import describe_styles
-from tests.bot.telegram.conftest import Toonbot, decode_upload, expected_toon, photo_bytes
+from tests.bot.harness import decode_upload, expected_toon, photo_bytes
+from tests.bot.telegram.conftest import Toonbot
 from tests.fakes.clips import make_clip, make_gif, read_clip
 from tests.fakes.telegram_objects import image_size
 from tests.fakes.telegram_server import Call, FakeTelegram

@@ -10,7 +10,8 @@ import pytest
 from bot import messages
 from bot.telegram import retry
 from tests.bot.charges import charges_closed
-from tests.bot.telegram.conftest import Toonbot, photo_bytes
+from tests.bot.harness import photo_bytes
+from tests.bot.telegram.conftest import Toonbot
 from tests.fakes.telegram_server import Call, FakeTelegram
 
 USER = 1001

@@ -10,7 +10,8 @@ import pytest
 from bot import messages
 from bot.config import QUOTA_LIMIT_RANGES
 from bot.telegram.admin import LIMIT_NAMES
-from tests.bot.telegram.conftest import Toonbot, decode_upload, expected_toon, photo_bytes
+from tests.bot.harness import decode_upload, expected_toon, photo_bytes
+from tests.bot.telegram.conftest import Toonbot
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 
 GROUP = -1001234

@@ -18,7 +18,7 @@ from bot import messages
 from bot.config import TELEGRAM_TOKEN_ENV, DatabaseSettings, QuotaSettings
 from bot.db import Database
 from bot.quota import QuotaService
-from tests.bot.telegram.conftest import photo_bytes
+from tests.bot.harness import photo_bytes
 from tests.fakes.telegram_server import Call, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -12,7 +12,8 @@ import pytest
 
 from bot.logsetup import make_handler
 from bot.tracking import user_tag
-from tests.bot.telegram.conftest import Toonbot, photo_bytes
+from tests.bot.harness import photo_bytes
+from tests.bot.telegram.conftest import Toonbot
 
 USER = 4242
 

@@ -16,7 +16,8 @@ from bot import messages
 from bot.app import _metrics, run_bots
 from bot.config import TELEGRAM_TOKEN_ENV, Config, parse_config
 from bot.metrics import BotMetrics
-from tests.bot.telegram.conftest import Toonbot, make_frontend, photo_bytes
+from tests.bot.harness import photo_bytes
+from tests.bot.telegram.conftest import Toonbot, make_frontend
 from tests.fakes.telegram_server import FakeTelegram
 
 USER = 77

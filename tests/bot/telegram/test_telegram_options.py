@@ -10,7 +10,8 @@ from bot.telegram.captions import StyleRequest, parse_caption
 from bot.telegram.keyboards import CALLBACK_DATA_LIMIT, callback_restyle, restyle_keyboard
 from engine.errors import BadStyleOption
 from engine.styles.options import StyleOptions
-from tests.bot.telegram.conftest import Toonbot, decode_upload, expected_toon, photo_bytes
+from tests.bot.harness import decode_upload, expected_toon, photo_bytes
+from tests.bot.telegram.conftest import Toonbot
 from tests.bot.telegram.test_telegram_e2e import buttons, photos_in, used_today, wait_text
 from tests.fakes.clips import make_clip
 

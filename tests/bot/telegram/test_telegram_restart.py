@@ -9,7 +9,8 @@ from bot.config import DatabaseSettings, QuotaSettings
 from bot.db import Database
 from bot.quota import QuotaService
 from tests.bot.charges import charges_closed
-from tests.bot.telegram.conftest import Toonbot, make_frontend, photo_bytes
+from tests.bot.harness import photo_bytes
+from tests.bot.telegram.conftest import Toonbot, make_frontend
 
 USER = 1001
 LIMITS = QuotaSettings(daily_per_user=20, cooldown_s=0, per_chat_per_hour=0)

@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 
 from bot import messages
+from tests.bot.harness import decode_upload
 from tests.bot.phone_media import (
     ANIMATED_COLOURS,
     animated_picture,
     sticker_webp,
     webm_sticker,
 )
-from tests.bot.telegram.conftest import Toonbot, decode_upload
+from tests.bot.telegram.conftest import Toonbot
 from tests.fakes.clips import read_clip
 from tests.fakes.telegram_server import FakeTelegram
 
