@@ -44,3 +44,16 @@ def test_engine_never_imports_bot() -> None:
     for path in (ROOT / "engine").rglob("*.py"):
         text = path.read_text()
         assert not re.search(r"^\s*(from|import) bot\b", text, flags=re.M), path
+
+
+def test_naming_the_engine_seams_types_imports_no_torch() -> None:
+    # bot/ types against engine.api, engine.job and the option types; naming them must not
+    # cost a torch import (seconds of start-up for commands that draw nothing).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, engine.api, engine.job, engine.styles.options, bot.pipeline, bot.tracking; "
+        "sys.exit('torch' in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
