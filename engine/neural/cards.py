@@ -6,6 +6,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,7 +29,9 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Architectures a torch state_dict card may name; engine.neural.style maps them to modules.
 ARCHITECTURES: tuple[str, ...] = ("animeganv2",)
-_BUNDLED_CARDS = Path(__file__).resolve().parents[2] / "models"
+# The cards shipped with ToonBot: package data (engine/neural/model_cards/), in a wheel as in a
+# checkout, where models/ links to it.
+_BUNDLED_CARDS = Path(str(resources.files("engine.neural").joinpath("model_cards")))
 
 
 class CardError(ValueError):
@@ -41,7 +44,7 @@ class ModelSettings:
 
     # Downloaded weights; "~" is expanded. Never inside the repository.
     cache_dir: str = "~/.cache/toonbot/models"
-    # Folder of *.toml cards; "" means the models/ folder shipped with ToonBot.
+    # Folder of *.toml cards; "" means the cards shipped with ToonBot (engine/neural/model_cards/).
     cards_dir: str = ""
     # Card names to serve when their weights are installed; empty means every installed one.
     enabled: tuple[str, ...] = ()
