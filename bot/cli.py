@@ -15,11 +15,38 @@ from pathlib import Path
 # Nothing heavy at import: Ctrl+C while torch and PyAV load must not end in a traceback.
 from bot.commands import COMMANDS
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "package_version"]
 
 log = logging.getLogger("toonbot")
 
 _BY_NAME = {command.name: command for command in COMMANDS}
+
+
+def package_version() -> str:
+    """The installed distribution's version; "unknown" when run from a tree never installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("toonbot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """--version, looking the version up only when asked (importlib.metadata costs ~20 ms)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"{parser.prog} {package_version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="path to config.toml (default: $TOONBOT_CONFIG or ./config.toml)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
+    # Not required: with no command, main prints the whole help (not argparse's one-line error).
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.arguments(sub.add_parser(command.name, help=command.help))
     return parser
@@ -42,7 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Ctrl+C before `toonbot run` is up (or a second one, to stop at once) exits 130 with one line.
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        # A usage error (exit 2, as argparse's own), but with the list of commands to pick from.
+        parser.print_help(sys.stderr)
+        return 2
     try:
         return _main(args)
     except KeyboardInterrupt:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
     from bot.db import Database, DatabaseError
 
     async def upgrade() -> tuple[str, str | None]:

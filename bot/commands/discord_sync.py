@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _discord_sync(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
     import aiohttp
     import discord
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import TYPE_CHECKING
 
 from bot.commands.base import Command
@@ -15,6 +14,8 @@ __all__ = ["COMMAND"]
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
     from bot.app import run_bots
     from bot.logsetup import configure_logging
 

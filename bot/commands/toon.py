@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import sys
 from collections.abc import Callable
@@ -80,6 +79,8 @@ def _unit(name: str) -> Callable[[str], float]:
 
 
 def _toon(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
     from bot.config import ConfigError, check_device
     from bot.files import OutputExists, plan_outputs
     from bot.messages import CLI_OUTPUTS_EXIST, CLI_OUTPUTS_EXIST_MORE

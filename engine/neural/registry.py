@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from engine.neural.cards import ModelCard, ModelSettings, cards_dir, load_cards, weights_path
-from engine.styles.base import Style
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.styles.base import Style
 
 __all__ = [
     "InstalledModel",

@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 import torch
 
+from engine.styles.catalog import DESCRIPTIONS
+
 __all__ = ["ClassicStyle", "cartoonify_opencv"]
 
 
@@ -23,7 +25,7 @@ class ClassicStyle:
     """Runs cartoonify_opencv on each image of the batch (on the CPU, whatever the device)."""
 
     name = "classic"
-    description = "Classic OpenCV cartoonify: bilateral-smoothed colour, thresholded edges."
+    description = DESCRIPTIONS["classic"]
     needs_exact_size = False
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from engine.styles import filters as flt
+from engine.styles.catalog import DESCRIPTIONS
 from engine.styles.portrait.drawing import Look
 from engine.styles.webtoon import WebtoonStyle
 
@@ -72,7 +73,7 @@ class ManhwaStyle(WebtoonStyle):
 
     name = "manhwa"
     option_names: tuple[str, ...] = ("texture",)  # black and white: no colour to tune
-    description = "Black-and-white manhwa: inked faces drawn from the photo, screentone shading."
+    description = DESCRIPTIONS["manhwa"]
 
     def __init__(self, **params: Any) -> None:
         params.setdefault("look", MANHWA_LOOK)

@@ -1,31 +1,24 @@
-"""The style registry: the built-in styles by name, then the installed neural ones."""
+"""The style registry: the built-in styles by name, then the installed neural ones.
+
+Importing this module is cheap (no torch): describe_styles comes from engine.styles.catalog,
+and build_styles imports the pipelines when it is called.
+"""
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
-import torch
-
-from engine.analysis import MAX_FACES, build_analyzer
+from engine.analysis import MAX_FACES
 from engine.styles import STYLE_NAMES
-from engine.styles.base import Style
-from engine.styles.classic import ClassicStyle
-from engine.styles.manhwa import ManhwaStyle
-from engine.styles.sketch import SketchStyle
-from engine.styles.webtoon import WebtoonStyle
+from engine.styles.catalog import describe_styles
 
 if TYPE_CHECKING:
+    import torch
+
     from engine.neural.cards import ModelSettings
+    from engine.styles.base import Style
 
 __all__ = ["build_styles", "describe_styles"]
-
-_CLASSES: dict[str, type[WebtoonStyle] | type[SketchStyle] | type[ClassicStyle]] = {
-    "webtoon": WebtoonStyle,
-    "manhwa": ManhwaStyle,
-    "sketch": SketchStyle,
-    "classic": ClassicStyle,
-}
 
 
 def build_styles(
@@ -41,6 +34,16 @@ def build_styles(
     max_faces: faces analysed (and drawn) per image; warp: strength 0..1 of the portrait
     looks' proportion warp.
     """
+    import functools
+
+    import torch
+
+    from engine.analysis import build_analyzer
+    from engine.styles.classic import ClassicStyle
+    from engine.styles.manhwa import ManhwaStyle
+    from engine.styles.sketch import SketchStyle
+    from engine.styles.webtoon import WebtoonStyle
+
     analyzer = functools.partial(build_analyzer, max_faces)
     # The built-ins are weightless and follow their input's device; only neural ones move.
     styles: dict[str, Style] = {
@@ -69,15 +72,3 @@ def _build_composites(styles: dict[str, Style], models: ModelSettings) -> dict[s
         for name, fg, bg in composite_plan(models, reserved=STYLE_NAMES)
         if fg in styles and bg in styles
     }
-
-
-def describe_styles(models: ModelSettings | None = None) -> dict[str, str]:
-    """Style name -> one-line description, without constructing anything."""
-    described = {name: _CLASSES[name].description for name in STYLE_NAMES}
-    if models is not None:
-        from engine.neural.registry import composite_plan, describe_neural_styles
-
-        described.update(describe_neural_styles(models, reserved=STYLE_NAMES))
-        for name, fg, bg in composite_plan(models, reserved=STYLE_NAMES):
-            described[name] = f"{fg} on people, {bg} behind them"
-    return described

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from engine.styles import filters as flt
+from engine.styles.catalog import DESCRIPTIONS
 
 __all__ = ["SketchStyle"]
 
@@ -13,7 +14,7 @@ class SketchStyle:
     """Gray pencil drawing by dividing luma by its blur (the "colour dodge" blend)."""
 
     name = "sketch"
-    description = "Pencil sketch: dark graphite lines on white paper."
+    description = DESCRIPTIONS["sketch"]
     needs_exact_size = False
 
     def __init__(

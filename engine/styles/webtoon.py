@@ -13,6 +13,7 @@ import torch
 
 from engine.analysis import PersonAnalysis, PersonAnalyzer, build_analyzer
 from engine.styles import filters as flt
+from engine.styles.catalog import DESCRIPTIONS
 from engine.styles.cel import CelFrame, CelPass
 from engine.styles.grade import grade as apply_grade
 from engine.styles.guides import GUIDE_CHANNELS, guide_maps
@@ -94,10 +95,7 @@ class WebtoonStyle:
 
     name = "webtoon"
     option_names: tuple[str, ...] = OPTION_NAMES
-    description = (
-        "Korean-webtoon look: faces drawn (eyes, brows, lips, painted skin and hair), "
-        "flat cel-shaded colour, clean ink outlines, vivid palette."
-    )
+    description = DESCRIPTIONS["webtoon"]
     needs_exact_size = False
 
     def __init__(
