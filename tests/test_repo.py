@@ -36,7 +36,9 @@ def test_ci_runs_the_house_rules_then_the_readmes_test_command() -> None:
 
 def test_readme_sample_and_pictures_exist() -> None:
     readme = (ROOT / "README.md").read_text()
-    for ref in [*re.findall(r"\]\((docs/[^)]+)\)", readme), "docs/samples/astronaut.jpg"]:
+    pictures = re.findall(r"\]\(((?:docs|bot)/[^)]+\.(?:jpg|png|md))\)", readme)
+    assert pictures
+    for ref in [*pictures, "docs/samples/astronaut.jpg"]:
         assert (ROOT / ref).is_file(), ref
 
 

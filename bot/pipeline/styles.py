@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from pathlib import Path
 
 from bot.quota import QuotaService
 
@@ -54,9 +53,7 @@ async def read_help_sample() -> bytes | None:
 
 
 def _read_sample() -> bytes | None:
-    # Present in a checkout (the usual install); a wheel without docs/ simply skips the sample.
-    path = Path(__file__).resolve().parents[2] / "docs" / "styles_astronaut.jpg"
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
+    # Shipped inside the package (bot/data), so a wheel install sends it too.
+    from bot.data import HELP_SAMPLE, read_picture
+
+    return read_picture(HELP_SAMPLE)
