@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -15,12 +15,16 @@ from engine.fairqueue import FairQueue
 from engine.job import BatchKey, JobState, PendingJob
 from engine.styles.options import StyleOptions
 
-__all__ = ["BatchRunner", "Batcher"]
+__all__ = ["BatchRunner", "BatchWait", "Batcher"]
 
 log = logging.getLogger(__name__)
 
 # batch_sizes keeps the most recent ones only: a long-lived engine runs millions of batches.
 RECENT_BATCHES = 1024
+
+# "auto": wait for company only when it can help and is likely to come (Batcher._should_wait);
+# "always": every batch waits up to max_wait for company (the behaviour before issue 16).
+BatchWait = Literal["auto", "always"]
 
 
 class BatchRunner(Protocol):
@@ -44,7 +48,12 @@ class BatchRunner(Protocol):
 
 
 class Batcher:
-    """Wait for a first job, fill to max_batch_size or a monotonic deadline, run, repeat."""
+    """Wait for a first job, fill it with company, run the batch, repeat.
+
+    What is queued now with the same batch key always joins, up to max_batch_size. Whether the
+    batch then also *waits* up to max_wait for more depends on `wait` (see _should_wait): with
+    "auto" a lone job waits only when waiting can pay off, so its overhead is the hand-off alone.
+    """
 
     def __init__(
         self,
@@ -55,17 +64,29 @@ class Batcher:
         max_wait_s: float,
         job_timeout_s: float,
         on_start: Callable[[Sequence[float]], None] | None = None,
+        split_batches: bool = False,
+        wait: BatchWait = "auto",
     ) -> None:
-        """on_start, when given, is called with each batch's queue waits (seconds, one per
-        job) just before the batch runs."""
+        """max_wait_s: the longest a batch waits for company (seconds, >= 0); on_start, when
+        given, is called with each batch's queue waits (seconds, one per job) just before the
+        batch runs. split_batches: the runner runs a batch image by image (the CPU split), so
+        company saves nothing and "auto" never waits for it. wait: "auto" or "always"."""
+        if wait not in ("auto", "always"):
+            raise ValueError(f"wait must be 'auto' or 'always', not {wait!r}")
         self._queue = queue
         self._runner = runner
         self._max_batch_size = max_batch_size
         self._max_wait_s = max_wait_s
         self._job_timeout_s = job_timeout_s
         self._on_start = on_start
+        self._split = split_batches
+        self._wait = wait
+        # Jobs in the previous batch (0: none yet), and when it was done (monotonic s).
+        self._last_size = 0
+        self._last_done = 0.0
         self.batches_run = 0
         self.batch_sizes: list[int] = []  # the last RECENT_BATCHES batches' sizes, oldest first
+        self.batches_waited = 0  # batches that waited for company (for tests and benches)
 
     async def run(self) -> None:
         """Serve batches until the queue hands out the None sentinel."""
@@ -77,20 +98,46 @@ class Batcher:
             live = self._admit(batch)
             if live:
                 await self._execute(live)
+            self._last_size = len(batch)
+            self._last_done = time.monotonic()
+
+    def _should_wait(self, first: PendingJob) -> bool:
+        """Whether the batch led by `first` waits up to max_wait for company (else it takes
+        only what is queued now).
+
+        "always": yes. "auto": never when batches are split image by image (the CPU path:
+        company saves nothing). Otherwise (a GPU, or an unsplit CPU) only while more jobs are
+        plausibly coming: the previous batch had company (concurrent traffic), or `first`
+        arrived while the previous batch was still being served (it queued behind it). A lone
+        job after a quiet spell, or the next job of one user who sends one photo at a time,
+        goes at once; under load batches still form, from the jobs that queue while a batch
+        runs, and once they do the batcher waits again. Before the first batch there is no
+        history, so it waits as before.
+        """
+        if self._wait == "always":
+            return True
+        if self._split:
+            return False
+        if self._last_size == 0 or self._last_size > 1:
+            return True
+        return first.enqueued < self._last_done
 
     async def _fill(self, first: PendingJob) -> list[PendingJob]:
         first.state = JobState.RUNNING
         batch = [first]
+        wait = self._max_wait_s > 0 and self._should_wait(first)
         deadline = time.monotonic() + self._max_wait_s
         while len(batch) < self._max_batch_size:
-            remaining = deadline - time.monotonic()
             nxt = self._queue.pop_nowait(first.key)
-            if nxt is None and remaining > 0:
+            remaining = deadline - time.monotonic()
+            if nxt is None and wait and remaining > 0:
                 nxt = await self._queue.get(first.key, timeout=remaining)
             if nxt is None:
                 break
             nxt.state = JobState.RUNNING
             batch.append(nxt)
+        if wait:
+            self.batches_waited += 1
         return batch
 
     def _admit(self, batch: list[PendingJob]) -> list[PendingJob]:
