@@ -155,6 +155,7 @@ class Engine:
             max_wait_s=self.config.max_wait_ms / 1000.0,
             job_timeout_s=self.config.job_timeout_s,
             on_start=None if self._metrics is None else self._observe_waits,
+            split_batches=self.config.split_cpu_batches and self._worker.device.type == "cpu",
         )
         self._closing = False
         self._task = asyncio.create_task(self._batcher.run(), name="toonbot-batcher")

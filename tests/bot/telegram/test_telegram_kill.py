@@ -31,7 +31,7 @@ START_S = 120.0
 # waiting for company, so the picture is surely still in flight, charged and undelivered, when
 # the test kills the process right after its status says the engine has it. (Were the machine
 # ever too slow for that, the test fails saying so rather than passing.)
-HOLD = "max_batch_size = 8\nmax_wait_ms = 10000\n"
+HOLD = "max_batch_size = 8\nmax_wait_ms = 10000\nsplit_cpu_batches = false\n"
 QUICK = "max_wait_ms = 5\n"
 
 
