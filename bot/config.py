@@ -27,9 +27,8 @@ from bot.settings import (
     TelegramSettings,
 )
 from engine.config import EngineConfig
-from engine.imageio import ImageLimits
+from engine.limits import ImageLimits, VideoLimits
 from engine.neural.cards import ModelSettings
-from engine.video.probe import VideoLimits
 
 __all__ = [
     "CONFIG_ENV",

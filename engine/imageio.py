@@ -13,7 +13,6 @@ import struct
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Literal, NoReturn
 
 import cv2
@@ -23,6 +22,7 @@ from PIL import Image, ImageOps
 
 from engine.errors import FileTooLarge, ImageTooLarge, ImageTooSmall, UnsupportedMedia
 from engine.icc import cmyk_to_srgb, rgb_to_srgb, srgb_profile
+from engine.limits import ImageLimits
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -99,22 +99,6 @@ PNG_COMPRESS_LEVEL = 4
 # Orientation values exif_transpose acts on; checking first skips its defensive full copy.
 _ROTATING_ORIENTATIONS = frozenset(range(2, 9))
 _EXIF_ORIENTATION_TAG = 0x0112
-
-
-@dataclass(frozen=True, slots=True)
-class ImageLimits:
-    """Size limits applied while decoding untrusted images."""
-
-    max_bytes: int = 20 * 1024 * 1024  # raw file size
-    max_pixels: int = 40_000_000  # width*height as declared in the header, before decoding
-    max_side: int = 1536  # longest side of the decoded image is downscaled to this
-    min_side: int = 16  # shortest side after downscaling must be >= this
-
-    def __post_init__(self) -> None:
-        if min(self.max_bytes, self.max_pixels, self.max_side, self.min_side) < 1:
-            raise ValueError(f"all image limits must be positive: {self!r}")
-        if self.min_side > self.max_side:
-            raise ValueError(f"min_side {self.min_side} exceeds max_side {self.max_side}")
 
 
 def decode_image(data: bytes, limits: ImageLimits = ImageLimits()) -> npt.NDArray[np.uint8]:

@@ -16,6 +16,7 @@ from engine.errors import (
     VideoTooLong,
     VideoTooManyFrames,
 )
+from engine.limits import VideoLimits
 from engine.video.geometry import Geometry, decoded_frames, first_frame
 
 __all__ = [
@@ -38,23 +39,6 @@ _DEMUXERS: dict[Container, str] = {"mp4": "mov", "webm": "matroska", "gif": "gif
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
 _NOT_VIDEO = "not a video; send an MP4, MOV, WebM, GIF, or an animated WebP or PNG"
 _CORRUPT = "video data is corrupt or truncated"
-
-
-@dataclass(frozen=True, slots=True)
-class VideoLimits:
-    """Size limits applied to untrusted videos and GIFs before and while decoding."""
-
-    max_bytes: int = 20 * 1024 * 1024  # raw file size (Telegram's download limit)
-    max_duration_s: float = 60.0
-    max_frames: int = 1800
-    max_side: int = 720  # frames are downscaled so their longest side fits this
-    max_input_pixels: int = 8_294_400  # width*height declared by the stream (4K UHD)
-
-    def __post_init__(self) -> None:
-        if min(self.max_bytes, self.max_duration_s, self.max_frames, self.max_input_pixels) <= 0:
-            raise ValueError(f"all video limits must be positive: {self!r}")
-        if not 16 <= self.max_side <= 4096:
-            raise ValueError("video.max_side must be between 16 and 4096")
 
 
 @dataclass(frozen=True, slots=True)
