@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from report import write_report
 from scene_ref import ROOT, ref_worktree
 
 CHILD = r"""
@@ -116,26 +117,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['after_min_ms']:10.2f} {r['after_median_ms']:7.2f} "
             f"{r['before_over_after_median']:6.1f}"
         )
-    load = os.getloadavg()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "bench": "lone_job",
-                "ref": args.ref,
-                "rounds": args.rounds,
-                "jobs": args.jobs,
-                "max_wait_ms": args.max_wait_ms,
-                "loadavg": [round(x, 2) for x in load],
-                "cpus": os.cpu_count(),
-                "malloc_mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_"),
-                "rows": rows,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_report(
+        args.out,
+        "lone_job",
+        rows,
+        ref=args.ref,
+        rounds=args.rounds,
+        jobs=args.jobs,
+        max_wait_ms=args.max_wait_ms,
     )
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; wrote {args.out}")
     return 0
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
-import os
 import statistics
 import struct
 import sys
@@ -27,6 +25,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import write_report  # noqa: E402
 from engine.icc import srgb_profile  # noqa: E402
 
 Encoder = Callable[[np.ndarray], bytes]
@@ -157,24 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['median_ms']:7.1f} {r['kib']:7.0f} {r['size_vs_baseline']:6.2f} "
             f"{r['speedup_vs_baseline_median']:8.2f}"
         )
-    load = os.getloadavg()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "bench": "png_encode",
-                "baseline": BASELINE,
-                "rounds": args.rounds,
-                "loadavg": [round(x, 2) for x in load],
-                "cpus": os.cpu_count(),
-                "malloc_mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_"),
-                "rows": rows,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; wrote {args.out}")
+    write_report(args.out, "png_encode", rows, baseline=BASELINE, rounds=args.rounds)
     return 0
 
 
