@@ -91,6 +91,7 @@ def _telegram(
         base_file_url=f"{api}/file/bot",
         metrics=metrics,
         budget=shared_budget(config.memory.inflight_mb, config.memory.busy_wait_s),
+        purge_interval_s=config.database.purge_interval_s,
     )
 
 
@@ -113,6 +114,7 @@ def _discord(
         shards=config.discord.shards,
         shard_ids=config.discord.shard_ids,
         budget=shared_budget(config.memory.inflight_mb, config.memory.busy_wait_s),
+        purge_interval_s=config.database.purge_interval_s,
     )
 
 

@@ -1,5 +1,5 @@
-"""The application commands: /toon, "Toonify", /toon-help, /toon-style, /toon-quota and the
-/toon-admin group.
+"""The application commands: /toon, "Toonify", /toon-help, /toon-style, /toon-quota,
+/toon-privacy, /toon-forget and the /toon-admin group.
 
 Definitions only: each callback finds the running bot's handlers on `interaction.client`, so the
 same definitions serve the bot and `toonbot discord-sync` (which has no engine or database).
@@ -61,6 +61,12 @@ class Handlers(Protocol):
     async def show_quota(self, interaction: Interaction) -> None:
         """/toon-quota: what the user has left."""
 
+    async def show_privacy(self, interaction: Interaction) -> None:
+        """/toon-privacy: what is kept about the user, for how long, and how to delete it."""
+
+    async def forget(self, interaction: Interaction) -> None:
+        """/toon-forget: delete the user's preferences and history."""
+
     async def show_limits(self, interaction: Interaction) -> None:
         """/toon-admin limits."""
 
@@ -116,6 +122,14 @@ def build_commands(styles: tuple[str, ...]) -> list[AppCommand]:
     async def toon_quota(interaction: Interaction) -> None:
         await handlers_of(interaction.client).show_quota(interaction)
 
+    @app_commands.command(name="toon-privacy", description="What I keep about you")
+    async def toon_privacy(interaction: Interaction) -> None:
+        await handlers_of(interaction.client).show_privacy(interaction)
+
+    @app_commands.command(name="toon-forget", description="Delete what I keep about you")
+    async def toon_forget(interaction: Interaction) -> None:
+        await handlers_of(interaction.client).forget(interaction)
+
     # default_permissions only hides the group; server admins can change who sees it, so the
     # handlers check the permission again on every call.
     admin = app_commands.Group(
@@ -152,4 +166,4 @@ def build_commands(styles: tuple[str, ...]) -> list[AppCommand]:
 
     # The context_menu decorator only works at module level, so this one is built by hand.
     menu = app_commands.ContextMenu(name="Toonify", callback=toonify)
-    return [toon, menu, toon_help, toon_style, toon_quota, admin]
+    return [toon, menu, toon_help, toon_style, toon_quota, toon_privacy, toon_forget, admin]

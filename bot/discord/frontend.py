@@ -22,7 +22,8 @@ from bot.discord.handlers import ToonHandlers
 from bot.discord.pipeline import DiscordPipeline
 from bot.messages import DC_SERVER_ERROR
 from bot.metrics import BotMetrics
-from bot.pipeline import PipelineSettings, RequestPipeline, StyleMemory
+from bot.pipeline import PipelineSettings, Privacy, RequestPipeline, StyleMemory
+from bot.pipeline.privacy import DEFAULT_PURGE_INTERVAL_S
 from bot.quota import QuotaService, RecoveredCharge
 from engine.api import EngineSurface
 from engine.imageio import ImageLimits
@@ -172,8 +173,10 @@ class DiscordFrontend:
         shard_ids: tuple[int, ...] = (),
         identify_interval_s: float = IDENTIFY_INTERVAL_S,
         budget: ByteBudget | None = None,
+        purge_interval_s: float = DEFAULT_PURGE_INTERVAL_S,
     ) -> None:
-        """budget: bytes of uploads in flight, shared with the other frontends (bot.budget)."""
+        """budget: bytes of uploads in flight, shared with the other frontends (bot.budget);
+        purge_interval_s: the [database] purge pace, which /toon-privacy quotes."""
         point_at(api_base, gateway)
         self._token = token
         self._ready_timeout_s = ready_timeout_s
@@ -193,7 +196,7 @@ class DiscordFrontend:
         )
         self._pipeline = DiscordPipeline(shared)
         styles = StyleMemory(quota, engine.style_names, default_style)
-        handlers = ToonHandlers(self._pipeline, quota, styles)
+        handlers = ToonHandlers(self._pipeline, quota, styles, Privacy(quota, purge_interval_s))
         # shards: 0 = one plain connection; "auto" = as many as Discord recommends; N = N.
         self._client: ToonClient | ShardedToonClient = (
             ToonClient(engine.style_names, handlers)

@@ -20,13 +20,14 @@ from bot.messages import (
     DC_HELP_STYLE,
     DC_LIMIT_SET,
     DC_LIMITS,
+    DC_PRIVACY,
     DC_SERVER_STYLE_SET,
     DC_STYLE_SET,
     error_message,
     quota_message,
     quota_status_message,
 )
-from bot.pipeline import CancelOutcome, StyleMemory, read_help_sample
+from bot.pipeline import CancelOutcome, Privacy, StyleMemory, read_help_sample
 from bot.quota import EffectiveLimits, LimitOutOfRange, QuotaService, QuotaUnavailable
 from engine.errors import BadStyleOption, UnknownStyle
 from engine.styles import describe_styles
@@ -42,10 +43,17 @@ Interaction = discord.Interaction[discord.Client]
 class ToonHandlers:
     """The running bot's side of every command and button (see commands.Handlers)."""
 
-    def __init__(self, pipeline: DiscordPipeline, quota: QuotaService, styles: StyleMemory) -> None:
+    def __init__(
+        self,
+        pipeline: DiscordPipeline,
+        quota: QuotaService,
+        styles: StyleMemory,
+        privacy: Privacy | None = None,
+    ) -> None:
         self._pipeline = pipeline
         self._quota = quota
         self._styles = styles
+        self._privacy = privacy or Privacy(quota)
         self._descriptions = describe_styles()
 
     async def toon(
@@ -150,6 +158,17 @@ class ToonHandlers:
             await interaction.response.send_message(quota_message(exc), ephemeral=True)
             return
         await interaction.response.send_message(quota_status_message(status), ephemeral=True)
+
+    async def show_privacy(self, interaction: Interaction) -> None:
+        """/toon-privacy, privately."""
+        text = DC_PRIVACY.format(**self._privacy.fields())
+        await interaction.response.send_message(text, ephemeral=True)
+
+    async def forget(self, interaction: Interaction) -> None:
+        """/toon-forget, privately; no confirmation (see bot.telegram.privacy for why). The
+        server's default style is the server's, not the user's: it stays."""
+        text = await self._privacy.forget(user_key(interaction.user.id))
+        await interaction.response.send_message(text, ephemeral=True)
 
     async def show_limits(self, interaction: Interaction) -> None:
         """/toon-admin limits, privately and for server managers only."""

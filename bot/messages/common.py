@@ -5,7 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from bot.quota import LimitOutOfRange, QuotaError, QuotaExceeded, QuotaStatus, QuotaUnavailable
+from bot.quota import (
+    ForgetResult,
+    LimitOutOfRange,
+    QuotaError,
+    QuotaExceeded,
+    QuotaStatus,
+    QuotaUnavailable,
+)
 from engine.errors import (
     BadStyleOption,
     EngineClosed,
@@ -36,6 +43,14 @@ __all__ = [
     "DAILY_LIMIT_ONE",
     "FAILED",
     "FILE_TOO_LARGE",
+    "FORGET_DELETED",
+    "FORGET_DELETED_ADMIN",
+    "FORGET_DELETED_HISTORY",
+    "FORGET_DELETED_STYLE",
+    "FORGET_KEPT",
+    "FORGET_NOTHING_DELETED",
+    "FORGET_NOTHING_KEPT",
+    "FORGET_UNAVAILABLE",
     "IMAGE_TOO_LARGE",
     "IMAGE_TOO_SMALL",
     "LIMIT_OUT_OF_RANGE",
@@ -60,6 +75,7 @@ __all__ = [
     "VIDEO_TOO_LONG",
     "VIDEO_TOO_MANY_FRAMES",
     "error_message",
+    "forget_message",
     "human_duration",
     "options_note",
     "quota_message",
@@ -83,6 +99,21 @@ FAILED = "Something went wrong while drawing your picture. Please try again."
 SHUTTING_DOWN = "I'm restarting. Please send it again in a moment."
 QUOTA_UNAVAILABLE = (
     "I'm a little overloaded right now \u2014 please try again in a minute; nothing was charged."
+)
+# /forget (Telegram) and /toon-forget (Discord): what went, and what stays until it expires.
+FORGET_DELETED = "Done \u2014 I deleted what I kept about you:"
+FORGET_DELETED_STYLE = "\u2022 your usual style"
+FORGET_DELETED_HISTORY = "\u2022 your picture counts from earlier days"
+FORGET_DELETED_ADMIN = "\u2022 your name beside limits you set as an admin (the limits stay)"
+FORGET_NOTHING_DELETED = "There was nothing of yours left to delete."
+FORGET_KEPT = (
+    "Kept until they expire in {wait}, so limits can't be reset this way: today's picture "
+    "counts, your cooldown and any picture still being drawn. They are deleted at the next "
+    "clean-up after that (every {purge})."
+)
+FORGET_NOTHING_KEPT = "Nothing else about you is stored."
+FORGET_UNAVAILABLE = (
+    "I can't reach my records right now \u2014 nothing was deleted. Please try again in a minute."
 )
 RESTARTED = (
     "ToonBot restarted while drawing your picture \u2014 nothing was charged, please send it again."
@@ -243,3 +274,23 @@ def human_duration(seconds: float) -> str:
         return f"{minutes} min {rest} s" if rest else f"{minutes} min"
     hours, minutes = divmod(math.ceil(total / 60), 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def forget_message(result: ForgetResult, *, now: float, purge_interval_s: float) -> str:
+    """The /forget reply: what was deleted, then what is kept and until when."""
+    deleted = [
+        line
+        for count, line in (
+            (result.preferences, FORGET_DELETED_STYLE),
+            (result.history, FORGET_DELETED_HISTORY),
+            (result.admin_marks, FORGET_DELETED_ADMIN),
+        )
+        if count
+    ]
+    lines = [FORGET_DELETED, *deleted] if deleted else [FORGET_NOTHING_DELETED]
+    if result.kept and result.kept_until is not None:
+        wait, purge = human_duration(result.kept_until - now), human_duration(purge_interval_s)
+        lines.append(FORGET_KEPT.format(wait=wait, purge=purge))
+    else:
+        lines.append(FORGET_NOTHING_KEPT)
+    return "\n".join(lines)

@@ -18,6 +18,7 @@ __all__ = [
     "DC_NOT_AN_IMAGE",
     "DC_NO_IMAGE",
     "DC_ORIGINAL_GONE",
+    "DC_PRIVACY",
     "DC_RESTARTED",
     "DC_RESTYLE_BUTTON",
     "DC_RESULT",
@@ -64,13 +65,40 @@ DC_HELP = (
     "\u2022 Right-click a message \u2192 Apps \u2192 Toonify draws the picture in it.\n"
     "\u2022 Videos and GIFs come back drawn the same way.\n"
     "\u2022 Click a button under a result to redraw it in another style.\n"
+    "\u2022 I draw whatever picture I'm given: please ask people before you send me their "
+    "photo. /toon-privacy says what I keep about you.\n"
     "\n"
     "Styles (yours is {current}):\n"
     "{styles}\n"
     "\n"
     "/toon-style \u2014 pick your usual style\n"
     "/toon-quota \u2014 how many pictures you have left\n"
+    "/toon-privacy \u2014 what I keep about you; /toon-forget \u2014 delete it\n"
     "/toon-admin \u2014 for server managers: the server's limits and default style"
+)
+DC_PRIVACY = (
+    "What I keep about you, and for how long:\n"
+    "\u2022 Picture counts, for the limits: how many pictures you had on each server (or in "
+    "each DM) per UTC day, and when you last had one (for the cooldown). A day's counts are "
+    "deleted at the first clean-up after midnight UTC (I clean up every {purge}); the time of "
+    "your last picture at the first clean-up {cooldown_max} after it. A server's hourly count "
+    "is kept the same way but is the whole server's, not yours.\n"
+    "\u2022 Your usual style (/toon-style), until you change it or use /toon-forget. A server's "
+    "default style belongs to the server and stays.\n"
+    "\u2022 While a picture is being drawn: a note of the charge (which channel and message to "
+    "answer), deleted as soon as it is sent or refunded.\n"
+    "\u2022 If you change a server's limits as a manager: your user id beside them, until they "
+    "are changed again or you use /toon-forget.\n"
+    "\n"
+    "Your photos and videos are never stored: I hold them in memory while I draw them, and a "
+    "clip's result sits in a temporary file only while it is encoded. What I post "
+    "stays in the channel like any message; delete it there (results have a Delete button).\n"
+    "My logs name you only by a scrambled tag, never by your id or name. Whoever runs this bot "
+    "decides how long logs and backups are kept.\n"
+    "\n"
+    "/toon-forget deletes your style, your past counts and your name beside limits now. "
+    "Today's counts, a running cooldown and pictures being drawn stay until they expire, so "
+    "limits can't be reset this way."
 )
 DC_HELP_STYLE = "\u2022 {name}: {description}"
 DC_HELP_SAMPLE = "A sample: the photo, then webtoon, sketch and classic."

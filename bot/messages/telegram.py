@@ -18,6 +18,7 @@ __all__ = [
     "TG_LOTTIE_STICKER",
     "TG_NOT_AN_IMAGE",
     "TG_ORIGINAL_GONE",
+    "TG_PRIVACY",
     "TG_RESTYLE_BUTTON",
     "TG_RESTYLE_STARTED",
     "TG_RESULT_CAPTION",
@@ -57,13 +58,39 @@ TG_HELP = (
     "\u2022 Stickers work too: still ones come back as a picture; video stickers and animated "
     "WebP or APNG files come back animated.\n"
     "\u2022 In groups, caption your photo /toon, or reply /toon to a photo.\n"
+    "\u2022 I draw whatever photo I'm sent: please ask people before you send me their picture. "
+    "/privacy says what I keep about you.\n"
     "\n"
     "Styles (yours is {current}):\n"
     "{styles}\n"
     "\n"
     "/style \u2014 pick your usual style\n"
     "/quota \u2014 how many pictures you have left\n"
+    "/privacy \u2014 what I keep about you; /forget \u2014 delete it\n"
     "/limits and /setlimit \u2014 for group admins: see or change the group's limits"
+)
+TG_PRIVACY = (
+    "What I keep about you, and for how long:\n"
+    "\u2022 Picture counts, for the limits: how many pictures you had in each chat per UTC day, "
+    "and when you last had one (for the cooldown). A day's counts are deleted at the first "
+    "clean-up after midnight UTC (I clean up every {purge}); the time of your last picture "
+    "at the first clean-up {cooldown_max} after it. A group's hourly count is kept the same way "
+    "but is the whole group's, not yours.\n"
+    "\u2022 Your usual style (/style), until you change it or use /forget.\n"
+    "\u2022 While a picture is being drawn: a note of the charge (which chat and message to "
+    "answer), deleted as soon as it is sent or refunded.\n"
+    "\u2022 If you change a group's limits as its admin: your user id beside them, until they "
+    "are changed again or you use /forget.\n"
+    "\n"
+    "Your photos and videos are never stored: I hold them in memory while I draw them, and a "
+    "clip's result sits in a temporary file only while it is encoded. What I send "
+    "back stays in the chat like any message; delete it there.\n"
+    "My logs name you only by a scrambled tag, never by your id or name. Whoever runs this bot "
+    "decides how long logs and backups are kept.\n"
+    "\n"
+    "/forget deletes your style, your past counts and your name beside limits now. Today's "
+    "counts, a running cooldown and pictures being drawn stay until they expire, so limits "
+    "can't be reset this way."
 )
 TG_HELP_STYLE = "\u2022 {name}: {description}"
 TG_HELP_SAMPLE = "A sample: the photo, then webtoon, sketch and classic."
@@ -125,6 +152,8 @@ TG_COMMAND_MENU: tuple[tuple[str, str], ...] = (
     ("style", "Pick your usual style"),
     ("quota", "How many pictures you have left"),
     ("help", "How to use me"),
+    ("privacy", "What I keep about you"),
+    ("forget", "Delete what I keep about you"),
 )
 TG_ADMIN_COMMAND_MENU: tuple[tuple[str, str], ...] = (
     ("limits", "Show this group's limits"),

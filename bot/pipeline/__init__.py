@@ -2,13 +2,15 @@
 
 A platform supplies one Conversation per request (adapter.py); RequestPipeline (flow.py) does
 the rest, drawing through drawing.py, letting the requester cancel a clip (cancel.py) and
-closing the charge (charges.py). styles.py picks the style a request names none of.
+closing the charge (charges.py). styles.py picks the style a request names none of;
+privacy.py serves the privacy commands.
 """
 
 from bot.pipeline.adapter import Conversation, Failure, StatusTexts
 from bot.pipeline.cancel import CancelOutcome, ClipCancelled, ClipJobs
 from bot.pipeline.charges import DeliveryUnconfirmed, refund_quietly, settle_quietly
 from bot.pipeline.flow import PipelineSettings, RequestPipeline
+from bot.pipeline.privacy import Privacy
 from bot.pipeline.styles import StyleMemory, read_help_sample
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "DeliveryUnconfirmed",
     "Failure",
     "PipelineSettings",
+    "Privacy",
     "RequestPipeline",
     "StatusTexts",
     "StyleMemory",

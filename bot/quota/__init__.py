@@ -16,6 +16,7 @@ from bot.quota.errors import (
 from bot.quota.records import (
     UNCHANGED,
     EffectiveLimits,
+    ForgetResult,
     Grant,
     QuotaStatus,
     RecoveredCharge,
@@ -30,6 +31,7 @@ __all__ = [
     "HOUR_S",
     "UNCHANGED",
     "EffectiveLimits",
+    "ForgetResult",
     "Grant",
     "LimitOutOfRange",
     "QuotaDatabaseFull",

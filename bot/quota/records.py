@@ -9,6 +9,7 @@ from typing import Final
 __all__ = [
     "UNCHANGED",
     "EffectiveLimits",
+    "ForgetResult",
     "Grant",
     "QuotaStatus",
     "RecoveredCharge",
@@ -85,3 +86,19 @@ class RecoveredCharge:
     chat: str
     notify_chat: str | None  # platform chat or channel id to tell the user in
     notify_message: str | None  # the user's message to reply to, if the platform has one
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetResult:
+    """What forgetting a user deleted, and what it kept until it stops mattering."""
+
+    preferences: int  # remembered styles deleted (0 or 1)
+    history: int  # usage counters of past days (hours, for their own chat) and a spent cooldown
+    admin_marks: int  # chat limits that named the user as who set them, now nameless
+    kept: int  # today's counters, a running cooldown and open charges, kept for the limits
+    kept_until: float | None  # unix seconds when the last kept row stops mattering; None: none
+
+    @property
+    def deleted(self) -> int:
+        """Rows deleted or made nameless in all."""
+        return self.preferences + self.history + self.admin_marks

@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.quota import statements as sql
 from bot.quota.access import FullReports, guarded_transaction, retrying
 from bot.quota.errors import QuotaExceeded, QuotaUnavailable
+from bot.quota.forget import forget_user
 from bot.quota.ledger import give_back, open_charge, open_charges_of
 from bot.quota.models import (
     ChatLimits,
@@ -27,6 +28,7 @@ from bot.quota.models import (
 from bot.quota.records import (
     UNCHANGED,
     EffectiveLimits,
+    ForgetResult,
     Grant,
     QuotaStatus,
     RecoveredCharge,
@@ -288,6 +290,15 @@ class QuotaService:
                     values,
                 )
             )
+
+    async def forget(self, user: str) -> ForgetResult:
+        """Delete user's preferences and history, keeping what today's limits are made of.
+
+        Idempotent, and fine for a user never seen. QuotaUnavailable: nothing was deleted.
+        """
+        sql.check_key("user", user)
+        async with self._transaction(write=True) as conn:
+            return await forget_user(conn, user, self._clock())
 
     async def purge_expired(self) -> int:
         """Delete counters of past days and cooldown marks that can no longer matter; return how many."""

@@ -15,11 +15,13 @@ from bot.budget import ByteBudget
 from bot.config import OutputSettings
 from bot.messages import TG_ADMIN_COMMAND_MENU, TG_COMMAND_MENU, TG_SERVER_ERROR
 from bot.metrics import BotMetrics
-from bot.pipeline import PipelineSettings, RequestPipeline, StyleMemory
+from bot.pipeline import PipelineSettings, Privacy, RequestPipeline, StyleMemory
+from bot.pipeline.privacy import DEFAULT_PURGE_INTERVAL_S
 from bot.quota import QuotaService, RecoveredCharge
 from bot.telegram.admin import AdminHandlers
 from bot.telegram.handlers import UserHandlers
 from bot.telegram.pipeline import ToonPipeline
+from bot.telegram.privacy import PrivacyHandlers
 from bot.telegram.replies import reply
 from engine.api import EngineSurface
 from engine.imageio import ImageLimits
@@ -58,8 +60,10 @@ class TelegramFrontend:
         poll_timeout_s: int = 10,
         metrics: BotMetrics | None = None,
         budget: ByteBudget | None = None,
+        purge_interval_s: float = DEFAULT_PURGE_INTERVAL_S,
     ) -> None:
-        """budget: bytes of uploads in flight, shared with the other frontends (bot.budget)."""
+        """budget: bytes of uploads in flight, shared with the other frontends (bot.budget);
+        purge_interval_s: the [database] purge pace, which /privacy quotes."""
         builder = (
             ApplicationBuilder()
             .token(token)
@@ -91,6 +95,7 @@ class TelegramFrontend:
         styles = StyleMemory(quota, engine.style_names, default_style)
         self._app.add_handlers(UserHandlers(engine, quota, pipeline, styles).handlers())
         self._app.add_handlers(AdminHandlers(quota).handlers())
+        self._app.add_handlers(PrivacyHandlers(Privacy(quota, purge_interval_s)).handlers())
         self._app.add_error_handler(_on_error)
 
     @property

@@ -18,7 +18,16 @@ from tests.fakes.discord_server import TOKEN, FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
 
 STYLES = ("webtoon", "manhwa", "sketch", "classic")
-COMMANDS = ["Toonify", "toon", "toon-admin", "toon-help", "toon-quota", "toon-style"]
+COMMANDS = [
+    "Toonify",
+    "toon",
+    "toon-admin",
+    "toon-forget",
+    "toon-help",
+    "toon-privacy",
+    "toon-quota",
+    "toon-style",
+]
 
 
 async def test_run_serves_discord_and_telegram_together(fake: FakeDiscord, tmp_path: Path) -> None:
@@ -57,7 +66,7 @@ async def test_a_refused_discord_token_is_explained_with_exit_code_2(
 
 
 async def test_discord_sync_overwrites_global_and_guild_commands(fake: FakeDiscord) -> None:
-    assert await sync_commands(TOKEN, STYLES) == 6
+    assert await sync_commands(TOKEN, STYLES) == 8
     assert sorted(c["name"] for c in fake.commands["global"]) == COMMANDS
     by_name = {c["name"]: c for c in fake.commands["global"]}
     toon = by_name["toon"]
@@ -74,7 +83,7 @@ async def test_discord_sync_overwrites_global_and_guild_commands(fake: FakeDisco
         "set-cooldown",
         "set-style",
     }
-    assert await sync_commands(TOKEN, STYLES, guild_id=42) == 6
+    assert await sync_commands(TOKEN, STYLES, guild_id=42) == 8
     assert sorted(c["name"] for c in fake.commands["42"]) == COMMANDS
     # Only REST: syncing never opens the gateway.
     assert fake.identified == 0
@@ -93,7 +102,7 @@ async def test_toonbot_discord_sync_command(
     # main() runs its own event loop: off this one, which serves the fake.
     assert await asyncio.to_thread(main, ["discord-sync", "--guild", "42"]) == 0
     assert sorted(c["name"] for c in fake.commands["42"]) == COMMANDS
-    assert "synced 6 commands to server 42" in capsys.readouterr().out
+    assert "synced 8 commands to server 42" in capsys.readouterr().out
     monkeypatch.setenv(DISCORD_TOKEN_ENV, "wrong")
     assert await asyncio.to_thread(main, ["discord-sync"]) == 2
     assert "global" not in fake.commands
