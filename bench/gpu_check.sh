@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-shot GPU check for the device machine: CUDA parity tests, then the engine benchmark.
 # Usage (repo root, on a CUDA box): OUT=/some/dir bash bench/gpu_check.sh
-# Optional wheels (mediapipe for the person pass, pytest-asyncio) in .whl/ are installed first.
+# Optional wheels (pytest-asyncio) in .whl/ are installed first.
 set -uo pipefail
 export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 OUT=${OUT:-bench/results}

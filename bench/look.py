@@ -209,10 +209,12 @@ def face_counts(style: Style, rgb: np.ndarray) -> tuple[int, int] | None:
 
 
 def analyzer_or_exit() -> PersonAnalyzer:
-    """The mediapipe analyzer; exits with a message when it is unavailable."""
+    """The face analyzer; exits with a message when it is unavailable."""
     analyzer = build_analyzer()
     if analyzer is None:
-        raise SystemExit("these measures need the face mesh: install mediapipe (see README)")
+        raise SystemExit(
+            "these measures need the face mesh: the bundled face models failed to load (see README)"
+        )
     return analyzer
 
 

@@ -90,7 +90,9 @@ def run_ear(path: Path, style: str, device: str) -> dict[str, Any]:
     """EAR per frame on input and output, their Pearson correlation, frames without a face."""
     analyzer = build_analyzer()
     if analyzer is None:
-        raise SystemExit("EAR needs the face mesh: install mediapipe (see README)")
+        raise SystemExit(
+            "EAR needs the face mesh: the bundled face models failed to load (see README)"
+        )
     run = toon_clip(path, style, device)
     n = min(len(run.inputs), len(run.outputs))
     if len(run.inputs) != len(run.outputs):

@@ -68,7 +68,7 @@ def _local_checks(config: Config) -> list[Check]:
     checks.extend(_device(config))
     checks.append(_onnxruntime())
     checks.extend(_codecs())
-    checks.append(_mediapipe(config))
+    checks.append(_face_analysis(config))
     checks.extend(_styles_and_models(config))
     return checks
 
@@ -115,18 +115,19 @@ def _codecs() -> list[Check]:
     return checks
 
 
-def _mediapipe(config: Config) -> Check:
-    from engine.analysis import mediapipe_available
+def _face_analysis(config: Config) -> Check:
+    """Whether the bundled face models load (builds their onnxruntime sessions, ~0.5 s)."""
+    from engine.analysis import build_analyzer
 
-    if mediapipe_available():
-        return Check("mediapipe", "OK", "person-aware webtoon available")
     if not config.engine.person_aware:
-        return Check("mediapipe", "OK", "not installed (person_aware is off)")
+        return Check("face analysis", "OK", "person_aware is off")
+    if build_analyzer() is not None:
+        return Check("face analysis", "OK", "person-aware webtoon available (bundled ONNX models)")
     return Check(
-        "mediapipe",
+        "face analysis",
         "WARN",
-        "not installed: webtoon draws the whole picture alike",
-        "see README, 'Person-aware webtoon'",
+        "face models missing or unreadable: webtoon draws the whole picture alike",
+        "reinstall toonbot; see README, 'Person-aware webtoon'",
     )
 
 

@@ -31,7 +31,7 @@ class EngineConfig:
     # On the CPU, run a batch image by image: these memory-bound filters are 2-3x slower on a
     # stacked batch there (bench/engine.py). Batches still form, so the GPU path is unchanged.
     split_cpu_batches: bool = True
-    # webtoon styles people and backgrounds apart (needs mediapipe); off = whole-image look,
+    # webtoon styles people and backgrounds apart (bundled face models); off = whole-image look,
     # about 1.7x faster on a 2-core CPU for portraits (bench/engine.py).
     person_aware: bool = True
     # Faces person-aware styles analyze per image, the most confident first (each costs a face

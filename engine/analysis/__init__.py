@@ -29,11 +29,11 @@ __all__ = [
     "OneEuroFilter",
     "PersonAnalysis",
     "PersonAnalyzer",
+    "analysis_available",
     "build_analyzer",
     "draw_part_masks",
     "eye_aspect_ratio",
     "mean_eye_aspect_ratio",
-    "mediapipe_available",
     "person_masker",
     "smooth_analyses",
 ]
@@ -43,31 +43,40 @@ log = logging.getLogger(__name__)
 _warned = False
 
 
-def mediapipe_available() -> bool:
-    """Whether the optional mediapipe package can be imported."""
-    return importlib.util.find_spec("mediapipe") is not None
+def analysis_available() -> bool:
+    """Whether onnxruntime can be imported and the bundled face models are present (cheap: no
+    session is built; a corrupt model shows only when build_analyzer() loads it)."""
+    if importlib.util.find_spec("onnxruntime") is None:
+        return False
+    from engine.analysis.models import model_files_present
+
+    return model_files_present()
 
 
 def build_analyzer(max_faces: int = MAX_FACES) -> PersonAnalyzer | None:
-    """A mediapipe-backed analyzer, or None (warning once per process) when it is unavailable.
+    """An analyzer on the bundled ONNX face models (engine.analysis.onnx_backend), its sessions
+    loaded, or None (warning once per process) when they cannot be: onnxruntime missing, a
+    model file missing or corrupt.
 
     max_faces: faces kept per image, the most confident first; ValueError unless 1..256 (raised
-    even when mediapipe is missing, so a bad setting shows on every machine).
+    even when the models are unavailable, so a bad setting shows on every machine).
     """
     global _warned
     check_max_faces(max_faces)
     try:
-        if not mediapipe_available():
-            raise ImportError("mediapipe is not installed")
-        from engine.analysis.mediapipe_backend import MediapipeAnalyzer
+        if not analysis_available():
+            raise FileNotFoundError("onnxruntime or the bundled face models are missing")
+        from engine.analysis.onnx_backend import OnnxAnalyzer
 
-        return MediapipeAnalyzer(max_faces)
-    except Exception as exc:  # any import-time failure of the native wheel means "unavailable"
+        analyzer = OnnxAnalyzer(max_faces)
+        analyzer.models.load()
+        return analyzer
+    except Exception as exc:  # a broken install means "unavailable", never a failed job
         if not _warned:
             _warned = True
             log.warning(
                 "person analysis unavailable (%s); styling whole images instead. "
-                "See README, 'Person-aware webtoon', to install mediapipe.",
+                "See README, 'Person-aware webtoon'.",
                 exc,
             )
         return None

@@ -83,7 +83,7 @@ class WebtoonStyle:
     picture. Faces the portrait renderer can draw (engine/styles/portrait) are warped toward
     webtoon proportions and drawn from their face mesh: painted skin and hair, inked eyes,
     brows, nose and lips. Faces it cannot draw keep the photo's own detail in eyes, brows and
-    mouth. Without an analyzer (mediapipe missing, or person_aware=False) the whole image gets
+    mouth. Without an analyzer (face models unavailable, or person_aware=False) the whole image gets
     the default pass.
 
     Keyword parameters: person_aware, analyzer_factory, person / background (CelPass keyword

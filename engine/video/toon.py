@@ -60,8 +60,7 @@ class VideoResult:
 class FrameAnalysis:
     """Analyzes one video's frames in order on a thread of its own and smooths their landmarks.
 
-    One thread, because the analyzer keeps a set of mediapipe graphs per thread (built on its
-    first call there) and the tracker needs the frames in order; the executor runs calls in
+    One thread, because the tracker needs the frames in order; the executor runs calls in
     submission order. An analysis that fails leaves that frame to analyze itself (None).
     """
 
@@ -95,7 +94,7 @@ async def _frame_analysis(engine: EngineSurface, style: str) -> FrameAnalysis | 
     lend = getattr(engine, "analyzer_for", None)
     if lend is None:
         return None
-    analyzer = await asyncio.to_thread(lend, style)  # may import mediapipe: off the loop
+    analyzer = await asyncio.to_thread(lend, style)  # may load the face models: off the loop
     return FrameAnalysis(analyzer) if analyzer is not None else None
 
 

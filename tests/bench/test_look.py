@@ -171,7 +171,7 @@ def test_skin_region_of_a_real_face_is_on_the_cheeks_not_the_features() -> None:
 
     analyzer = build_analyzer()
     if analyzer is None:
-        pytest.skip("mediapipe is not installed")
+        pytest.skip("the face models are unavailable")
     rgb = astronaut()
     _, faces = mesh_faces(analyzer, rgb)
     assert faces, "the analyzer finds the astronaut's face"

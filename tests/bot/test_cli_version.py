@@ -41,7 +41,7 @@ def test_style_classes_describe_themselves_from_the_catalogue() -> None:
     assert {name: style.description for name, style in styles.items()} == DESCRIPTIONS
 
 
-# Runs main() in a fresh interpreter and reports whether torch (or mediapipe) was imported.
+# Runs main() in a fresh interpreter and reports whether torch (or onnxruntime) was imported.
 _PROBE = """
 import sys
 from bot.cli import main
@@ -49,7 +49,7 @@ try:
     code = main(sys.argv[1:])
 except SystemExit as stop:
     code = stop.code
-heavy = sorted(m for m in ("torch", "mediapipe") if m in sys.modules)
+heavy = sorted(m for m in ("torch", "onnxruntime") if m in sys.modules)
 print("HEAVY=" + ",".join(heavy), file=sys.stderr)
 sys.exit(code)
 """

@@ -1,4 +1,4 @@
-"""Person and face analysis on scikit-image's bundled photos (needs the optional mediapipe)."""
+"""Person and face analysis on scikit-image's bundled photos (the bundled ONNX face models)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,7 @@ from engine.analysis import (
     draw_part_masks,
     eye_aspect_ratio,
 )
-
-pytest.importorskip("mediapipe")
-
-from engine.analysis.mediapipe_backend import MediapipeAnalyzer
+from engine.analysis.onnx_backend import OnnxAnalyzer
 
 # Hand-picked on the 512 px astronaut: (x0, y0, x1, y1) around the face.
 FACE_BOX = (170, 60, 280, 190)
@@ -106,8 +103,8 @@ def test_a_crowd_of_small_faces_is_found_by_the_tiled_pass(astronaut: np.ndarray
     # The full-range detector alone finds 1 of these 36 (measured); max_faces caps the rest.
     face = cv2.resize(astronaut[20:260, 110:330], (96, 96), interpolation=cv2.INTER_AREA)
     crowd = np.ascontiguousarray(np.tile(face, (6, 6, 1)))
-    assert len(MediapipeAnalyzer(tile_groups=False).analyze(crowd).faces) < 8
-    result = MediapipeAnalyzer(max_faces=20).analyze(crowd)
+    assert len(OnnxAnalyzer(tile_groups=False).analyze(crowd).faces) < 8
+    result = OnnxAnalyzer(max_faces=20).analyze(crowd)
     assert len(result.faces) == 20
     assert len({(int(f.centre[1] // 96), int(f.centre[0] // 96)) for f in result.faces}) == 20
 
@@ -117,7 +114,7 @@ def test_max_faces_is_validated(bad: object) -> None:
     with pytest.raises(ValueError, match="max_faces"):
         build_analyzer(bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_faces"):
-        MediapipeAnalyzer(bad)  # type: ignore[arg-type]
+        OnnxAnalyzer(bad)  # type: ignore[arg-type]
 
 
 def test_eye_aspect_ratio_of_real_open_eyes(astronaut_analysis: PersonAnalysis) -> None:

@@ -1,4 +1,4 @@
-"""Eye openness and temporal landmark smoothing, on synthetic points (no mediapipe needed)."""
+"""Eye openness and temporal landmark smoothing, on synthetic points (no face models needed)."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ def photos() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name -> (RGB uint8 image, (478, 2) landmarks of its one face)."""
     analyzer = build_analyzer()
     if analyzer is None:
-        pytest.skip("mediapipe is not installed")
+        pytest.skip("the face models are unavailable")
     out = {}
     astronaut: np.ndarray = data.astronaut()  # type: ignore[no-untyped-call]
     for name, image in (("astronaut", astronaut), ("grace_hopper", _grace_hopper())):

@@ -374,7 +374,6 @@ def test_kmeans_palette_finds_the_colours_of_a_two_colour_image() -> None:
 
 @pytest.fixture(scope="module")
 def astronaut_analysis(astronaut: np.ndarray) -> PersonAnalysis:
-    pytest.importorskip("mediapipe")
     analyzer = build_analyzer()
     assert analyzer is not None
     result = analyzer.analyze(astronaut)
@@ -431,7 +430,6 @@ def test_faces_left_undrawn_keep_the_eyes_alive(
 def test_person_aware_through_the_worker_matches_a_direct_call(
     styles: dict[str, Style], astronaut: np.ndarray, coffee: np.ndarray
 ) -> None:
-    pytest.importorskip("mediapipe")
     worker = InferenceWorker(EngineConfig(device="cpu", split_cpu_batches=False), styles)
     outs = worker.run("webtoon", [astronaut, coffee], (320, 320))
     whole = WebtoonStyle(person_aware=False)
@@ -446,7 +444,7 @@ def test_person_aware_through_the_worker_matches_a_direct_call(
 def test_webtoon_degrades_to_whole_image_with_one_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, astronaut: np.ndarray
 ) -> None:
-    monkeypatch.setattr(analysis, "mediapipe_available", lambda: False)
+    monkeypatch.setattr(analysis, "analysis_available", lambda: False)
     monkeypatch.setattr(analysis, "_warned", False)
     style = WebtoonStyle()
     second = WebtoonStyle()

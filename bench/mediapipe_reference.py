@@ -1,6 +1,8 @@
-"""PersonAnalyzer on mediapipe's bundled face-detection, face-mesh and selfie-segmentation graphs.
+"""The previous PersonAnalyzer, on mediapipe's own graphs: the reference bench/face_analysis.py
+compares engine.analysis.onnx_backend with (mediapipe is no longer a dependency; install it by
+hand to run the comparison: pip install --no-deps mediapipe==0.10.14 absl-py matplotlib).
 
-mediapipe is imported here only, and only when build_analyzer() asks for it. Its legacy
+Its legacy
 ``solutions`` wrappers break on protobuf >= 5 (FieldDescriptor.label and
 SymbolDatabase.GetPrototype are gone), and onnx needs protobuf >= 6, so the face mesh is driven
 through SolutionBase directly with no calculator options to patch, and proto lists are parsed
