@@ -23,6 +23,8 @@ assert engine.__file__.startswith(sys.argv[1]), engine.__file__
 print(",".join(card.name for card in load_cards(cards_dir(ModelSettings()))))
 print(len(bot.data.read_picture(bot.data.HELP_SAMPLE) or b""))
 print(len(bot.data.read_picture(bot.data.SAMPLE_PHOTO) or b""))
+from bot.i18n import lang_for
+assert lang_for("ko")("Cancel") == "\uCDE8\uC18C", "the Korean catalogue did not load"
 """
 
 
@@ -48,6 +50,8 @@ def test_the_wheel_ships_the_cards_the_pictures_and_the_licence(tmp_path: Path) 
         for picture in PICTURES:
             shipped = archive.read(f"bot/data/{picture}")
             assert shipped == (ROOT / "bot" / "data" / picture).read_bytes(), picture
+        for catalogue in ("bot/locales/toonbot.pot", "bot/locales/ko/LC_MESSAGES/toonbot.po"):
+            assert archive.read(catalogue) == (ROOT / catalogue).read_bytes(), catalogue
         licence = next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))
         assert archive.read(licence) == (ROOT / "LICENSE").read_bytes()
         archive.extractall(tmp_path / "site")

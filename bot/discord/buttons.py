@@ -8,6 +8,7 @@ from typing import Any
 import discord
 
 from bot.discord.commands import handlers_of
+from bot.i18n import ENGLISH, Lang, lang_for
 from bot.messages import (
     CANCEL_BUTTON,
     DC_DELETE_BUTTON,
@@ -42,12 +43,15 @@ class RestyleButton(
     """Redraw the result's source picture in another style with the options it was drawn
     with, charged to whoever clicks."""
 
-    def __init__(self, style: str, options: StyleOptions | None = None) -> None:
+    def __init__(
+        self, style: str, options: StyleOptions | None = None, lang: Lang = ENGLISH
+    ) -> None:
+        """lang: the label's language (the requester's; a click rebuilds it in English, unseen)."""
         options = options or StyleOptions()
         code = encode_options(options)
         super().__init__(
             discord.ui.Button(
-                label=DC_RESTYLE_BUTTON.format(style=style),
+                label=lang(DC_RESTYLE_BUTTON).format(style=style),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"toon:re:{style}" + (f":{code}" if code else ""),
             )
@@ -76,7 +80,8 @@ class RestyleButton(
     async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
         """Hand the click to the bot's pipeline; a corrupted button is answered privately."""
         if self.problem is not None:
-            await interaction.response.send_message(error_message(self.problem), ephemeral=True)
+            text = error_message(self.problem, lang_for(interaction.locale))
+            await interaction.response.send_message(text, ephemeral=True)
             return
         await handlers_of(interaction.client).restyle(interaction, self.style, self.options)
 
@@ -87,10 +92,10 @@ class DeleteButton(
 ):
     """Delete the result message; only the person who asked for it may."""
 
-    def __init__(self, requester: int) -> None:
+    def __init__(self, requester: int, lang: Lang = ENGLISH) -> None:
         super().__init__(
             discord.ui.Button(
-                label=DC_DELETE_BUTTON,
+                label=lang(DC_DELETE_BUTTON),
                 style=discord.ButtonStyle.danger,
                 custom_id=f"toon:del:{requester}",
             )
@@ -111,7 +116,8 @@ class DeleteButton(
     async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
         """Delete the message for its requester; tell anyone else, privately, that they can't."""
         if interaction.user.id != self.requester:
-            await interaction.response.send_message(DC_DELETE_NOT_YOURS, ephemeral=True)
+            text = lang_for(interaction.locale)(DC_DELETE_NOT_YOURS)
+            await interaction.response.send_message(text, ephemeral=True)
             return
         # For a button, the interaction's original response is the message it sits on; deleting
         # through the interaction works even where the bot can't manage messages.
@@ -125,10 +131,10 @@ class CancelButton(
 ):
     """Stop a clip in progress; under the requester's private status line."""
 
-    def __init__(self, job_id: str) -> None:
+    def __init__(self, job_id: str, lang: Lang = ENGLISH) -> None:
         super().__init__(
             discord.ui.Button(
-                label=CANCEL_BUTTON,
+                label=lang(CANCEL_BUTTON),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"toon:cancel:{job_id}",
             )
@@ -151,20 +157,25 @@ class CancelButton(
         await handlers_of(interaction.client).cancel(interaction, self.job_id)
 
 
-def cancel_view(job_id: str) -> discord.ui.View:
+def cancel_view(job_id: str, lang: Lang = ENGLISH) -> discord.ui.View:
     """The Cancel button under a clip's status line."""
     view = discord.ui.View(timeout=None)
-    view.add_item(CancelButton(job_id))
+    view.add_item(CancelButton(job_id, lang))
     return view
 
 
 def result_view(
-    styles: tuple[str, ...], current: str, requester: int, options: StyleOptions | None = None
+    styles: tuple[str, ...],
+    current: str,
+    requester: int,
+    options: StyleOptions | None = None,
+    lang: Lang = ENGLISH,
 ) -> discord.ui.View:
-    """Buttons under a result: one per other style (keeping `options`), then Delete."""
+    """Buttons under a result: one per other style (keeping `options`), then Delete; labelled
+    in the requester's `lang` (the result is public, but they asked for it)."""
     view = discord.ui.View(timeout=None)
     for style in styles:
         if style != current:
-            view.add_item(RestyleButton(style, options))
-    view.add_item(DeleteButton(requester))
+            view.add_item(RestyleButton(style, options, lang))
+    view.add_item(DeleteButton(requester, lang))
     return view

@@ -20,6 +20,8 @@ from bot.discord.buttons import CancelButton, DeleteButton, RestyleButton
 from bot.discord.commands import Handlers, build_commands
 from bot.discord.handlers import ToonHandlers
 from bot.discord.pipeline import DiscordPipeline
+from bot.discord.translator import CatalogueTranslator
+from bot.i18n import lang_for
 from bot.messages import DC_SERVER_ERROR
 from bot.metrics import BotMetrics
 from bot.pipeline import PipelineSettings, Privacy, RequestPipeline, StyleMemory
@@ -64,10 +66,13 @@ class _ToonEvents(discord.Client):
     """Buttons and delete events shared by the plain and the sharded client."""
 
     handlers: Handlers | None
+    tree: app_commands.CommandTree[discord.Client]
 
     async def setup_hook(self) -> None:
-        """Make result buttons answer even on messages sent before this process started."""
+        """Make result buttons answer even on messages sent before this process started, and
+        have synced commands carry their descriptions' translations (login runs this hook)."""
         self.add_dynamic_items(RestyleButton, DeleteButton, CancelButton)
+        await self.tree.set_translator(CatalogueTranslator())
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         """A deleted message stops the clip being drawn from it."""
@@ -144,11 +149,12 @@ async def _on_tree_error(
     interaction: discord.Interaction[discord.Client], error: app_commands.AppCommandError
 ) -> None:
     log.error("error while handling a Discord command", exc_info=error)
+    text = lang_for(interaction.locale)(DC_SERVER_ERROR)
     with contextlib.suppress(discord.HTTPException):
         if interaction.response.is_done():
-            await interaction.followup.send(DC_SERVER_ERROR, ephemeral=True)
+            await interaction.followup.send(text, ephemeral=True)
         else:
-            await interaction.response.send_message(DC_SERVER_ERROR, ephemeral=True)
+            await interaction.response.send_message(text, ephemeral=True)
 
 
 class DiscordFrontend:

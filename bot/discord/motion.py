@@ -7,6 +7,7 @@ import time
 import discord
 
 from bot.discord.transfer import Upload, send_bounded
+from bot.i18n import ENGLISH, Lang
 from bot.messages import DC_VIDEO_RESULT
 from engine.video import VideoResult
 
@@ -18,14 +19,17 @@ Interaction = discord.Interaction[discord.Client]
 TOKEN_MARGIN_S = 14 * 60
 
 
-async def send_clip(interaction: Interaction, result: VideoResult, style: str, note: str) -> None:
-    """Post the clip publicly (a GIF or an mp4, as drawn); `note` goes after the text.
+async def send_clip(
+    interaction: Interaction, result: VideoResult, style: str, note: str, lang: Lang = ENGLISH
+) -> None:
+    """Post the clip publicly (a GIF or an mp4, as drawn); `note` goes after the text, which is
+    in the requester's `lang`.
 
     Raises DeliveryUnconfirmed when the post timed out after it was sent (transfer.send_bounded).
     """
     upload = Upload(result.data)
     file = discord.File(upload, filename=f"toon_{style}.{result.kind}")
-    content = DC_VIDEO_RESULT.format(mention=interaction.user.mention, style=style) + note
+    content = lang(DC_VIDEO_RESULT).format(mention=interaction.user.mention, style=style) + note
     mentions = discord.AllowedMentions.none()
     # No redraw buttons: they redraw the picture kept beside a result, and clips have none.
     if time.time() - interaction.created_at.timestamp() < TOKEN_MARGIN_S:

@@ -16,6 +16,7 @@ from bot.discord.ids import chat_key, user_key
 from bot.discord.motion import TOKEN_MARGIN_S, send_clip
 from bot.discord.status import StatusLine
 from bot.discord.transfer import Upload, download, result_files, send_bounded, tell
+from bot.i18n import lang_for
 from bot.messages import (
     DC_NO_IMAGE,
     DC_NOT_AN_IMAGE,
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[discord.Client]
 
-# started, started_clip, queued, drawing, progress, clip_too_big (see StatusTexts)
+# started, started_clip, queued, drawing, progress, clip_too_big (see StatusTexts); English
+# msgids, translated per request.
 DISCORD_TEXTS = StatusTexts(
     DC_STATUS_STARTED, DC_STATUS_STARTED_CLIP, DC_STATUS_QUEUED, DC_STATUS_DRAWING,
     DC_VIDEO_PROGRESS, DC_VIDEO_RESULT_TOO_BIG,
@@ -56,7 +58,6 @@ class DiscordConversation:
     """
 
     platform = "discord"
-    texts = DISCORD_TEXTS
     errors: tuple[type[Exception], ...] = (discord.HTTPException,)
     download_cap: int | None = None
     notify_message: str | None = None  # the interaction token dies with the process
@@ -74,7 +75,10 @@ class DiscordConversation:
         self._attachment = attachment
         self._styles = styles
         self._output = output
-        self.status = StatusLine(interaction)
+        # The requester's Discord client language; the public result is in it too.
+        self.lang = lang_for(interaction.locale)
+        self.texts = DISCORD_TEXTS.translated(self.lang)
+        self.status = StatusLine(interaction, self.lang)
         self._gif = is_gif(attachment)
         self.source_id = None if source is None else str(source)
         self.user = user_key(interaction.user.id)
@@ -122,7 +126,7 @@ class DiscordConversation:
 
     async def download(self, limit: int) -> bytes:
         """The attachment's bytes (its size was checked against `limit` before)."""
-        return await download(self._attachment)
+        return await download(self._attachment, self.lang)
 
     async def send_picture(
         self, image: Pixels, result: Pixels, look: StyleChoice, note: str
@@ -132,8 +136,9 @@ class DiscordConversation:
         files = await asyncio.to_thread(
             result_files, image, result, look.style, interaction.filesize_limit, self._output
         )
-        content = DC_RESULT.format(mention=interaction.user.mention, style=look.style) + note
-        view = result_view(self._styles, look.style, interaction.user.id, look.options)
+        mention = interaction.user.mention
+        content = self.lang(DC_RESULT).format(mention=mention, style=look.style) + note
+        view = result_view(self._styles, look.style, interaction.user.id, look.options, self.lang)
         mentions = discord.AllowedMentions.none()
         uploads = [f.fp for f in files if isinstance(f.fp, Upload)]
         try:
@@ -160,7 +165,7 @@ class DiscordConversation:
 
     async def send_clip(self, result: VideoResult, look: StyleChoice, note: str) -> None:
         """The clip, posted publicly."""
-        await send_clip(self._interaction, result, look.style, note)
+        await send_clip(self._interaction, result, look.style, note, self.lang)
 
 
 class DiscordPipeline:
@@ -187,7 +192,7 @@ class DiscordPipeline:
     ) -> None:
         """Draw an attachment the user gave (slash command or context menu)."""
         if not is_motion(attachment) and not looks_like_image(attachment):
-            await tell(interaction, DC_NOT_AN_IMAGE)
+            await tell(interaction, lang_for(interaction.locale)(DC_NOT_AN_IMAGE))
             return
         await self._run(interaction, attachment, StyleChoice(style, options or StyleOptions()))
 
@@ -199,7 +204,7 @@ class DiscordPipeline:
             (a for a in message.attachments if is_motion(a)), None
         )
         if attachment is None:
-            await tell(interaction, DC_NO_IMAGE)
+            await tell(interaction, lang_for(interaction.locale)(DC_NO_IMAGE))
             return
         await self._run(interaction, attachment, StyleChoice(style), source=message.id)
 
@@ -212,7 +217,7 @@ class DiscordPipeline:
         attachments = message.attachments if message is not None else []
         source = next((a for a in attachments if a.filename.startswith(ORIGINAL_PREFIX)), None)
         if source is None:
-            await tell(interaction, DC_ORIGINAL_GONE)
+            await tell(interaction, lang_for(interaction.locale)(DC_ORIGINAL_GONE))
             return
         await self._run(interaction, source, StyleChoice(style, options or StyleOptions()))
 

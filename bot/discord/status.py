@@ -7,6 +7,7 @@ import logging
 import discord
 
 from bot.discord.buttons import cancel_view
+from bot.i18n import ENGLISH, Lang
 
 __all__ = ["StatusLine"]
 
@@ -21,8 +22,9 @@ class StatusLine:
     The bot.pipeline.Status of a Discord request.
     """
 
-    def __init__(self, interaction: Interaction) -> None:
+    def __init__(self, interaction: Interaction, lang: Lang = ENGLISH) -> None:
         self._interaction = interaction
+        self._lang = lang  # the Cancel button's label
         self._text: str | None = None
         # Buttons under the status while set (a clip's Cancel); the next edit after it is
         # cleared removes them.
@@ -53,7 +55,7 @@ class StatusLine:
 
     def offer_cancel(self, job_id: str | None) -> None:
         """The Cancel button under the status while a clip is drawn; None removes it."""
-        self.view = None if job_id is None else cancel_view(job_id)
+        self.view = None if job_id is None else cancel_view(job_id, self._lang)
 
     async def fail(self, text: str) -> None:
         """The final text (a private answer if nothing was answered yet), without buttons."""

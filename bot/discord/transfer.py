@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from bot.config import OutputSettings
 from bot.discord.buttons import ORIGINAL_PREFIX
+from bot.i18n import ENGLISH, Lang
 from bot.messages import DC_DOWNLOAD_FAILED, DC_ORIGINAL_GONE
 from bot.pipeline.adapter import Failure
 from bot.pipeline.charges import DeliveryUnconfirmed
@@ -100,16 +101,17 @@ async def send_bounded(send: Callable[[], Awaitable[T]], uploads: Sequence[Uploa
         task.cancel()
 
 
-async def download(attachment: discord.Attachment) -> bytes:
-    """The attachment's bytes; Failure with the user's message when Discord won't give them."""
+async def download(attachment: discord.Attachment, lang: Lang = ENGLISH) -> bytes:
+    """The attachment's bytes; Failure with the user's message (in `lang`) when Discord won't
+    give them."""
     try:
         # In memory only: user photos never touch the disk.
         return await attachment.read()
     except discord.NotFound as exc:
-        raise Failure(DC_ORIGINAL_GONE) from exc
+        raise Failure(lang(DC_ORIGINAL_GONE)) from exc
     except discord.HTTPException as exc:
         log.warning("could not download %s: %s", attachment.url, exc)
-        raise Failure(DC_DOWNLOAD_FAILED) from exc
+        raise Failure(lang(DC_DOWNLOAD_FAILED)) from exc
 
 
 def result_files(

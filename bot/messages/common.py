@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from bot.i18n import ENGLISH, Lang
 from bot.quota import (
     ForgetResult,
     LimitOutOfRange,
@@ -41,6 +42,11 @@ __all__ = [
     "COOLDOWN",
     "DAILY_LIMIT",
     "DAILY_LIMIT_ONE",
+    "DURATION_HOURS",
+    "DURATION_HOURS_MINUTES",
+    "DURATION_MINUTES",
+    "DURATION_MINUTES_SECONDS",
+    "DURATION_SECONDS",
     "FAILED",
     "FILE_TOO_LARGE",
     "FORGET_DELETED",
@@ -57,6 +63,7 @@ __all__ = [
     "NO_TOKEN",
     "OPTIONS_UNUSED",
     "OPTIONS_USED",
+    "OPTION_NAMES_OR",
     "OPTION_NOT_A_NUMBER",
     "OPTION_OUT_OF_RANGE",
     "OPTION_SETTING",
@@ -156,6 +163,7 @@ OPTION_OUT_OF_RANGE = (
 OPTION_SETTING = "{name} {value:g}"
 OPTIONS_USED = "Options: {options}."
 OPTIONS_UNUSED = "{style} doesn't use {names}."
+OPTION_NAMES_OR = " or "  # between the names in OPTIONS_UNUSED
 NO_TOKEN = (
     "No bot token is set, so there is nothing to run. Set {telegram_env} for Telegram "
     "and/or {discord_env} for Discord in the environment, then run `toonbot run` again."
@@ -170,116 +178,136 @@ LIMIT_OUT_OF_RANGE = "{name} must be between {low} and {high} (you asked for {va
 QUOTA_STATUS = "Today: {used} of {limit} toons used, {remaining} left. Resets in {wait}."
 QUOTA_HOURLY_LINE = "This chat this hour: {used} of {limit}. Resets in {wait}."
 QUOTA_COOLDOWN_LINE = "Next photo in {wait}."
+# human_duration's words ("8 s", "4 min 5 s", "3 h 12 min"), each language its own units.
+DURATION_SECONDS = "{seconds} s"
+DURATION_MINUTES = "{minutes} min"
+DURATION_MINUTES_SECONDS = "{minutes} min {seconds} s"
+DURATION_HOURS = "{hours} h"
+DURATION_HOURS_MINUTES = "{hours} h {minutes} min"
 
 _MB = 1024 * 1024
 
 
-def error_message(exc: ToonError) -> str:
-    """A friendly, stack-trace-free sentence for any engine error."""
+def error_message(exc: ToonError, lang: Lang = ENGLISH) -> str:
+    """A friendly, stack-trace-free sentence for any engine error, in `lang`."""
     match exc:
         case QueueFull():
-            return BUSY
+            return lang(BUSY)
         case JobTimeout() | InferenceTimeout():
-            return TIMED_OUT
+            return lang(TIMED_OUT)
         case EngineClosed():
-            return SHUTTING_DOWN
+            return lang(SHUTTING_DOWN)
         case ImageTooLarge(pixels=pixels, limit=limit):
-            return IMAGE_TOO_LARGE.format(megapixels=pixels / 1e6, limit_megapixels=limit / 1e6)
+            text = lang(IMAGE_TOO_LARGE)
+            return text.format(megapixels=pixels / 1e6, limit_megapixels=limit / 1e6)
         case ImageTooSmall(width=width, height=height, min_side=min_side):
-            return IMAGE_TOO_SMALL.format(width=width, height=height, min_side=min_side)
+            return lang(IMAGE_TOO_SMALL).format(width=width, height=height, min_side=min_side)
         case FileTooLarge(size=size, limit=limit):
-            return FILE_TOO_LARGE.format(size_mb=size / _MB, limit_mb=limit / _MB)
+            return lang(FILE_TOO_LARGE).format(size_mb=size / _MB, limit_mb=limit / _MB)
         case VideoTooLong(duration_s=duration, limit_s=limit):
-            return VIDEO_TOO_LONG.format(duration=duration, limit=limit)
+            return lang(VIDEO_TOO_LONG).format(duration=duration, limit=limit)
         case VideoTooManyFrames(frames=frames, limit=limit):
-            return VIDEO_TOO_MANY_FRAMES.format(frames=frames, limit=limit)
+            return lang(VIDEO_TOO_MANY_FRAMES).format(frames=frames, limit=limit)
         case UnsupportedMedia(reason=reason):
-            return UNSUPPORTED.format(reason=reason)
+            return lang(UNSUPPORTED).format(reason=reason)
         case UnknownStyle(name=name, available=available):
-            return UNKNOWN_STYLE.format(name=name, available=", ".join(available))
+            return lang(UNKNOWN_STYLE).format(name=name, available=", ".join(available))
         case BadStyleOption(name=name, reason="unknown option"):
-            return OPTION_UNKNOWN.format(name=name)
+            return lang(OPTION_UNKNOWN).format(name=name)
         case BadStyleOption(name=name, value=value, reason="out of range"):
-            return OPTION_OUT_OF_RANGE.format(name=name, value=value)
+            return lang(OPTION_OUT_OF_RANGE).format(name=name, value=value)
         case BadStyleOption(name=name, value=value):
-            return OPTION_NOT_A_NUMBER.format(name=name, value=value)
+            return lang(OPTION_NOT_A_NUMBER).format(name=name, value=value)
         case InferenceFailed():
-            return FAILED
-    return FAILED
+            return lang(FAILED)
+    return lang(FAILED)
 
 
-def options_note(style: str, given: Mapping[str, float], honoured: Sequence[str]) -> str:
+def options_note(
+    style: str, given: Mapping[str, float], honoured: Sequence[str], lang: Lang = ENGLISH
+) -> str:
     """Lines (each after a newline) for a result's text: the options it was drawn with, and
     those `style` does not use; "" when no option was given."""
-    used = [OPTION_SETTING.format(name=k, value=v) for k, v in given.items() if k in honoured]
+    setting = lang(OPTION_SETTING)
+    used = [setting.format(name=k, value=v) for k, v in given.items() if k in honoured]
     unused = [k for k in given if k not in honoured]
-    lines = [OPTIONS_USED.format(options=", ".join(used))] if used else []
+    lines = [lang(OPTIONS_USED).format(options=", ".join(used))] if used else []
     if unused:
-        lines.append(OPTIONS_UNUSED.format(style=style, names=" or ".join(unused)))
+        names = lang(OPTION_NAMES_OR).join(unused)
+        lines.append(lang(OPTIONS_UNUSED).format(style=style, names=names))
     return "".join("\n" + line for line in lines)
 
 
-def quota_message(exc: QuotaError) -> str:
-    """A friendly sentence for a refused photo or a rejected admin limit."""
+def quota_message(exc: QuotaError, lang: Lang = ENGLISH) -> str:
+    """A friendly sentence for a refused photo or a rejected admin limit, in `lang`."""
     match exc:
         case QuotaExceeded(limit=0):
-            return TOONS_OFF
-        case QuotaExceeded(reason="daily", limit=1, retry_after_s=wait):
-            return DAILY_LIMIT_ONE.format(wait=human_duration(wait or 0))
+            return lang(TOONS_OFF)
         case QuotaExceeded(reason="daily", limit=limit, retry_after_s=wait):
-            return DAILY_LIMIT.format(limit=limit, wait=human_duration(wait or 0))
+            # One catalogue entry with plural forms (bot.i18n.catalog.PLURALS).
+            text = lang.plural(DAILY_LIMIT_ONE, DAILY_LIMIT, limit)
+            return text.format(limit=limit, wait=human_duration(wait or 0, lang))
         case QuotaExceeded(reason="chat_hourly", limit=limit, retry_after_s=wait):
-            return CHAT_HOURLY_LIMIT.format(limit=limit, wait=human_duration(wait or 0))
+            wait_text = human_duration(wait or 0, lang)
+            return lang(CHAT_HOURLY_LIMIT).format(limit=limit, wait=wait_text)
         case QuotaExceeded(retry_after_s=wait):
-            return COOLDOWN.format(wait=human_duration(wait or 0))
+            return lang(COOLDOWN).format(wait=human_duration(wait or 0, lang))
         case QuotaUnavailable():
-            return QUOTA_UNAVAILABLE
+            return lang(QUOTA_UNAVAILABLE)
         case LimitOutOfRange(name=name, value=value, low=low, high=high):
-            return LIMIT_OUT_OF_RANGE.format(name=name, value=value, low=low, high=high)
-    return FAILED
+            return lang(LIMIT_OUT_OF_RANGE).format(name=name, value=value, low=low, high=high)
+    return lang(FAILED)
 
 
-def quota_status_message(status: QuotaStatus) -> str:
+def quota_status_message(status: QuotaStatus, lang: Lang = ENGLISH) -> str:
     """The /quota reply: today's count, the chat's hourly count if limited, any cooldown."""
     if status.daily_limit == 0:
-        return TOONS_OFF
+        return lang(TOONS_OFF)
     lines = [
-        QUOTA_STATUS.format(
+        lang(QUOTA_STATUS).format(
             used=status.used_today,
             limit=status.daily_limit,
             remaining=status.remaining_today,
-            wait=human_duration(status.resets_in_s),
+            wait=human_duration(status.resets_in_s, lang),
         )
     ]
     if status.chat_hourly_limit > 0:
         lines.append(
-            QUOTA_HOURLY_LINE.format(
+            lang(QUOTA_HOURLY_LINE).format(
                 used=status.chat_hourly_used,
                 limit=status.chat_hourly_limit,
-                wait=human_duration(status.chat_hourly_resets_in_s),
+                wait=human_duration(status.chat_hourly_resets_in_s, lang),
             )
         )
     if status.cooldown_remaining_s > 0:
-        lines.append(QUOTA_COOLDOWN_LINE.format(wait=human_duration(status.cooldown_remaining_s)))
+        wait = human_duration(status.cooldown_remaining_s, lang)
+        lines.append(lang(QUOTA_COOLDOWN_LINE).format(wait=wait))
     return "\n".join(lines)
 
 
-def human_duration(seconds: float) -> str:
-    """Seconds as "8 s", "4 min 5 s" or "3 h 12 min", rounded up so users never come too early."""
+def human_duration(seconds: float, lang: Lang = ENGLISH) -> str:
+    """Seconds as "8 s", "4 min 5 s" or "3 h 12 min" (in `lang`'s units), rounded up so users
+    never come too early."""
     total = max(1, math.ceil(seconds))
     if total < 60:
-        return f"{total} s"
+        return lang(DURATION_SECONDS).format(seconds=total)
     if total < 3600:
         minutes, rest = divmod(total, 60)
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+        if rest:
+            return lang(DURATION_MINUTES_SECONDS).format(minutes=minutes, seconds=rest)
+        return lang(DURATION_MINUTES).format(minutes=minutes)
     hours, minutes = divmod(math.ceil(total / 60), 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return lang(DURATION_HOURS_MINUTES).format(hours=hours, minutes=minutes)
+    return lang(DURATION_HOURS).format(hours=hours)
 
 
-def forget_message(result: ForgetResult, *, now: float, purge_interval_s: float) -> str:
-    """The /forget reply: what was deleted, then what is kept and until when."""
+def forget_message(
+    result: ForgetResult, *, now: float, purge_interval_s: float, lang: Lang = ENGLISH
+) -> str:
+    """The /forget reply: what was deleted, then what is kept and until when, in `lang`."""
     deleted = [
-        line
+        lang(line)
         for count, line in (
             (result.preferences, FORGET_DELETED_STYLE),
             (result.history, FORGET_DELETED_HISTORY),
@@ -287,10 +315,11 @@ def forget_message(result: ForgetResult, *, now: float, purge_interval_s: float)
         )
         if count
     ]
-    lines = [FORGET_DELETED, *deleted] if deleted else [FORGET_NOTHING_DELETED]
+    lines = [lang(FORGET_DELETED), *deleted] if deleted else [lang(FORGET_NOTHING_DELETED)]
     if result.kept and result.kept_until is not None:
-        wait, purge = human_duration(result.kept_until - now), human_duration(purge_interval_s)
-        lines.append(FORGET_KEPT.format(wait=wait, purge=purge))
+        wait = human_duration(result.kept_until - now, lang)
+        purge = human_duration(purge_interval_s, lang)
+        lines.append(lang(FORGET_KEPT).format(wait=wait, purge=purge))
     else:
-        lines.append(FORGET_NOTHING_KEPT)
+        lines.append(lang(FORGET_NOTHING_KEPT))
     return "\n".join(lines)

@@ -9,12 +9,13 @@ Adding a platform means writing one class that satisfies this protocol.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from bot.i18n import Lang
 from bot.options import StyleChoice
 from engine.video import OutputKind, VideoResult
 
@@ -41,6 +42,10 @@ class StatusTexts:
     drawing: str  # the model is drawing it
     progress: str  # "{percent}" of a clip drawn
     clip_too_big: str  # "{size}" and "{limit}" in MB: the drawn clip can't be uploaded
+
+    def translated(self, lang: Lang) -> StatusTexts:
+        """The same lines in `lang` (the fields are English msgids)."""
+        return StatusTexts(*(lang(text) for text in astuple(self)))
 
 
 class Status(Protocol):
@@ -74,7 +79,8 @@ class Conversation(Protocol):
     chat: str  # the quota key of where the request was made
     notify_chat: str | None  # where to tell the user after a restart cut the job short
     notify_message: str | None  # the message to reply to then, if the platform has one
-    texts: StatusTexts
+    lang: Lang  # the requester's language: the pipeline's own words are translated with it
+    texts: StatusTexts  # already in `lang`
     errors: tuple[type[Exception], ...]  # the platform's own error types
 
     @property

@@ -121,7 +121,7 @@ class RequestPipeline:
         limit = self._download_limit(conv)
         if conv.size is not None and conv.size > limit:
             request.outcome = "bad_input"
-            await conv.status.fail(error_message(FileTooLarge(conv.size, limit)))
+            await conv.status.fail(error_message(FileTooLarge(conv.size, limit), conv.lang))
             return
         if not await conv.acknowledge():
             return
@@ -135,7 +135,7 @@ class RequestPipeline:
             )
         except (QuotaExceeded, QuotaUnavailable) as exc:
             request.outcome = "refused_quota" if isinstance(exc, QuotaExceeded) else "error"
-            await conv.status.fail(quota_message(exc))
+            await conv.status.fail(quota_message(exc, conv.lang))
             return
         failure: str | None = None
         delivered = False
@@ -164,22 +164,22 @@ class RequestPipeline:
         except BudgetBusy as exc:
             log.warning("too many uploads in flight; %s told to retry: %s", conv.user, exc)
             request.outcome = "error"
-            failure = UPLOADS_BUSY
+            failure = conv.lang(UPLOADS_BUSY)
         except ClipCancelled:
             request.outcome = "cancelled"
-            failure = CLIP_CANCELLED
+            failure = conv.lang(CLIP_CANCELLED)
         except Failure as exc:
             request.outcome = "error"
             failure = exc.text
         except ToonError as exc:
             request.outcome = "error" if isinstance(exc, EngineError) else "bad_input"
-            failure = error_message(exc)
+            failure = error_message(exc, conv.lang)
         except conv.errors as exc:
             log.warning("%s failed while answering %s: %s", conv.platform, conv.user, exc)
-            failure = FAILED
+            failure = conv.lang(FAILED)
         except Exception:
             log.exception("unexpected error while drawing for %s", conv.user)
-            failure = FAILED
+            failure = conv.lang(FAILED)
         finally:
             if delivered:
                 await settle_quietly(self._quota, grant)
@@ -217,7 +217,7 @@ class RequestPipeline:
             show=show,
             interval_s=self._settings.status_interval_s,
         )
-        await conv.send_picture(image, result, look, self._note(look))
+        await conv.send_picture(image, result, look, self._note(look, conv))
 
     async def _clip(
         self,
@@ -239,7 +239,7 @@ class RequestPipeline:
         finally:
             conv.status.offer_cancel(None)
             held.release()
-        await conv.send_clip(result, look, self._note(look))
+        await conv.send_clip(result, look, self._note(look, conv))
 
     async def _draw_clip(
         self, conv: Conversation, look: StyleChoice, limit: int, data: bytes | None
@@ -272,6 +272,6 @@ class RequestPipeline:
             raise Failure(texts.clip_too_big.format(size=size_mb, limit=limit_mb))
         return fitted
 
-    def _note(self, look: StyleChoice) -> str:
+    def _note(self, look: StyleChoice, conv: Conversation) -> str:
         honoured = honoured_options(self._engine, look.style)
-        return options_note(look.style, look.options.as_dict(), honoured)
+        return options_note(look.style, look.options.as_dict(), honoured, conv.lang)

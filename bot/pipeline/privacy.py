@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from bot.config import QUOTA_LIMIT_RANGES, DatabaseSettings
+from bot.i18n import ENGLISH, Lang
 from bot.messages import FORGET_UNAVAILABLE, forget_message, human_duration
 from bot.quota import QuotaService, QuotaUnavailable
 
@@ -29,19 +30,20 @@ class Privacy:
         self._purge_interval_s = purge_interval_s
         self._clock = clock
 
-    def fields(self) -> dict[str, str]:
+    def fields(self, lang: Lang = ENGLISH) -> dict[str, str]:
         """The privacy text's format fields: the purge pace, and how long a cooldown mark is
-        kept (the longest cooldown an admin may set, which the purge waits out)."""
+        kept (the longest cooldown an admin may set, which the purge waits out); in `lang`."""
         return {
-            "purge": human_duration(self._purge_interval_s),
-            "cooldown_max": human_duration(QUOTA_LIMIT_RANGES["cooldown_s"][1]),
+            "purge": human_duration(self._purge_interval_s, lang),
+            "cooldown_max": human_duration(QUOTA_LIMIT_RANGES["cooldown_s"][1], lang),
         }
 
-    async def forget(self, user: str) -> str:
-        """Forget `user` and say what went and what stays; a database that is unavailable
-        gets its friendly sentence (nothing was deleted)."""
+    async def forget(self, user: str, lang: Lang = ENGLISH) -> str:
+        """Forget `user` and say (in `lang`) what went and what stays; a database that is
+        unavailable gets its friendly sentence (nothing was deleted)."""
         try:
             result = await self._quota.forget(user)
         except QuotaUnavailable:
-            return FORGET_UNAVAILABLE
-        return forget_message(result, now=self._clock(), purge_interval_s=self._purge_interval_s)
+            return lang(FORGET_UNAVAILABLE)
+        interval = self._purge_interval_s
+        return forget_message(result, now=self._clock(), purge_interval_s=interval, lang=lang)

@@ -9,6 +9,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
+from bot.i18n import Lang, lang_for
 from bot.messages import (
     TG_ADMIN_CHECK_FAILED,
     TG_ADMIN_ONLY,
@@ -51,34 +52,36 @@ class AdminHandlers:
         message, user = update.message, update.effective_user
         if message is None or user is None:
             return
-        if not await self._allowed(context.bot, message, user):
+        lang = lang_for(user.language_code)
+        if not await self._allowed(context.bot, message, user, lang):
             return
         try:
             limits = await self._quota.chat_limits(chat_key(message.chat_id))
         except QuotaUnavailable as exc:
-            await reply(context.bot, message, quota_message(exc))
+            await reply(context.bot, message, quota_message(exc, lang))
             return
-        await reply(context.bot, message, _describe(limits))
+        await reply(context.bot, message, _describe(limits, lang))
 
     async def on_setlimit(self, update: Update, context: Context) -> None:
         """Change one limit: /setlimit <name> <number|default>."""
         message, user = update.message, update.effective_user
         if message is None or user is None:
             return
-        if not await self._allowed(context.bot, message, user):
+        lang = lang_for(user.language_code)
+        if not await self._allowed(context.bot, message, user, lang):
             return
         parsed = _parse(context.args or [])
         if parsed is None:
-            usage = TG_SETLIMIT_USAGE.format(names=", ".join(LIMIT_NAMES))
+            usage = lang(TG_SETLIMIT_USAGE).format(names=", ".join(LIMIT_NAMES))
             await reply(context.bot, message, usage)
             return
         name, value = parsed
         try:
             limits = await self._set(chat_key(message.chat_id), name, value, user_key(user.id))
         except (LimitOutOfRange, QuotaUnavailable) as exc:
-            await reply(context.bot, message, quota_message(exc))
+            await reply(context.bot, message, quota_message(exc, lang))
             return
-        text = TG_LIMIT_SET.format(name=name, value=getattr(limits, name))
+        text = lang(TG_LIMIT_SET).format(name=name, value=getattr(limits, name))
         await reply(context.bot, message, text)
 
     async def _set(self, chat: str, name: str, value: int | None, by: str) -> EffectiveLimits:
@@ -88,10 +91,10 @@ class AdminHandlers:
             return await self._quota.set_chat_limits(chat, per_chat_per_hour=value, updated_by=by)
         return await self._quota.set_chat_limits(chat, cooldown_s=value, updated_by=by)
 
-    async def _allowed(self, bot: Bot, message: Message, user: User) -> bool:
+    async def _allowed(self, bot: Bot, message: Message, user: User, lang: Lang) -> bool:
         """True for a group admin; otherwise replies with the reason and returns False."""
         if message.chat.type == ChatType.PRIVATE:
-            await reply(bot, message, TG_GROUPS_ONLY)
+            await reply(bot, message, lang(TG_GROUPS_ONLY))
             return False
         # An anonymous admin posts as the group itself; only admins can do that.
         if message.sender_chat is not None and message.sender_chat.id == message.chat_id:
@@ -101,11 +104,11 @@ class AdminHandlers:
             member = await bot.get_chat_member(message.chat_id, user.id)
         except TelegramError as exc:
             log.warning("getChatMember failed in %s: %s", message.chat_id, exc)
-            await reply(bot, message, TG_ADMIN_CHECK_FAILED)
+            await reply(bot, message, lang(TG_ADMIN_CHECK_FAILED))
             return False
         if member.status in _ADMIN_STATUSES:
             return True
-        await reply(bot, message, TG_ADMIN_ONLY)
+        await reply(bot, message, lang(TG_ADMIN_ONLY))
         return False
 
 
@@ -121,8 +124,8 @@ def _parse(args: list[str]) -> tuple[str, int | None] | None:
         return None
 
 
-def _describe(limits: EffectiveLimits) -> str:
-    return TG_LIMITS.format(
+def _describe(limits: EffectiveLimits, lang: Lang) -> str:
+    return lang(TG_LIMITS).format(
         daily_per_user=limits.daily_per_user,
         per_chat_per_hour=limits.per_chat_per_hour,
         cooldown_s=limits.cooldown_s,

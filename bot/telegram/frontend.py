@@ -13,6 +13,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.budget import ByteBudget
 from bot.config import OutputSettings
+from bot.i18n import DEFAULT_LOCALE, available_locales, lang_for
 from bot.messages import TG_ADMIN_COMMAND_MENU, TG_COMMAND_MENU, TG_SERVER_ERROR
 from bot.metrics import BotMetrics
 from bot.pipeline import PipelineSettings, Privacy, RequestPipeline, StyleMemory
@@ -154,13 +155,21 @@ class TelegramFrontend:
                 await self._pipeline.notify_restarted(self._app.bot, charge)
 
     async def _publish_commands(self) -> None:
-        everyone = [BotCommand(name, text) for name, text in TG_COMMAND_MENU]
-        admins = everyone + [BotCommand(name, text) for name, text in TG_ADMIN_COMMAND_MENU]
+        # The English menus are the defaults; each catalogue adds its language's (Telegram shows
+        # a user the menu of their app's language_code, else the default).
         try:
-            await self._app.bot.set_my_commands(everyone)
-            await self._app.bot.set_my_commands(
-                admins, scope=BotCommandScopeAllChatAdministrators()
-            )
+            for code in [DEFAULT_LOCALE, *sorted(available_locales() - {DEFAULT_LOCALE})]:
+                lang, language_code = lang_for(code), None if code == DEFAULT_LOCALE else code
+                everyone = [BotCommand(name, lang(text)) for name, text in TG_COMMAND_MENU]
+                admins = everyone + [
+                    BotCommand(name, lang(text)) for name, text in TG_ADMIN_COMMAND_MENU
+                ]
+                await self._app.bot.set_my_commands(everyone, language_code=language_code)
+                await self._app.bot.set_my_commands(
+                    admins,
+                    scope=BotCommandScopeAllChatAdministrators(),
+                    language_code=language_code,
+                )
         except TelegramError as exc:
             # Only the "/" menu suffers; the commands themselves work without it.
             log.warning("could not publish the command menu: %s", exc)
@@ -169,4 +178,6 @@ class TelegramFrontend:
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling a Telegram update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
-        await reply(context.bot, update.effective_message, TG_SERVER_ERROR)
+        user = update.effective_user
+        lang = lang_for(user.language_code if user is not None else None)
+        await reply(context.bot, update.effective_message, lang(TG_SERVER_ERROR))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import ENGLISH, Lang
 from bot.messages import CANCEL_BUTTON, TG_RESTYLE_BUTTON, TG_STYLE_BUTTON, TG_STYLE_BUTTON_CURRENT
 from bot.options import decode_options, encode_options
 from engine.styles.options import StyleOptions
@@ -37,11 +38,15 @@ CANCEL_PREFIX = "cancel:"
 _ROW = 3  # buttons per row; style names are short
 
 
-def style_keyboard(styles: Sequence[str], current: str) -> InlineKeyboardMarkup:
+def style_keyboard(
+    styles: Sequence[str], current: str, lang: Lang = ENGLISH
+) -> InlineKeyboardMarkup:
     """One button per style, the user's current one ticked."""
     buttons = [
         InlineKeyboardButton(
-            (TG_STYLE_BUTTON_CURRENT if name == current else TG_STYLE_BUTTON).format(style=name),
+            lang(TG_STYLE_BUTTON_CURRENT if name == current else TG_STYLE_BUTTON).format(
+                style=name
+            ),
             callback_data=STYLE_PREFIX + name,
         )
         for name in styles
@@ -50,11 +55,15 @@ def style_keyboard(styles: Sequence[str], current: str) -> InlineKeyboardMarkup:
 
 
 def restyle_keyboard(
-    styles: Sequence[str], drawn: str, options: StyleOptions | None = None
+    styles: Sequence[str],
+    drawn: str,
+    options: StyleOptions | None = None,
+    lang: Lang = ENGLISH,
 ) -> InlineKeyboardMarkup | None:
     """Buttons that redraw a result in each style other than the one it was drawn in, with the
-    options it was drawn with."""
+    options it was drawn with; labelled in the requester's `lang`."""
     code = encode_options(options or StyleOptions())
+    label = lang(TG_RESTYLE_BUTTON)
     buttons = []
     for name in styles:
         if name == drawn:
@@ -63,9 +72,7 @@ def restyle_keyboard(
         if len(data.encode()) > CALLBACK_DATA_LIMIT:
             log.warning("no redraw button for style %r: its callback data is too long", name)
             continue
-        buttons.append(
-            InlineKeyboardButton(TG_RESTYLE_BUTTON.format(style=name), callback_data=data)
-        )
+        buttons.append(InlineKeyboardButton(label.format(style=name), callback_data=data))
     return InlineKeyboardMarkup(_rows(buttons)) if buttons else None
 
 
@@ -84,10 +91,10 @@ def callback_restyle(data: str | None) -> tuple[str, StyleOptions] | None:
     return (style, options) if options is not None else (rest, StyleOptions())
 
 
-def cancel_keyboard(job_id: str) -> InlineKeyboardMarkup:
+def cancel_keyboard(job_id: str, lang: Lang = ENGLISH) -> InlineKeyboardMarkup:
     """The Cancel button under a clip's status message."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(CANCEL_BUTTON, callback_data=CANCEL_PREFIX + job_id)]]
+        [[InlineKeyboardButton(lang(CANCEL_BUTTON), callback_data=CANCEL_PREFIX + job_id)]]
     )
 
 

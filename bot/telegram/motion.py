@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 
+from bot.i18n import ENGLISH, Lang
 from bot.messages import TG_VIDEO_CAPTION
 from bot.telegram.media import Media, MediaKind
 from bot.telegram.replies import reply_parameters
@@ -24,12 +25,14 @@ async def send_clip(
     result: VideoResult,
     keyboard: InlineKeyboardMarkup | None = None,
     note: str = "",
+    lang: Lang = ENGLISH,
 ) -> None:
     """Reply to `source` with the clip as the same kind of message the user sent (an animation
-    for GIFs and video stickers); `note` goes after the caption (messages.options_note)."""
+    for GIFs and video stickers); `note` goes after the caption (messages.options_note), which
+    is in the requester's `lang`."""
     upload = InputFile(result.data, filename=f"toon_{style}.mp4")
     replying = reply_parameters(source)
-    caption = TG_VIDEO_CAPTION.format(style=style) + note
+    caption = lang(TG_VIDEO_CAPTION).format(style=style) + note
     duration = max(1, round(result.frames / result.fps)) if result.fps > 0 else None
     timeouts = upload_timeouts(len(result.data))  # a 50 MB clip may take minutes to upload
     if media.kind is MediaKind.VIDEO_NOTE:

@@ -12,6 +12,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot.config import OutputSettings
+from bot.i18n import ENGLISH, Lang
 from bot.messages import (
     RESTARTED,
     TG_DOWNLOAD_FAILED,
@@ -43,7 +44,8 @@ __all__ = ["TELEGRAM_TEXTS", "TelegramConversation", "ToonPipeline"]
 
 log = logging.getLogger(__name__)
 
-# started, started_clip, queued, drawing, progress, clip_too_big (see StatusTexts)
+# started, started_clip, queued, drawing, progress, clip_too_big (see StatusTexts); English
+# msgids, translated per request.
 TELEGRAM_TEXTS = StatusTexts(
     TG_STATUS_STARTED, TG_STATUS_STARTED_CLIP, TG_STATUS_QUEUED, TG_STATUS_DRAWING,
     TG_VIDEO_PROGRESS, TG_VIDEO_RESULT_TOO_BIG,
@@ -54,7 +56,6 @@ class TelegramConversation:
     """One picture or clip a Telegram user sent (bot.pipeline.Conversation)."""
 
     platform = "telegram"
-    texts = TELEGRAM_TEXTS
     errors: tuple[type[Exception], ...] = (TelegramError,)
     download_cap: int | None = TELEGRAM_DOWNLOAD_LIMIT
     upload_limit = TELEGRAM_UPLOAD_LIMIT
@@ -69,13 +70,17 @@ class TelegramConversation:
         user_id: int,
         styles: tuple[str, ...],
         output: OutputSettings,
+        lang: Lang = ENGLISH,
     ) -> None:
+        """lang: the requester's language (their Telegram app's language_code)."""
         self._bot = bot
         self._source = source
         self._media = media
         self._styles = styles
         self._output = output
-        self.status = StatusMessage(bot, source)
+        self.lang = lang
+        self.texts = TELEGRAM_TEXTS.translated(lang)
+        self.status = StatusMessage(bot, source, lang)
         self.user = user_key(user_id)
         self.chat = chat_key(source.chat_id)
         self.notify_chat: str | None = str(source.chat_id)
@@ -126,7 +131,7 @@ class TelegramConversation:
             # Telegram's answer when file_size was missing or wrong: "Bad Request: file is too big".
             if "too big" in str(exc).lower():
                 raise FileTooLarge(media.file_size or limit + 1, limit) from exc
-            raise Failure(TG_DOWNLOAD_FAILED) from exc
+            raise Failure(self.lang(TG_DOWNLOAD_FAILED)) from exc
 
     async def send_picture(
         self, image: Pixels, result: Pixels, look: StyleChoice, note: str
@@ -138,8 +143,8 @@ class TelegramConversation:
         )
         style = look.style
         filename = f"toon_{style}.{'jpg' if output.format == 'jpeg' else 'png'}"
-        caption = TG_RESULT_CAPTION.format(style=style) + note
-        keyboard = restyle_keyboard(self._styles, style, look.options)
+        caption = self.lang(TG_RESULT_CAPTION).format(style=style) + note
+        keyboard = restyle_keyboard(self._styles, style, look.options, self.lang)
         full_quality = self._media.kind is MediaKind.IMAGE_FILE
         await send_picture(
             self._bot, self._source, payload, filename, caption, keyboard, full_quality=full_quality
@@ -148,9 +153,11 @@ class TelegramConversation:
     async def send_clip(self, result: VideoResult, look: StyleChoice, note: str) -> None:
         """The clip as the kind of message the user sent, with redraw buttons (the clip replies
         to the user's message, as photos do)."""
-        keyboard = restyle_keyboard(self._styles, look.style, look.options)
-        bot, source, media = self._bot, self._source, self._media
-        await retry_send(lambda: send_clip(bot, source, media, look.style, result, keyboard, note))
+        keyboard = restyle_keyboard(self._styles, look.style, look.options, self.lang)
+        bot, source, media, lang = self._bot, self._source, self._media, self.lang
+        await retry_send(
+            lambda: send_clip(bot, source, media, look.style, result, keyboard, note, lang)
+        )
 
 
 class ToonPipeline:
@@ -171,10 +178,12 @@ class ToonPipeline:
         user_id: int,
         style: str,
         options: StyleOptions | None = None,
+        lang: Lang = ENGLISH,
     ) -> None:
-        """Draw `media` (from `source`) in `style` with `options` for `user_id`; reply to `source`."""
+        """Draw `media` (from `source`) in `style` with `options` for `user_id`; reply to `source`
+        in the user's `lang`."""
         shared = self._pipeline
-        conv = TelegramConversation(bot, source, media, user_id, shared.styles, shared.output)
+        conv = TelegramConversation(bot, source, media, user_id, shared.styles, shared.output, lang)
         await self._pipeline.run(conv, StyleChoice(style, options or StyleOptions()))
 
     async def notify_restarted(self, bot: Bot, charge: RecoveredCharge) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
+from bot.i18n import lang_for
 from bot.messages import TG_PRIVACY
 from bot.pipeline import Privacy
 from bot.telegram.ids import user_key
@@ -35,7 +36,9 @@ class PrivacyHandlers:
     async def on_privacy(self, update: Update, context: Context) -> None:
         """What is kept, for how long, and how to delete it."""
         if update.message is not None:
-            text = TG_PRIVACY.format(**self._privacy.fields())
+            user = update.effective_user
+            lang = lang_for(user.language_code if user is not None else None)
+            text = lang(TG_PRIVACY).format(**self._privacy.fields(lang))
             await reply(context.bot, update.message, text)
 
     async def on_forget(self, update: Update, context: Context) -> None:
@@ -43,4 +46,5 @@ class PrivacyHandlers:
         message, user = update.message, update.effective_user
         if message is None or user is None:
             return
-        await reply(context.bot, message, await self._privacy.forget(user_key(user.id)))
+        lang = lang_for(user.language_code)
+        await reply(context.bot, message, await self._privacy.forget(user_key(user.id), lang))

@@ -7,6 +7,7 @@ import logging
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
+from bot.i18n import ENGLISH, Lang
 from bot.telegram.keyboards import cancel_keyboard
 from bot.telegram.replies import reply
 
@@ -21,9 +22,10 @@ class StatusMessage:
     The bot.pipeline.Status of a Telegram request.
     """
 
-    def __init__(self, bot: Bot, source: Message) -> None:
+    def __init__(self, bot: Bot, source: Message, lang: Lang = ENGLISH) -> None:
         self._bot = bot
         self._source = source
+        self._lang = lang  # the Cancel button's label
         self._message: Message | None = None
         self._text: str | None = None
         # Buttons kept under the status while it shows progress (a clip's Cancel); an edit
@@ -44,7 +46,7 @@ class StatusMessage:
 
     def offer_cancel(self, job_id: str | None) -> None:
         """The Cancel button under the status while a clip is drawn; None removes it."""
-        self.keyboard = None if job_id is None else cancel_keyboard(job_id)
+        self.keyboard = None if job_id is None else cancel_keyboard(job_id, self._lang)
 
     async def fail(self, text: str) -> None:
         """Show a final failure text (without buttons), as a new reply if there is no status yet."""

@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import DatabaseSettings, OutputSettings, QuotaSettings
 from bot.db import Database
+from bot.i18n import ENGLISH
 from bot.options import StyleChoice
 from bot.pipeline import RequestPipeline
 from bot.pipeline.adapter import Failure, StatusTexts
@@ -119,6 +120,7 @@ class _Conversation:
     notify_chat = "!room:example.org"
     notify_message = "$event"
     texts = StatusTexts("started", "started clip", "{position}", "drawing", "{percent}", "big")
+    lang = ENGLISH
     errors: tuple[type[Exception], ...] = ()
     moving = False
     size = 1000

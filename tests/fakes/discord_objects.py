@@ -184,8 +184,10 @@ def interaction_object(
     permissions: int,
     size_limit: int,
     message: JSON | None = None,
+    locale: str = "en-US",
 ) -> JSON:
-    """An INTERACTION_CREATE payload (kind 2: command, 3: component)."""
+    """An INTERACTION_CREATE payload (kind 2: command, 3: component); `locale` is the user's
+    Discord client language."""
     payload: JSON = {
         "id": str(next(snowflakes)),
         "application_id": str(APP_ID),
@@ -194,7 +196,7 @@ def interaction_object(
         "version": 1,
         "attachment_size_limit": size_limit,
         "channel_id": str(channel_id),
-        "locale": "en-US",
+        "locale": locale,
         "app_permissions": str(MEMBER_PERMISSIONS),
         "entitlements": [],
         "authorizing_integration_owners": {"0": str(guild_id)} if guild_id else {"1": "1"},

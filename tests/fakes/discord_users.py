@@ -122,6 +122,7 @@ class UserActions:
         size_limit: int = DEFAULT_LIMIT,
         message: JSON | None = None,
         shard: int | None = None,
+        locale: str = "en-US",
     ) -> Interaction:
         from tests.fakes.discord_server import Interaction
 
@@ -134,6 +135,7 @@ class UserActions:
             permissions=permissions,
             size_limit=size_limit,
             message=message,
+            locale=locale,
         )
         record = Interaction(payload)
         self.interactions[record.token] = record

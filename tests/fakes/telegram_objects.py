@@ -58,9 +58,12 @@ class ApiError(Exception):
         self.parameters = parameters
 
 
-def user_object(user_id: int) -> JSON:
-    """A human user object."""
-    return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+def user_object(user_id: int, language_code: str | None = None) -> JSON:
+    """A human user object; language_code is their app's language, as Telegram sends it."""
+    user: JSON = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+    if language_code is not None:
+        user["language_code"] = language_code
+    return user
 
 
 def bot_user() -> JSON:

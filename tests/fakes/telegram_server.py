@@ -68,6 +68,7 @@ class FakeTelegram(FakeServer, UserActions):
         self.calls: list[Call] = []
         self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/
         self.messages: dict[tuple[int, int], JSON] = {}  # live messages by (chat id, id)
+        self.languages: dict[int, str] = {}  # user id -> language_code their updates carry
         self.deleted: list[tuple[int, int]] = []
         self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> status; default member
         self._updates: list[JSON] = []
@@ -139,7 +140,7 @@ class FakeTelegram(FakeServer, UserActions):
             "message_id": self.next_id(),
             "date": int(time.time()),
             "chat": chat,
-            "from": user_object(user_id),
+            "from": user_object(user_id, self.languages.get(user_id)),
             **content,
         }
         self._store(message)

@@ -21,6 +21,7 @@ class UserActions:
     """Builders of user updates; the server supplies storage, ids and the update queue."""
 
     messages: dict[tuple[int, int], JSON]
+    languages: dict[int, str]  # user id -> their app's language_code (none: not sent)
 
     def add_file(self, data: bytes, *, size: int | None = None, ext: str = "jpg") -> JSON:
         """Store a downloadable file (the server implements this)."""
@@ -119,7 +120,7 @@ class UserActions:
             {
                 "callback_query": {
                     "id": query_id,
-                    "from": user_object(user_id),
+                    "from": user_object(user_id, self.languages.get(user_id)),
                     "chat_instance": f"ci-{stored['chat']['id']}",
                     "data": data,
                     "message": copy.deepcopy(stored),

@@ -399,7 +399,9 @@ async def test_start_help_quota_and_plain_text(toonbot: Toonbot) -> None:
     expected = messages.quota_status_message(status).split("Resets in")[0]
     assert expected.startswith("Today: 1 of 20 toons used, 19 left.")
     await fake.wait_for(lambda: [t for t in fake.texts(USER) if t.startswith(expected)])
-    everyone, admins = (c.params for c in fake.find("setMyCommands"))
+    # The English menus are the defaults (no language_code); test_i18n checks the Korean ones.
+    english = [c for c in fake.find("setMyCommands") if "language_code" not in c.params]
+    everyone, admins = (c.params for c in english)
     menu = [{"command": n, "description": d} for n, d in messages.TG_COMMAND_MENU]
     assert everyone["commands"] == menu
     extra = [{"command": n, "description": d} for n, d in messages.TG_ADMIN_COMMAND_MENU]
