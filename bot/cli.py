@@ -20,6 +20,8 @@ __all__ = ["build_parser", "main", "package_version"]
 log = logging.getLogger("toonbot")
 
 _BY_NAME = {command.name: command for command in COMMANDS}
+# The commands that read or write the data directory; the others need not hear about it.
+_USES_DATA = frozenset({"run", "db", "doctor", "models"})
 
 
 def package_version() -> str:
@@ -100,6 +102,10 @@ def _main(args: argparse.Namespace) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         handlers=[make_handler("text", secrets=config.secrets.values())],
     )
+    if args.command in _USES_DATA:
+        # An old database or weights folder still in use: one line per start saying how to move it.
+        for notice in config.paths.notices:
+            log.warning("%s", notice)
     return _BY_NAME[args.command].run(args, config)
 
 

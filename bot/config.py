@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from bot.paths import DATA_DIR_ENV, LOG_KEY_FILE, DataPaths, resolve_paths
 from bot.settings import (
     QUOTA_LIMIT_RANGES,
     BotSettings,
@@ -33,12 +34,14 @@ from engine.neural.cards import ModelSettings
 __all__ = [
     "CONFIG_ENV",
     "DATABASE_URL_ENV",
+    "DATA_DIR_ENV",
     "DISCORD_TOKEN_ENV",
     "QUOTA_LIMIT_RANGES",
     "TELEGRAM_TOKEN_ENV",
     "BotSettings",
     "Config",
     "ConfigError",
+    "DataPaths",
     "DatabaseSettings",
     "DiscordSettings",
     "LoggingSettings",
@@ -52,6 +55,7 @@ __all__ = [
     "TelegramSettings",
     "VideoLimits",
     "check_device",
+    "environment_variables",
     "load_config",
     "state_dir",
 ]
@@ -60,6 +64,8 @@ CONFIG_ENV = "TOONBOT_CONFIG"
 TELEGRAM_TOKEN_ENV = "TOONBOT_TELEGRAM_TOKEN"
 DISCORD_TOKEN_ENV = "TOONBOT_DISCORD_TOKEN"
 DATABASE_URL_ENV = "TOONBOT_DATABASE_URL"
+# Read by state_dir only when the log key has to live outside the data directory (see there).
+STATE_HOME_ENV = "XDG_STATE_HOME"
 
 
 T = TypeVar("T")
@@ -88,6 +94,8 @@ class Config:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)
     secrets: Secrets = field(default_factory=Secrets)
+    # The data directory and the resolved defaults in it; parse_config fills it in.
+    paths: DataPaths = field(default_factory=lambda: resolve_paths("", "", os.environ))
 
 
 _SECTIONS: dict[str, type[Any]] = {
@@ -146,18 +154,48 @@ def parse_config(
     )
     if secrets.database_url is not None:
         _check_database_url(secrets.database_url)
-    config = Config(**sections, secrets=secrets)
+    # "" in [database] sqlite_path and [models] cache_dir means the data directory's default;
+    # from here on every consumer sees absolute paths.
+    paths = resolve_paths(
+        sections["database"].sqlite_path,
+        sections["models"].cache_dir,
+        env,
+        sqlite=secrets.database_url is None,
+    )
+    sections["database"] = dataclasses.replace(
+        sections["database"], sqlite_path=str(paths.sqlite_path)
+    )
+    sections["models"] = dataclasses.replace(sections["models"], cache_dir=str(paths.models_dir))
+    config = Config(**sections, secrets=secrets, paths=paths)
     _check_default_style(config, source)
     return config
 
 
+def environment_variables() -> tuple[str, ...]:
+    """Every TOONBOT_* environment variable ToonBot reads; .env.example lists exactly these.
+
+    Beside them only the platform's own XDG_DATA_HOME (through platformdirs) and, for an old
+    log key, XDG_STATE_HOME are looked at.
+    """
+    return (TELEGRAM_TOKEN_ENV, DISCORD_TOKEN_ENV, DATABASE_URL_ENV, CONFIG_ENV, DATA_DIR_ENV)
+
+
 def state_dir(config: Config) -> Path:
     """Where this install keeps its own files (the log key): the SQLite database's folder, or
-    $XDG_STATE_HOME/toonbot (~/.local/state/toonbot) when $TOONBOT_DATABASE_URL is set."""
+    the data directory when $TOONBOT_DATABASE_URL is set.
+
+    Older versions kept the key in $XDG_STATE_HOME/toonbot (~/.local/state/toonbot) with
+    $TOONBOT_DATABASE_URL; a key found there and not in the data directory is kept in use, so
+    the users' log tags do not change across the upgrade.
+    """
     if config.secrets.database_url is None:
         return Path(config.database.sqlite_path).expanduser().absolute().parent
-    base = os.environ.get("XDG_STATE_HOME") or str(Path("~/.local/state").expanduser())
-    return Path(base) / "toonbot"
+    base = os.environ.get(STATE_HOME_ENV) or str(Path("~/.local/state").expanduser())
+    old = Path(base) / "toonbot"
+    new = config.paths.data_dir
+    if (old / LOG_KEY_FILE).is_file() and not (new / LOG_KEY_FILE).exists():
+        return old
+    return new
 
 
 def check_device(config: Config) -> None:

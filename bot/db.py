@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 import bot
 from bot.config import DatabaseSettings
+from bot.paths import make_private_dirs
 from bot.sqlite_file import FileState, SqliteFile
 
 __all__ = [
@@ -123,6 +124,10 @@ class Database:
     """Async engine for quotas: `async with Database(settings, url) as db:` migrates to head."""
 
     def __init__(self, settings: DatabaseSettings, url: str | None = None) -> None:
+        if not url and not settings.sqlite_path:
+            # bot.config resolves "" to the data directory's file; a bare DatabaseSettings()
+            # must not quietly mean a file in the working directory.
+            raise ValueError("DatabaseSettings.sqlite_path is empty: name a file, or a URL")
         self._settings = settings
         self._url = (
             make_url(url) if url else make_url(sqlite_url(Path(settings.sqlite_path).expanduser()))
@@ -265,7 +270,7 @@ class Database:
     def _create_engine(self) -> AsyncEngine:
         if self._file is not None:
             try:
-                self._file.path.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dirs(self._file.path.parent)
                 self._file.create()
             except OSError as exc:
                 raise DatabaseError(self.url, str(exc)) from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from bot.paths import make_private_dirs
 from engine.neural.cards import CardError, ModelSettings
 from engine.neural.download import DownloadError, pull_model
 from engine.neural.registry import model_status
@@ -61,6 +62,12 @@ def models_pull(
     card = model.card
     if not card.commercial_use:
         print(f"note: {card.name} is licensed for non-commercial use only ({card.licence})")
+    try:
+        # Owner-only, data directory included, before the downloader's plain mkdir gets to it.
+        make_private_dirs(settings.cache_path)
+    except OSError as exc:
+        print(f"toonbot: cannot create {settings.cache_path}: {exc.strerror}", file=sys.stderr)
+        return 1
     try:
         result = asyncio.run(
             pull_model(

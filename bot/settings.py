@@ -121,8 +121,9 @@ class DiscordSettings:
 class DatabaseSettings:
     """Where quotas live when $TOONBOT_DATABASE_URL is not set, and how SQLite waits for locks."""
 
-    # Relative paths are relative to the working directory the bot is started from.
-    sqlite_path: str = "toonbot.sqlite3"
+    # "" = toonbot.sqlite3 in the data directory (bot.paths); bot.config replaces "" with that
+    # absolute path. Relative paths are relative to the working directory the bot starts in.
+    sqlite_path: str = ""
     # How long a connection waits for another writer before SQLite reports "database is locked".
     busy_timeout_ms: int = 5000
     # Seconds (1..86400) between two purges of quota rows that can no longer matter (counters
@@ -130,8 +131,8 @@ class DatabaseSettings:
     purge_interval_s: float = 3600.0
 
     def __post_init__(self) -> None:
-        if not self.sqlite_path.strip():
-            raise ValueError("database.sqlite_path must not be empty")
+        if self.sqlite_path and not self.sqlite_path.strip():
+            raise ValueError('database.sqlite_path must be a path, or "" for the default')
         if isinstance(self.busy_timeout_ms, bool) or not 0 <= self.busy_timeout_ms <= 600_000:
             raise ValueError("database.busy_timeout_ms must be between 0 and 600000")
         if not 1 <= self.purge_interval_s <= 86_400:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
+    "STANDALONE_CACHE_DIR",
     "CardError",
     "ModelCard",
     "ModelSettings",
@@ -31,6 +32,8 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ARCHITECTURES: tuple[str, ...] = ("animeganv2",)
 # The cards shipped with ToonBot: package data (engine/neural/model_cards/), in a wheel as in a
 # checkout, where models/ links to it.
+# Weights' folder when nothing names one: the engine alone knows no data directory.
+STANDALONE_CACHE_DIR = "~/.cache/toonbot/models"
 _BUNDLED_CARDS = Path(str(resources.files("engine.neural").joinpath("model_cards")))
 
 
@@ -42,16 +45,18 @@ class CardError(ValueError):
 class ModelSettings:
     """Where model cards and downloaded weights live, and which installed models to serve."""
 
-    # Downloaded weights; "~" is expanded. Never inside the repository.
-    cache_dir: str = "~/.cache/toonbot/models"
+    # Downloaded weights; "~" is expanded. Never inside the repository. "" = the default: the bot
+    # (bot.config) puts it in its data directory; the engine used alone falls back to
+    # STANDALONE_CACHE_DIR.
+    cache_dir: str = ""
     # Folder of *.toml cards; "" means the cards shipped with ToonBot (engine/neural/model_cards/).
     cards_dir: str = ""
     # Card names to serve when their weights are installed; empty means every installed one.
     enabled: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.cache_dir.strip():
-            raise ValueError("models.cache_dir must not be empty")
+        if self.cache_dir and not self.cache_dir.strip():
+            raise ValueError('models.cache_dir must be a folder, or "" for the default')
         enabled = self.enabled
         if not isinstance(enabled, list | tuple) or not all(isinstance(n, str) for n in enabled):
             raise ValueError(f"models.enabled must be a list of model names, not {enabled!r}")
@@ -61,7 +66,7 @@ class ModelSettings:
     @property
     def cache_path(self) -> Path:
         """The cache directory with "~" expanded."""
-        return Path(self.cache_dir).expanduser()
+        return Path(self.cache_dir or STANDALONE_CACHE_DIR).expanduser()
 
 
 @dataclass(frozen=True, slots=True)
