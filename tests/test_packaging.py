@@ -24,7 +24,7 @@ print(",".join(card.name for card in load_cards(cards_dir(ModelSettings()))))
 print(len(bot.data.read_picture(bot.data.HELP_SAMPLE) or b""))
 print(len(bot.data.read_picture(bot.data.SAMPLE_PHOTO) or b""))
 from bot.i18n import lang_for
-assert lang_for("ko")("Cancel") == "\uCDE8\uC18C", "the Korean catalogue did not load"
+assert lang_for("ko")("Cancel") == "\ucde8\uc18c", "the Korean catalogue did not load"
 """
 
 
