@@ -90,8 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     from bot.config import ConfigError, load_config
+    from bot.dotenv_file import load_dotenv_file
     from bot.logsetup import make_handler
 
+    # Before the config: .env may name TOONBOT_CONFIG or TOONBOT_DATA_DIR as well as the tokens.
+    load_dotenv_file()
     try:
         config = load_config(args.config)
     except ConfigError as exc:
