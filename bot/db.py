@@ -34,6 +34,7 @@ __all__ = [
     "Database",
     "DatabaseError",
     "DatabaseFileLost",
+    "DatabaseTooNew",
     "alembic_config",
     "head_revision",
     "migrations_dir",
@@ -81,6 +82,28 @@ class DatabaseFileLost(DatabaseError):
     def __init__(self, url: str, path: str, reason: str) -> None:
         super().__init__(url, reason)
         self.path = path
+
+
+class DatabaseTooNew(DatabaseError):
+    """The database is at a schema revision this version does not ship: a newer ToonBot
+    migrated it. Nothing is changed; running this version would misread its tables."""
+
+    def __init__(self, url: str, revision: str, head: str) -> None:
+        super().__init__(
+            url,
+            f"it was migrated by a newer ToonBot (schema revision {revision}; this version "
+            f"knows up to {head}). Install that newer version again, or restore the backup "
+            "taken before it ran (README, 'Upgrades')",
+        )
+        self.revision = revision
+        self.head = head
+
+
+class _UnknownRevision(Exception):
+    def __init__(self, revision: str, head: str) -> None:
+        super().__init__(revision)
+        self.revision = revision
+        self.head = head
 
 
 def migrations_dir() -> Path:
@@ -296,6 +319,8 @@ class Database:
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
                     )
                 await conn.run_sync(_run_upgrade, cfg)
+        except _UnknownRevision as exc:
+            raise DatabaseTooNew(self.url, exc.revision, exc.head) from None
         except (OSError, SQLAlchemyError) as exc:
             raise DatabaseError(self.url, str(exc)) from exc
 
@@ -360,6 +385,12 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
 
 def _run_upgrade(conn: Connection, cfg: AlembicConfig) -> None:
+    # Alembic would end in a traceback ("Can't locate revision") for a revision it doesn't ship.
+    current = _current_revision(conn)
+    script = ScriptDirectory.from_config(cfg)
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise _UnknownRevision(current, script.get_current_head() or "none")
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
 

@@ -16,7 +16,15 @@ from sqlalchemy import Connection
 import bot.quota.models  # noqa: F401  (puts the quota tables on Base.metadata)
 from bot.cli import main
 from bot.config import DatabaseSettings, QuotaSettings
-from bot.db import Base, Database, DatabaseError, head_revision, migrations_dir, sqlite_url
+from bot.db import (
+    Base,
+    Database,
+    DatabaseError,
+    DatabaseTooNew,
+    head_revision,
+    migrations_dir,
+    sqlite_url,
+)
 from bot.quota import QuotaService
 
 TABLES = {
@@ -209,3 +217,34 @@ def test_cli_db_upgrade_reports_an_unusable_url(
     assert captured.err.startswith("toonbot: cannot open database postgresql+asyncpg://toon:***@")
     assert "s3cret" not in captured.err
     assert "Traceback" not in captured.err
+
+
+async def test_a_database_from_a_newer_version_is_refused_untouched(
+    settings: DatabaseSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Database(settings):
+        pass
+    path = Path(settings.sqlite_path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    with pytest.raises(DatabaseTooNew) as caught:
+        async with Database(settings):
+            pass
+    assert (caught.value.revision, caught.value.head) == ("9999_future", head_revision())
+    assert "migrated by a newer ToonBot (schema revision 9999_future" in str(caught.value)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            ("9999_future",)
+        ]
+    # The command says it in one line, no traceback.
+    config = tmp_config(path)
+    assert await asyncio.to_thread(main, ["--config", str(config), "db", "upgrade"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("toonbot: cannot open database") and "Traceback" not in err
+    assert "restore the backup taken before it ran" in err
+
+
+def tmp_config(database: Path) -> Path:
+    config = database.parent / "config.toml"
+    config.write_text(f'[database]\nsqlite_path = "{database}"\n', encoding="utf-8")
+    return config
