@@ -233,14 +233,18 @@ class DiscordPipeline:
         await self._pipeline.run(conv, look)
 
     async def notify_restarted(self, client: discord.Client, charge: RecoveredCharge) -> None:
-        """Tell a user whose job a restart cut short, in its channel, that it was refunded."""
+        """Tell a user whose job a restart cut short, in its channel, that it was refunded, in the
+        language stored with the charge (English when none was, or it has no catalogue); Discord
+        errors are logged, never raised."""
         if charge.notify_chat is None:
             return
+        lang = lang_for(charge.locale)
         mention = f"<@{charge.user.removeprefix('dc:')}>"
         channel = client.get_partial_messageable(int(charge.notify_chat))
         try:
             await channel.send(
-                DC_RESTARTED.format(mention=mention),
+                # Translated before the mention is filled in: the catalogue's msgid has the field.
+                lang(DC_RESTARTED).format(mention=mention),
                 allowed_mentions=discord.AllowedMentions(users=True),
             )
         except discord.HTTPException as exc:

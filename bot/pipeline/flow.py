@@ -132,6 +132,9 @@ class RequestPipeline:
                 platform=conv.platform,
                 notify_chat=conv.notify_chat,
                 notify_message=conv.notify_message,
+                # Kept with the charge: a restart notice comes from another process, long after
+                # this conversation (and its Lang) is gone.
+                locale=conv.lang.code,
             )
         except (QuotaExceeded, QuotaUnavailable) as exc:
             request.outcome = "refused_quota" if isinstance(exc, QuotaExceeded) else "error"

@@ -22,11 +22,15 @@ async def open_charge(
     notify_chat: str | None,
     notify_message: str | None,
     now: float,
+    locale: str | None = None,
 ) -> None:
     """Record grant as open, in the caller's transaction (the one that counted it).
 
     platform is the frontend that made the charge, as it names itself; recovery hands the charge
-    back to that frontend, whatever its keys look like.
+    back to that frontend, whatever its keys look like. locale is the requester's language code
+    (at most LOCALE_LENGTH characters, checked by the caller), kept only while the charge is open
+    so that a restart notice can be in their language; None: they are told in English. now is
+    unix seconds.
     """
     grant.charge_id = uuid.uuid4().hex
     await conn.execute(
@@ -43,6 +47,7 @@ async def open_charge(
             cooldown_at=grant.cooldown_at,
             notify_chat=notify_chat,
             notify_message=notify_message,
+            locale=locale,
             created_at=now,
         )
     )
@@ -96,7 +101,12 @@ async def open_charges_of(
                 charge_id=row.charge_id,
             ),
             RecoveredCharge(
-                row.platform, row.user_key, row.chat_key, row.notify_chat, row.notify_message
+                row.platform,
+                row.user_key,
+                row.chat_key,
+                row.notify_chat,
+                row.notify_message,
+                locale=row.locale,
             ),
         )
         for row in rows

@@ -9,6 +9,7 @@ from bot.db import Base
 
 __all__ = [
     "KEY_LENGTH",
+    "LOCALE_LENGTH",
     "PLATFORM_LENGTH",
     "ChatLimits",
     "CooldownMark",
@@ -21,6 +22,8 @@ __all__ = [
 KEY_LENGTH = 128
 # Longest platform name a frontend gives the quota service ("telegram", "discord").
 PLATFORM_LENGTH = 16
+# Longest language code an open charge keeps ("ko", "pt-BR"; bot.i18n stores a primary subtag).
+LOCALE_LENGTH = 16
 
 
 class UsageCounter(Base):
@@ -90,4 +93,7 @@ class OpenCharge(Base):
     # Where to tell the user after a restart: platform chat/channel id and message to reply to.
     notify_chat: Mapped[str | None] = mapped_column(String(KEY_LENGTH), nullable=True)
     notify_message: Mapped[str | None] = mapped_column(String(KEY_LENGTH), nullable=True)
+    # The requester's language code (bot.i18n Lang.code), so the restart notice is in their words;
+    # NULL for charges made before revision 0003 or without one: those are told in English.
+    locale: Mapped[str | None] = mapped_column(String(LOCALE_LENGTH), nullable=True)
     created_at: Mapped[float] = mapped_column(Float, nullable=False)

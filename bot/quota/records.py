@@ -86,6 +86,10 @@ class RecoveredCharge:
     chat: str
     notify_chat: str | None  # platform chat or channel id to tell the user in
     notify_message: str | None  # the user's message to reply to, if the platform has one
+    # The requester's language code as consume() got it (bot.i18n Lang.code), for the notice;
+    # None (older charges, callers without one) means English. Last, with a default, so
+    # positional construction from before it keeps working.
+    locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

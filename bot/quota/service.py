@@ -82,16 +82,20 @@ class QuotaService:
         platform: str,
         notify_chat: str | None = None,
         notify_message: str | None = None,
+        locale: str | None = None,
     ) -> Grant:
         """Count one photo for user in chat, or raise QuotaExceeded having counted nothing.
 
         The grant stays an open charge until settle() or refund(); if this process dies first,
         recover() hands it back to the frontend named `platform` (stored with the charge), which
-        tells the user in notify_chat, replying to notify_message. QuotaUnavailable: nothing counted.
+        tells the user in notify_chat, replying to notify_message, in the language `locale` (the
+        requester's bot.i18n code; None: English). QuotaUnavailable: nothing counted. ValueError:
+        a malformed key, platform or locale (over 16 characters or not a language tag).
         """
         sql.check_key("user", user)
         sql.check_key("chat", chat)
         sql.check_platform(platform)
+        sql.check_locale(locale)
         now = self._clock()
         async with self._transaction(write=True) as conn:
             # Any raise below leaves the transaction block, which rolls back every count so far.
@@ -123,6 +127,7 @@ class QuotaService:
                 notify_chat=notify_chat,
                 notify_message=notify_message,
                 now=now,
+                locale=locale,
             )
         self._full.wrote()
         return grant

@@ -13,13 +13,21 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.config import QUOTA_LIMIT_RANGES, QuotaSettings
 from bot.quota.errors import LimitOutOfRange, QuotaExceeded
-from bot.quota.models import KEY_LENGTH, PLATFORM_LENGTH, ChatLimits, CooldownMark, UsageCounter
+from bot.quota.models import (
+    KEY_LENGTH,
+    LOCALE_LENGTH,
+    PLATFORM_LENGTH,
+    ChatLimits,
+    CooldownMark,
+    UsageCounter,
+)
 from bot.quota.records import EffectiveLimits
 
 __all__ = [
     "DIALECTS",
     "check_key",
     "check_limit",
+    "check_locale",
     "check_platform",
     "count",
     "daily_scope",
@@ -185,6 +193,22 @@ def check_platform(platform: str) -> None:
     ):
         raise ValueError(
             f"platform must be 1..{PLATFORM_LENGTH} lowercase letters or digits: {platform!r}"
+        )
+
+
+def check_locale(locale: str | None) -> None:
+    """ValueError unless locale is None or 1..LOCALE_LENGTH ASCII letters, digits, '-' or '_'."""
+    # Checked here, not left to the column: PostgreSQL would refuse a longer one only after the
+    # counts were written in the same transaction, and SQLite would store it whole.
+    if locale is None:
+        return
+    if (
+        not isinstance(locale, str)
+        or not 0 < len(locale) <= LOCALE_LENGTH
+        or not (locale.isascii() and locale.replace("-", "").replace("_", "").isalnum())
+    ):
+        raise ValueError(
+            f"locale must be 1..{LOCALE_LENGTH} ASCII letters, digits, '-' or '_': {locale!r}"
         )
 
 

@@ -12,7 +12,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot.config import OutputSettings
-from bot.i18n import ENGLISH, Lang
+from bot.i18n import ENGLISH, Lang, lang_for
 from bot.messages import (
     RESTARTED,
     TG_DOWNLOAD_FAILED,
@@ -187,9 +187,12 @@ class ToonPipeline:
         await self._pipeline.run(conv, StyleChoice(style, options or StyleOptions()))
 
     async def notify_restarted(self, bot: Bot, charge: RecoveredCharge) -> None:
-        """Tell a user whose job a restart cut short that it was refunded."""
+        """Tell a user whose job a restart cut short that it was refunded, in the language stored
+        with the charge (English when none was, or it has no catalogue); Telegram errors are
+        logged, never raised."""
         if charge.notify_chat is None:
             return
+        lang = lang_for(charge.locale)
         replying = None
         if charge.notify_message is not None:
             replying = ReplyParameters(
@@ -197,7 +200,7 @@ class ToonPipeline:
             )
         try:
             await bot.send_message(
-                chat_id=int(charge.notify_chat), text=RESTARTED, reply_parameters=replying
+                chat_id=int(charge.notify_chat), text=lang(RESTARTED), reply_parameters=replying
             )
         except TelegramError as exc:
             log.warning("could not tell %s about the restart: %s", charge.user, exc)

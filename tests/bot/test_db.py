@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
@@ -21,6 +22,7 @@ from bot.db import (
     Database,
     DatabaseError,
     DatabaseTooNew,
+    alembic_config,
     head_revision,
     migrations_dir,
     sqlite_url,
@@ -61,7 +63,7 @@ def _versions(path: str) -> list[str]:
 
 
 def test_head_is_the_newest_revision_and_migrations_sit_beside_the_bot_package() -> None:
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
     assert migrations_dir() == Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -101,6 +103,44 @@ async def test_migrated_schema_matches_the_models(db: Database) -> None:
 
     async with db.transaction() as conn:
         assert await conn.run_sync(diff) == []
+
+
+def _charge_columns(path: str) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [row[1] for row in conn.execute("PRAGMA table_info(quota_charges)")]
+
+
+def _charge_indexes(path: str) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [row[1] for row in conn.execute("PRAGMA index_list(quota_charges)")]
+
+
+async def test_0003_downgrades_to_0002_keeping_open_charges_and_upgrades_again(
+    settings: DatabaseSettings,
+) -> None:
+    path = settings.sqlite_path
+    async with Database(settings) as db:
+        await QuotaService(db, QuotaSettings()).consume(
+            "tg:1", "tg:1", platform="telegram", locale="ko"
+        )
+    assert "locale" in _charge_columns(path)
+
+    # What `alembic downgrade 0002` does when going back to a release before 0003.
+    await asyncio.to_thread(command.downgrade, alembic_config(sqlite_url(path)), "0002")
+    assert _versions(path) == ["0002"]
+    assert "locale" not in _charge_columns(path)
+    assert "ix_quota_charges_instance" in _charge_indexes(path)  # the table copy kept its index
+
+    async with Database(settings) as db:  # the next start migrates back up to head
+        assert await db.revision() == head_revision()
+        async with db.transaction() as conn:
+            drift = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
+        assert drift == []
+        # The charge open across both migrations is still refunded; its language was dropped.
+        [charge] = await QuotaService(db, QuotaSettings()).recover()
+    assert (charge.user, charge.locale) == ("tg:1", None)
 
 
 async def test_sqlite_connections_use_wal_and_the_configured_pragmas(db: Database) -> None:

@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from bot.config import DatabaseSettings, QuotaSettings
-from bot.db import Database, head_revision
+from bot.db import Database, alembic_config, head_revision
 from bot.quota import Grant, QuotaExceeded, QuotaService
 from tests.bot import quota_worker
 from tests.bot.postgres import USER, PostgresCluster, running_postgres
@@ -67,6 +68,42 @@ async def test_migrations_reach_head_on_postgresql(db: Database) -> None:
             ).scalars()
         )
     assert {"quota_usage", "quota_cooldowns", "chat_limits", "user_preferences"} <= tables
+
+
+async def test_charge_locale_migrates_down_and_up_again_on_postgresql(url: str) -> None:
+    async def charge_columns(db: Database) -> set[str]:
+        query = text(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'quota_charges'"
+        )
+        async with db.transaction() as conn:
+            return set((await conn.execute(query)).scalars())
+
+    async with Database(DatabaseSettings(), url) as db:
+        quota = QuotaService(db, QuotaSettings(cooldown_s=0))
+        await quota.consume("tg:1", "tg:1", platform="telegram", notify_chat="1", locale="ko")
+        assert "locale" in await charge_columns(db)
+        [charge] = await QuotaService(db, QuotaSettings(), instance="other").recover("default")
+        assert charge.locale == "ko"  # stored and read back through asyncpg
+        await quota.consume("tg:1", "tg:1", platform="telegram", locale="en")
+
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "0002")
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        assert await conn.fetchval("SELECT version_num FROM alembic_version") == "0002"
+        dropped = await conn.fetchval(
+            "SELECT count(*) FROM information_schema.columns"
+            " WHERE table_name = 'quota_charges' AND column_name = 'locale'"
+        )
+        assert dropped == 0
+    finally:
+        await conn.close()
+    async with Database(DatabaseSettings(), url) as db:  # upgrades to head again on entry
+        assert await db.revision() == head_revision()
+        assert "locale" in await charge_columns(db)
+        [kept] = await QuotaService(db, QuotaSettings()).recover()
+    assert kept.locale is None  # the open charge survived both; only its language went
 
 
 async def test_quota_service_counts_refunds_and_remembers_on_postgresql(db: Database) -> None:

@@ -87,6 +87,27 @@ async def test_recover_refunds_only_this_instances_charges_once(db: Database, pa
     assert await first.open_charges() == 1
 
 
+async def test_recover_hands_back_the_language_each_charge_was_made_in(
+    db: Database, path: Path
+) -> None:
+    quota = service(db)
+    await quota.consume(USER, CHAT, notify_chat="-100", platform="telegram", locale="ko")
+    await quota.consume("tg:8", CHAT, notify_chat="-100", platform="telegram")  # no language
+    assert set(await quota.recover()) == {
+        RecoveredCharge("telegram", USER, CHAT, "-100", None, locale="ko"),
+        RecoveredCharge("telegram", "tg:8", CHAT, "-100", None),  # None: the notice is English
+    }
+
+
+@pytest.mark.parametrize("locale", ["", "k" * 17, "ko KR", "한국어", "ko;DROP"])
+async def test_a_malformed_locale_is_refused_before_anything_is_counted(
+    db: Database, path: Path, locale: str
+) -> None:
+    with pytest.raises(ValueError, match="locale"):
+        await service(db).consume(USER, CHAT, platform="telegram", locale=locale)
+    assert counters(path) == {} and await service(db).open_charges() == 0
+
+
 async def test_a_job_finishing_after_its_charge_was_recovered_refunds_nothing_more(
     db: Database, path: Path
 ) -> None:
