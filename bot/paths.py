@@ -74,6 +74,8 @@ def resolve_paths(
     """Absolute paths for the database and the weights; "" means "the default".
 
     An explicit setting is used as it is (relative to the working directory, "~" expanded).
+    An old database in the working directory is kept in use only when nothing chose the place:
+    with $TOONBOT_DATA_DIR set, the data directory wins and a notice says how to move it.
     sqlite=False (quotas live in $TOONBOT_DATABASE_URL): no word about an old SQLite file.
     """
     data_dir = default_data_dir(env)
@@ -84,7 +86,18 @@ def resolve_paths(
         database = data_dir / DATABASE_FILE
         old = Path(os.path.abspath(DATABASE_FILE))
         if sqlite and old != database and old.is_file():
-            if _exists(database):
+            chosen = bool(env.get(DATA_DIR_ENV, "").strip())
+            if chosen and not _exists(database):
+                # The operator named the data directory: it wins, but the old counts are not
+                # dropped without a word.
+                key = old.with_name(LOG_KEY_FILE)
+                also = f" {_q(key)}" if key.is_file() else ""
+                notices.append(
+                    f"{DATA_DIR_ENV} is set, so the quota database is {database} (new); an "
+                    f"older one is at {old}. To keep its counts, stop toonbot and run "
+                    f"`mkdir -p -m 700 {_q(data_dir)} && mv {_q(old)}*{also} {_q(data_dir)}/`"
+                )
+            elif _exists(database):
                 notices.append(
                     f"ignoring {old}, a quota database where older ToonBot versions kept it: "
                     f"using {database}. Delete the old file (and its -wal, -shm) once you are "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.dotenv_file import load_dotenv_file
+from bot.dotenv_file import MAX_DOTENV_BYTES, load_dotenv_file
 
 
 def write_env(path: Path, text: str, mode: int = 0o600) -> Path:
@@ -75,3 +75,30 @@ def test_the_cli_reads_dotenv_before_the_config(
     finally:
         os.environ.pop("TOONBOT_CONFIG", None)
     assert f"config file {missing} does not exist" in capsys.readouterr().err
+
+
+def test_an_empty_variable_counts_as_unset(tmp_path: Path) -> None:
+    env_file = write_env(tmp_path / ".env", "TOONBOT_TELEGRAM_TOKEN=123:abc\n")
+    environ = {"TOONBOT_TELEGRAM_TOKEN": ""}
+    assert load_dotenv_file(env_file, environ) == ("TOONBOT_TELEGRAM_TOKEN",)
+    assert environ == {"TOONBOT_TELEGRAM_TOKEN": "123:abc"}
+
+
+def test_odd_files_are_skipped_without_blocking_or_crashing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fifo = tmp_path / "fifo.env"
+    os.mkfifo(fifo)  # opening it would block until a writer came
+    big = write_env(tmp_path / "big.env", "A=" + "x" * (MAX_DOTENV_BYTES + 10) + "\n")
+    nul = write_env(tmp_path / "nul.env", "TOONBOT_TELEGRAM_TOKEN=ab\0c\nTOONBOT_CONFIG=c.toml\n")
+    bom_crlf = write_env(tmp_path / "bom.env", "\ufeffTOONBOT_DISCORD_TOKEN=d\r\n")
+    environ: dict[str, str] = {}
+    with caplog.at_level(logging.WARNING, logger="bot.dotenv_file"):
+        assert load_dotenv_file(fifo, environ) == ()
+        assert load_dotenv_file(big, environ) == ()
+        assert load_dotenv_file(nul, environ) == ("TOONBOT_CONFIG",)
+        assert load_dotenv_file(bom_crlf, environ) == ("TOONBOT_DISCORD_TOKEN",)
+    assert environ == {"TOONBOT_CONFIG": "c.toml", "TOONBOT_DISCORD_TOKEN": "d"}
+    assert "not a regular file" in caplog.text
+    assert "larger than 64 KiB" in caplog.text
+    assert "TOONBOT_TELEGRAM_TOKEN" in caplog.text and "NUL byte" in caplog.text

@@ -104,6 +104,19 @@ def test_an_old_database_in_the_working_directory_stays_in_use(host: Host) -> No
     assert f"mv {old}* {host.cwd / 'toonbot-log.key'} {host.default_data}/" in notice
 
 
+def test_a_chosen_data_directory_wins_over_an_old_database_with_a_word(
+    host: Host, tmp_path: Path
+) -> None:
+    old = host.cwd / "toonbot.sqlite3"
+    old.write_bytes(b"")
+    chosen = tmp_path / "srv"
+    config = parse_config({}, env={"TOONBOT_DATA_DIR": str(chosen)})
+    assert Path(config.database.sqlite_path) == chosen / "toonbot.sqlite3"
+    (notice,) = config.paths.notices
+    assert notice.startswith("TOONBOT_DATA_DIR is set")
+    assert f"mv {old}* {chosen}/" in notice
+
+
 def test_a_new_database_wins_over_an_old_one_with_a_word(host: Host) -> None:
     (host.cwd / "toonbot.sqlite3").write_bytes(b"")
     host.default_data.mkdir(parents=True)
