@@ -37,6 +37,7 @@ __all__ = [
     "DatabaseTooNew",
     "alembic_config",
     "head_revision",
+    "known_revisions",
     "migrations_dir",
     "sqlite_url",
 ]
@@ -136,6 +137,13 @@ def head_revision() -> str:
     if head is None:
         raise RuntimeError(f"{migrations_dir() / 'versions'} holds no revision")
     return head
+
+
+def known_revisions() -> frozenset[str]:
+    """Every schema revision the code ships (a database at any other was migrated by a newer
+    ToonBot)."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(rev.revision for rev in script.walk_revisions())
 
 
 def sqlite_url(path: str | Path) -> str:
@@ -388,8 +396,7 @@ def _run_upgrade(conn: Connection, cfg: AlembicConfig) -> None:
     # Alembic would end in a traceback ("Can't locate revision") for a revision it doesn't ship.
     current = _current_revision(conn)
     script = ScriptDirectory.from_config(cfg)
-    known = {rev.revision for rev in script.walk_revisions()}
-    if current is not None and current not in known:
+    if current is not None and current not in known_revisions():
         raise _UnknownRevision(current, script.get_current_head() or "none")
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")

@@ -191,14 +191,16 @@ async def _database(config: Config) -> Check:
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from bot.db import Database, _current_revision, head_revision
+    from bot.db import Database, _current_revision, head_revision, known_revisions
 
     db = Database(config.database, config.secrets.database_url)
     shown = db.url  # password hidden
     url = make_url(config.secrets.database_url or db.url)
     local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
     if local and not Path(str(url.database)).expanduser().is_file():
-        return Check("database", "WARN", f"{shown} does not exist yet", "toonbot db upgrade")
+        # A first start creates it (toonbot run migrates at start): nothing to fix yet.
+        detail = f"{shown} does not exist yet; toonbot run (or toonbot db upgrade) creates it"
+        return Check("database", "OK", detail)
     # A plain connection, not Database: the doctor looks, it never migrates or creates.
     engine = create_async_engine(url)
     try:
@@ -210,6 +212,9 @@ async def _database(config: Config) -> Check:
     finally:
         await engine.dispose()
     head = head_revision()
+    if revision is not None and revision not in known_revisions():
+        detail = f"{shown} at revision {revision}, migrated by a newer ToonBot (this one: {head})"
+        return Check("database", "FAIL", detail, "install that version, or restore a backup")
     if revision != head:
         detail = f"{shown} at revision {revision or 'none'}, code expects {head}"
         return Check("database", "WARN", detail, "toonbot db upgrade (toonbot run also does)")

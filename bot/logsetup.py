@@ -34,6 +34,8 @@ _QUIET = (
     "discord.client",
     "aiohttp.access",
     "alembic.runtime.plugins",
+    # "Context impl SQLiteImpl", "Will assume non-transactional DDL" at every start.
+    "alembic.runtime.migration",
     # Two lines per SQL statement, with its parameters: chat ids a pattern cannot tell apart.
     "aiosqlite",
 )

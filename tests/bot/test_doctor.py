@@ -123,8 +123,10 @@ def test_missing_tokens_fail_the_exit_code(
     out = capsys.readouterr().out
     assert f"WARN  telegram token    {TELEGRAM_TOKEN_ENV} is not set" in out
     assert "FAIL  frontends" in out
-    # The doctor only looks: it must not create the database it reports missing.
-    assert "does not exist yet" in out and not (tmp_path / "db.sqlite3").exists()
+    # The doctor only looks: it must not create the database it reports missing, and a first
+    # start creates it, so that is no warning.
+    assert "OK    database" in out and "does not exist yet; toonbot run" in out
+    assert not (tmp_path / "db.sqlite3").exists()
 
 
 async def test_offline_skips_the_network_and_passes_with_a_token(tmp_path: Path) -> None:
@@ -143,6 +145,14 @@ async def test_database_behind_head_warns_and_unreachable_fails_masked(tmp_path:
     assert found["database"].status == "WARN"
     assert "at revision none" in found["database"].detail
     assert found["database"].hint.startswith("toonbot db upgrade")
+
+    # A revision this version doesn't ship: a newer ToonBot migrated it; running would misread it.
+    with sqlite3.connect(tmp_path / "toonbot.sqlite3") as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('9999_future')")
+    found = by_name(await gather_checks(make_config(tmp_path, {}), offline=True))
+    assert found["database"].status == "FAIL"
+    assert "migrated by a newer ToonBot" in found["database"].detail
 
     url = "postgresql+asyncpg://toon:hunter2@127.0.0.1:9/toonbot"
     found = by_name(
