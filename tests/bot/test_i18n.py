@@ -156,16 +156,16 @@ def test_english_is_the_msgids_themselves() -> None:
 def test_korean_replies_are_korean_with_their_data_filled_in() -> None:
     ko = lang_for("ko-KR")
     text = messages.error_message(FileTooLarge(25 * 2**20, 20 * 2**20), ko)
-    assert text == "파일이 너무 커요 (25.0 MB). 최대 20 MB까지 보낼 수 있어요."
+    assert text == "파일이 너무 커요(25.0 MB). 최대 20 MB까지 보낼 수 있어요."
     unsupported = messages.error_message(UnsupportedMedia("not an image"), ko)
-    assert unsupported.startswith("파일을 읽을 수 없어요 (not an image).")
+    assert unsupported.startswith("파일을 읽을 수 없어요(not an image).")
     refused = messages.quota_message(LimitOutOfRange("daily_per_user", 0, 1, 1000), ko)
-    assert refused == "daily_per_user 값은 1에서 1000 사이여야 해요 (입력한 값: 0)."
+    assert refused == "daily_per_user 값은 1에서 1000 사이여야 해요(입력한 값: 0)."
     assert messages.human_duration(3725, ko) == "1시간 3분"
     assert messages.human_duration(65, ko) == "1분 5초"
     assert messages.human_duration(8, ko) == "8초"
     note = messages.options_note("sketch", {"texture": 0.2, "color": 0.9}, ["texture"], ko)
-    assert note == "\n옵션: texture 0.2.\nsketch 스타일은 color 옵션을 쓰지 않아요."
+    assert note == "\n옵션: texture 0.2.\nsketch 스타일에는 color 옵션이 적용되지 않아요."
 
 
 def test_the_daily_limit_has_plural_forms() -> None:
@@ -176,7 +176,7 @@ def test_the_daily_limit_has_plural_forms() -> None:
     # Korean has one form for every count, with the count in it.
     ko = lang_for("ko")
     assert messages.quota_message(one, ko) == (
-        "오늘 쓸 수 있는 그림 1장을 모두 썼어요. 1시간 후에 다시 쓸 수 있어요."
+        "오늘의 이용 한도(그림 1장)를 모두 썼어요. 1시간 후에 다시 이용할 수 있어요."
     )
     assert "그림 5장" in messages.quota_message(five, ko)
 

@@ -45,7 +45,7 @@ async def test_privacy_answers_in_korean(toonbot: Toonbot) -> None:
     assert text == ko(messages.DC_PRIVACY).format(purge="1시간", cooldown_max="24시간")
     forgot = await fake.command(USER, "toon-forget", locale="ko")
     [text] = await fake.wait_for(lambda: fake.ephemeral_texts(forgot))
-    assert text == "삭제할 정보가 남아 있지 않았어요.\n그 밖에 저장된 정보는 없어요."
+    assert text == "삭제할 정보가 없어요.\n그 밖에 저장된 정보는 없어요."
 
 
 async def test_a_korean_result_is_posted_in_korean(toonbot: Toonbot) -> None:

@@ -66,9 +66,7 @@ async def test_privacy_and_forget_answer_in_korean(toonbot: Toonbot) -> None:
         fake, KOREAN, ko(messages.TG_PRIVACY).format(purge="1시간", cooldown_max="24시간")
     )
     fake.push_text(KOREAN, "/forget")  # nothing stored yet
-    await wait_text(
-        fake, KOREAN, "삭제할 정보가 남아 있지 않았어요.\n그 밖에 저장된 정보는 없어요."
-    )
+    await wait_text(fake, KOREAN, "삭제할 정보가 없어요.\n그 밖에 저장된 정보는 없어요.")
 
 
 async def test_a_korean_result_has_a_korean_caption_and_buttons(toonbot: Toonbot) -> None:
@@ -104,7 +102,7 @@ async def test_the_command_menus_are_published_in_korean_too(toonbot: Toonbot) -
     assert everyone["commands"] == menu
     assert menu[0] == {
         "command": "toon",
-        "description": "사진 그리기 (사진 캡션이나 사진에 대한 답장으로)",
+        "description": "사진 그리기(사진 캡션에 쓰거나 사진에 답장)",
     }
     extra = [{"command": n, "description": ko(d)} for n, d in messages.TG_ADMIN_COMMAND_MENU]
     assert admins["commands"] == menu + extra
