@@ -28,7 +28,7 @@ from mediapipe.python.solutions import (
     selfie_segmentation,
 )
 
-from engine.analysis.landmarks import FACE_OVAL
+from engine.analysis.boxes import Box, box_iou, clip_box, fill_face_oval, fit_side, same_face
 from engine.analysis.types import MAX_FACES, Face, PersonAnalysis, check_max_faces
 
 __all__ = ["MediapipeAnalyzer"]
@@ -50,14 +50,6 @@ TILE_OVERLAP = 0.25
 CROWD_FACE = 0.12
 # Pictures at least this long (pixels) get the tiled pass even when the first finds nothing.
 CROWD_SIDE = 1024
-# Two boxes are one face when their IoU or their overlap relative to the smaller box is above
-# these (a tile's half face next to the full pass's whole face shows as high overlap only).
-SAME_FACE_IOU = 0.3
-SAME_FACE_COVER = 0.6
-
-_OVAL = np.array(FACE_OVAL, np.intp)
-
-Box = tuple[float, float, float, float]
 
 
 class _ProtoLists:
@@ -127,7 +119,7 @@ class MediapipeAnalyzer:
         h, w = image.shape[:2]
         if min(h, w) < MIN_SIDE:
             return PersonAnalysis.empty(h, w)
-        work = _fit(np.ascontiguousarray(image[..., :3]), WORK_SIDE)
+        work = fit_side(np.ascontiguousarray(image[..., :3]), WORK_SIDE)
         graphs = self._graphs()
         found = _detect(graphs, work, (0.0, 0.0, 1.0, 1.0))
         if not found and self.tile_groups and max(h, w) >= CROWD_SIDE:
@@ -149,12 +141,12 @@ class MediapipeAnalyzer:
             bbox = (rel[0] * w, rel[1] * h, rel[2] * w, rel[3] * h)
             pts = self._landmarks(graphs, image, bbox)
             if pts is None:
-                faces.append(Face(_clip(bbox, h, w), None, score, 0.0))
+                faces.append(Face(clip_box(bbox, h, w), None, score, 0.0))
                 continue
-            box = _clip((*pts.min(axis=0), *pts.max(axis=0)), h, w)
-            faces.append(Face(box, pts, score, _iou(box, _clip(bbox, h, w))))
+            box = clip_box((*pts.min(axis=0), *pts.max(axis=0)), h, w)
+            faces.append(Face(box, pts, score, box_iou(box, clip_box(bbox, h, w))))
             # A face is a person even where the segmenter hesitates (hats, odd light).
-            _fill_oval(mask, pts)
+            fill_face_oval(mask, pts)
         return PersonAnalysis(np.clip(mask, 0.0, 1.0, out=mask), tuple(faces))
 
     @staticmethod
@@ -167,7 +159,7 @@ class MediapipeAnalyzer:
         x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
         if min(x1 - x0, y1 - y0) < MIN_SIDE // 2:
             return None
-        crop = _fit(np.ascontiguousarray(image[y0:y1, x0:x1, :3]), MESH_SIDE)
+        crop = fit_side(np.ascontiguousarray(image[y0:y1, x0:x1, :3]), MESH_SIDE)
         found = graphs.mesh.process(crop).multi_face_landmarks
         if not found:
             return None
@@ -177,17 +169,6 @@ class MediapipeAnalyzer:
 
 # A detection: box (x0, y0, x1, y1) relative to the whole image, and the detector's score.
 _Detection = tuple[Box, float]
-
-
-def _fit(image: np.ndarray, side: int) -> np.ndarray:
-    """The image shrunk (area filter) so its longer side is at most `side`."""
-    h, w = image.shape[:2]
-    scale = min(1.0, side / max(h, w))
-    if scale >= 1.0:
-        return image
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    fitted: np.ndarray = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    return fitted
 
 
 def _detect(graphs: _Graphs, image: np.ndarray, window: Box) -> list[_Detection]:
@@ -249,45 +230,6 @@ def _merge(found: list[_Detection], h: int, w: int) -> list[_Detection]:
     kept: list[_Detection] = []
     for box, score in sorted(found, key=lambda d: -d[1]):
         px = (box[0] * w, box[1] * h, box[2] * w, box[3] * h)
-        if all(not _same_face(px, (k[0] * w, k[1] * h, k[2] * w, k[3] * h)) for k, _ in kept):
+        if all(not same_face(px, (k[0] * w, k[1] * h, k[2] * w, k[3] * h)) for k, _ in kept):
             kept.append((box, score))
     return kept
-
-
-def _area(box: Box) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
-def _intersection(a: Box, b: Box) -> float:
-    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
-
-
-def _iou(a: Box, b: Box) -> float:
-    inter = _intersection(a, b)
-    union = _area(a) + _area(b) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-def _same_face(a: Box, b: Box) -> bool:
-    inter = _intersection(a, b)
-    smaller = min(_area(a), _area(b))
-    return _iou(a, b) > SAME_FACE_IOU or (smaller > 0 and inter / smaller > SAME_FACE_COVER)
-
-
-def _clip(box: tuple[float, ...], h: int, w: int) -> Box:
-    x0, y0, x1, y1 = (float(np.clip(v, 0, lim)) for v, lim in zip(box, (w, h, w, h), strict=True))
-    return x0, y0, x1, y1
-
-
-def _fill_oval(mask: np.ndarray, pts: np.ndarray) -> None:
-    """Max the filled face oval into `mask`, touching only the oval's own box."""
-    h, w = mask.shape
-    hull = cv2.convexHull(pts[_OVAL].round().astype(np.int32))
-    x0, y0 = np.maximum(hull.reshape(-1, 2).min(axis=0), 0)
-    x1, y1 = np.minimum(hull.reshape(-1, 2).max(axis=0) + 1, [w, h])
-    if x0 >= x1 or y0 >= y1:
-        return
-    oval = np.zeros((y1 - y0, x1 - x0), np.float32)
-    cv2.fillConvexPoly(oval, hull - np.array([x0, y0], np.int32), 1.0)
-    region = mask[y0:y1, x0:x1]
-    np.maximum(region, oval, out=region)
