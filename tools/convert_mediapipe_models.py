@@ -114,6 +114,11 @@ class Converter:
     def op(self, op: str, ins: list[str], **attrs: Any) -> str:
         return self.node(op, ins, [self.fresh(op.lower())], **attrs)
 
+    def slice(self, x: str, starts: list[int], ends: list[int], axes: list[int]) -> str:
+        """x[starts:ends] along `axes`: an ONNX Slice with constant inputs."""
+        bounds = [self.init(np.array(v, np.int64)) for v in (starts, ends, axes)]
+        return self.op("Slice", [x, *bounds])
+
     def value(self, t: int) -> str:
         """ONNX name for tensor t (4-D activations NCHW); constants become initializers."""
         c = self.raw(t)
@@ -361,15 +366,7 @@ class Converter:
         if float(p["target_rotation_radians"]) != 0.0:
             raise NotImplementedError("target_rotation_radians != 0")
         x = self.name(ins[0])  # [1, N, 3]
-        xy = self.op(
-            "Slice",
-            [
-                x,
-                self.init(np.array([0], np.int64)),
-                self.init(np.array([2], np.int64)),
-                self.init(np.array([2], np.int64)),
-            ],
-        )
+        xy = self.slice(x, [0], [2], [2])
         pair = self.op(
             "Gather",
             [xy, self.init(np.array([p["left_rotation_idx"], p["right_rotation_idx"]], np.int64))],
@@ -398,24 +395,8 @@ class Converter:
                 ),
             ],
         )
-        cos = self.op(
-            "Slice",
-            [
-                unit,
-                self.init(np.array([0], np.int64)),
-                self.init(np.array([1], np.int64)),
-                self.init(np.array([1], np.int64)),
-            ],
-        )  # [1, 1]
-        sin_neg = self.op(
-            "Slice",
-            [
-                unit,
-                self.init(np.array([1], np.int64)),
-                self.init(np.array([2], np.int64)),
-                self.init(np.array([1], np.int64)),
-            ],
-        )
+        cos = self.slice(unit, [0], [1], [1])  # [1, 1]
+        sin_neg = self.slice(unit, [1], [2], [1])
         sin = self.op("Neg", [sin_neg])  # r = -atan2(dy, dx): sin r = -dy / |d|
         # rot(r) as a [1, 2, 2] matrix for row vectors: [x', y'] = [x, y] @ [[c, s], [-s, c]]
         row0 = self.op("Concat", [cos, sin], axis=1)
@@ -465,46 +446,14 @@ class Converter:
                 ),
             ],
         )  # [sx, sy]
-        sx = self.op(
-            "Slice",
-            [
-                scale,
-                self.init(np.array([0], np.int64)),
-                self.init(np.array([1], np.int64)),
-                self.init(np.array([1], np.int64)),
-            ],
-        )
-        sy = self.op(
-            "Slice",
-            [
-                scale,
-                self.init(np.array([1], np.int64)),
-                self.init(np.array([2], np.int64)),
-                self.init(np.array([1], np.int64)),
-            ],
-        )
+        sx = self.slice(scale, [0], [1], [1])
+        sy = self.slice(scale, [1], [2], [1])
         # T = shift(centre) rot(-r) scale shift(-out/2): linear part [[c sx, s sy], [-s sx, c sy]]
         a00, a01 = self.op("Mul", [cos, sx]), self.op("Mul", [sin, sy])
         a10, a11 = self.op("Mul", [sin_neg, sx]), self.op("Mul", [cos, sy])
         hx, hy = -out_wh[0] / 2, -out_wh[1] / 2
-        cx = self.op(
-            "Slice",
-            [
-                centre,
-                self.init(np.array([0], np.int64)),
-                self.init(np.array([1], np.int64)),
-                self.init(np.array([1], np.int64)),
-            ],
-        )
-        cy = self.op(
-            "Slice",
-            [
-                centre,
-                self.init(np.array([1], np.int64)),
-                self.init(np.array([2], np.int64)),
-                self.init(np.array([1], np.int64)),
-            ],
-        )
+        cx = self.slice(centre, [0], [1], [1])
+        cy = self.slice(centre, [1], [2], [1])
         tx = self.op(
             "Add",
             [
@@ -551,15 +500,7 @@ class Converter:
             indexing="ij",
         )
         grid = np.stack([gx.ravel(), gy.ravel(), np.ones(oh * ow, np.float32)], axis=0)  # [3, P]
-        m = self.op(
-            "Slice",
-            [
-                self.name(ins[1]),
-                self.init(np.array([0, 0], np.int64)),
-                self.init(np.array([2, 4], np.int64)),
-                self.init(np.array([1, 2], np.int64)),
-            ],
-        )  # [1, 2, 4]
+        m = self.slice(self.name(ins[1]), [0, 0], [2, 4], [1, 2])  # [1, 2, 4]
         m = self.op(
             "Gather", [m, self.init(np.array([0, 1, 3], np.int64))], axis=2
         )  # z column unused
@@ -620,15 +561,7 @@ class Converter:
         first two rows of the 4x4 matrix applied to (x, y, 0, 1)."""
         if self.shape(ins[0])[-1] != 2:
             raise NotImplementedError("3-D TransformLandmarks")
-        m = self.op(
-            "Slice",
-            [
-                self.name(ins[1]),
-                self.init(np.array([0, 0], np.int64)),
-                self.init(np.array([2, 4], np.int64)),
-                self.init(np.array([1, 2], np.int64)),
-            ],
-        )  # [1, 2, 4]
+        m = self.slice(self.name(ins[1]), [0, 0], [2, 4], [1, 2])  # [1, 2, 4]
         lin = self.op("Gather", [m, self.init(np.array([0, 1], np.int64))], axis=2)  # [1, 2, 2]
         shift = self.op("Gather", [m, self.init(np.array([3], np.int64))], axis=2)  # [1, 2, 1]
         y = self.op("MatMul", [self.name(ins[0]), self.op("Transpose", [lin], perm=[0, 2, 1])])
