@@ -19,6 +19,7 @@ from engine.errors import (
     EngineClosed,
     InferenceFailed,
     JobTimeout,
+    MediaProblem,
     QueueFull,
     UnknownStyle,
     UnsupportedMedia,
@@ -238,7 +239,7 @@ class Engine:
             raise UnknownStyle(job.style, tuple(self._worker.style_names))
         image = job.image
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise UnsupportedMedia("engine jobs take HxWx3 uint8 RGB images")
+            raise UnsupportedMedia(MediaProblem.NOT_RGB_PIXELS)
         if job.analysis is not None and job.analysis.person_mask.shape != image.shape[:2]:
             raise ValueError(
                 f"job.analysis is of a {job.analysis.person_mask.shape} image, "

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Literal
+
 __all__ = [
+    "MEDIA_PROBLEM_TEXT",
+    "BadOptionReason",
     "BadStyleOption",
     "EngineClosed",
     "EngineError",
@@ -13,6 +19,7 @@ __all__ = [
     "InferenceTimeout",
     "JobTimeout",
     "MediaError",
+    "MediaProblem",
     "QueueFull",
     "ToonError",
     "UnknownStyle",
@@ -30,12 +37,69 @@ class MediaError(ToonError):
     """The input file cannot be used."""
 
 
-class UnsupportedMedia(MediaError):
-    """The bytes are not an image (or video) format we accept, or are corrupt."""
+class MediaProblem(StrEnum):
+    """Why UnsupportedMedia refused a file: a stable code each frontend turns into its own words.
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    The values never change (a frontend or a log query may key on them); the English text of
+    each is MEDIA_PROBLEM_TEXT, which is what str() of the error says."""
+
+    EMPTY = "empty"
+    NOT_A_REGULAR_FILE = "not_a_regular_file"
+    NOT_AN_IMAGE = "not_an_image"
+    # A known picture or document format we do not decode (HEIC, AVIF, GIF as a photo, TIFF,
+    # SVG, PDF...): UnsupportedMedia.format names it.
+    FORMAT_NOT_SUPPORTED = "format_not_supported"
+    VIDEO_AS_PHOTO = "video_as_photo"
+    ARCHIVE = "archive"
+    METADATA_TOO_LARGE = "metadata_too_large"
+    CORRUPT_IMAGE = "corrupt_image"
+    NOT_A_VIDEO = "not_a_video"
+    CORRUPT_VIDEO = "corrupt_video"
+    NO_VIDEO_TRACK = "no_video_track"
+    NO_FRAMES = "no_frames"
+    NO_PICTURE_SIZE = "no_picture_size"
+    STILL_PICTURE = "still_picture"
+    CORRUPT_ANIMATION = "corrupt_animation"
+    # An engine caller handed over pixels that are not HxWx3 uint8: a programming error.
+    NOT_RGB_PIXELS = "not_rgb_pixels"
+
+
+# English, for logs and the command line; "{format}" is UnsupportedMedia.format_name.
+MEDIA_PROBLEM_TEXT: Mapping[MediaProblem, str] = {
+    MediaProblem.EMPTY: "file is empty",
+    MediaProblem.NOT_A_REGULAR_FILE: "not a regular file",
+    MediaProblem.NOT_AN_IMAGE: "not an image",
+    MediaProblem.FORMAT_NOT_SUPPORTED: (
+        "{format} is not supported for photos; send a JPEG, PNG or WebP"
+    ),
+    MediaProblem.VIDEO_AS_PHOTO: "video files are not supported here; send a photo",
+    MediaProblem.ARCHIVE: "archives are not supported; send a photo",
+    MediaProblem.METADATA_TOO_LARGE: "its embedded metadata is too large",
+    MediaProblem.CORRUPT_IMAGE: "image data is corrupt or truncated",
+    MediaProblem.NOT_A_VIDEO: (
+        "not a video; send an MP4, MOV, WebM, GIF, or an animated WebP or PNG"
+    ),
+    MediaProblem.CORRUPT_VIDEO: "video data is corrupt or truncated",
+    MediaProblem.NO_VIDEO_TRACK: "the file has no video track",
+    MediaProblem.NO_FRAMES: "the video has no frames",
+    MediaProblem.NO_PICTURE_SIZE: "the video track has no picture size",
+    MediaProblem.STILL_PICTURE: "a still picture, not an animation; send it as a photo",
+    MediaProblem.CORRUPT_ANIMATION: "animation data is corrupt or truncated",
+    MediaProblem.NOT_RGB_PIXELS: "engine jobs take HxWx3 uint8 RGB images",
+}
+
+
+class UnsupportedMedia(MediaError):
+    """The bytes are not an image (or video) format we accept, or are corrupt.
+
+    problem: why, as a code; format_name: the refused format ("HEIC", "SVG"...) for
+    FORMAT_NOT_SUPPORTED, else "". str() is the English reason (MEDIA_PROBLEM_TEXT), for logs
+    and the command line; frontends word it themselves from problem and format_name."""
+
+    def __init__(self, problem: MediaProblem, *, format_name: str = "") -> None:
+        self.problem = MediaProblem(problem)
+        self.format_name = format_name
+        super().__init__(MEDIA_PROBLEM_TEXT[self.problem].format(format=format_name))
 
 
 class ImageTooLarge(MediaError):
@@ -93,17 +157,22 @@ class UnknownStyle(ToonError):
         self.available = available
 
 
+# Why a style option was refused: stable codes (English words, also what str() says).
+BadOptionReason = Literal["unknown option", "not a number", "out of range"]
+
+
 class BadStyleOption(ToonError):
     """A style option (texture, color) is unknown or its value is unusable.
 
-    reason: "unknown option", "not a number" or "out of range" (values lie in [0, 1]).
+    name and value are as the user typed them; reason is a BadOptionReason ("out of range":
+    values lie in [0, 1]). Frontends word each reason themselves.
     """
 
-    def __init__(self, name: str, value: str, reason: str) -> None:
+    def __init__(self, name: str, value: str, reason: BadOptionReason) -> None:
         super().__init__(f"style option {name}={value!r}: {reason}")
         self.name = name
         self.value = value
-        self.reason = reason
+        self.reason: BadOptionReason = reason
 
 
 class EngineError(ToonError):

@@ -20,7 +20,13 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from engine.errors import FileTooLarge, ImageTooLarge, ImageTooSmall, UnsupportedMedia
+from engine.errors import (
+    FileTooLarge,
+    ImageTooLarge,
+    ImageTooSmall,
+    MediaProblem,
+    UnsupportedMedia,
+)
 from engine.icc import cmyk_to_srgb, rgb_to_srgb, srgb_profile
 from engine.limits import ImageLimits
 
@@ -46,8 +52,6 @@ _FORMAT_ALIASES = {"MPO": "JPEG"}
 # identification deterministic.
 _PILLOW_FORMATS = ("PNG", "JPEG", "WEBP")
 
-_CORRUPT = "image data is corrupt or truncated"
-_METADATA_TOO_LARGE = "its embedded metadata is too large"
 _METADATA_BOMB = re.compile(r"decompressed data too large|too much memory used in text", re.I)
 
 # Errors Pillow's parsers and decoders raise on hostile or damaged input. Kept explicit so a
@@ -107,12 +111,12 @@ def decode_image(data: bytes, limits: ImageLimits = ImageLimits()) -> npt.NDArra
     An embedded ICC profile is converted to sRGB (perceptual intent, engine.icc); a missing or
     unusable one means the pixels are taken as sRGB."""
     if len(data) == 0:
-        raise UnsupportedMedia("file is empty")
+        raise UnsupportedMedia(MediaProblem.EMPTY)
     if len(data) > limits.max_bytes:
         raise FileTooLarge(len(data), limits.max_bytes)
-    refusal = _refusal_reason(data)
+    refusal = _refusal(data)
     if refusal is not None:
-        raise UnsupportedMedia(refusal)
+        raise refusal
 
     decoded, icc = _decode_rgb(data, limits)
     # Converted after fitting: the same colours, on at most max_side^2 pixels.
@@ -130,7 +134,7 @@ def read_image_file(
     st = os.stat(path)
     # A FIFO or device would block or stream forever; st_size means nothing for them.
     if not stat.S_ISREG(st.st_mode):
-        raise UnsupportedMedia("not a regular file")
+        raise UnsupportedMedia(MediaProblem.NOT_A_REGULAR_FILE)
     if st.st_size > limits.max_bytes:
         raise FileTooLarge(st.st_size, limits.max_bytes)
     with open(path, "rb") as f:
@@ -203,7 +207,8 @@ def _check_rgb(rgb: object) -> None:
         raise ValueError(f"expected dtype uint8, got {rgb.dtype}")
 
 
-def _refusal_reason(data: bytes) -> str | None:
+def _refusal(data: bytes) -> UnsupportedMedia | None:
+    """Why these bytes are no photo we decode, judged by their first bytes; None: try them."""
     head = data[:32]
     if head.startswith(b"\x89PNG\r\n\x1a\n") or head.startswith(b"\xff\xd8\xff"):
         return None
@@ -211,19 +216,23 @@ def _refusal_reason(data: bytes) -> str | None:
         return None
     for magic, name in _REFUSED_MAGIC:
         if head.startswith(magic):
-            return f"{name} is not supported for photos; send a JPEG, PNG or WebP"
+            return _format_refused(name)
     if head[4:8] == b"ftyp":
         brand = head[8:12]
         if brand in _HEIF_BRANDS:
-            return "HEIC is not supported; send a JPEG, PNG or WebP"
+            return _format_refused("HEIC")
         if brand in _AVIF_BRANDS:
-            return "AVIF is not supported; send a JPEG, PNG or WebP"
-        return "video files are not supported here; send a photo"
+            return _format_refused("AVIF")
+        return UnsupportedMedia(MediaProblem.VIDEO_AS_PHOTO)
     if head.startswith(_ARCHIVE_MAGIC):
-        return "archives are not supported; send a photo"
+        return UnsupportedMedia(MediaProblem.ARCHIVE)
     if _is_svg(data):
-        return "SVG is not supported; send a JPEG, PNG or WebP"
-    return "not an image"
+        return _format_refused("SVG")
+    return UnsupportedMedia(MediaProblem.NOT_AN_IMAGE)
+
+
+def _format_refused(name: str) -> UnsupportedMedia:
+    return UnsupportedMedia(MediaProblem.FORMAT_NOT_SUPPORTED, format_name=name)
 
 
 def _is_svg(data: bytes) -> bool:
@@ -242,10 +251,11 @@ def _pillow_errors(limits: ImageLimits) -> Iterator[None]:
         _raise_bomb(exc, limits)
     except ValueError as exc:
         # Pillow's own caps on compressed metadata (iCCP, zTXt, iTXt): a zip bomb in a chunk.
-        reason = _METADATA_TOO_LARGE if _METADATA_BOMB.search(str(exc)) else _CORRUPT
-        raise UnsupportedMedia(reason) from exc
+        bomb = _METADATA_BOMB.search(str(exc))
+        problem = MediaProblem.METADATA_TOO_LARGE if bomb else MediaProblem.CORRUPT_IMAGE
+        raise UnsupportedMedia(problem) from exc
     except PILLOW_DECODE_ERRORS as exc:
-        raise UnsupportedMedia(_CORRUPT) from exc
+        raise UnsupportedMedia(MediaProblem.CORRUPT_IMAGE) from exc
 
 
 def _raise_bomb(exc: Exception, limits: ImageLimits) -> NoReturn:
@@ -263,7 +273,9 @@ def _decode_rgb(data: bytes, limits: ImageLimits) -> tuple[npt.NDArray[np.uint8]
     with _pillow_errors(limits), Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS) as im:
         fmt = _FORMAT_ALIASES.get(im.format or "", im.format)
         if fmt not in ACCEPTED_FORMATS:
-            raise UnsupportedMedia(f"{im.format or 'this format'} is not supported for photos")
+            if not im.format:
+                raise UnsupportedMedia(MediaProblem.NOT_AN_IMAGE)
+            raise UnsupportedMedia(MediaProblem.FORMAT_NOT_SUPPORTED, format_name=im.format)
         width, height = im.size
         if width * height > limits.max_pixels:
             raise ImageTooLarge(width * height, limits.max_pixels)

@@ -23,6 +23,7 @@ from engine.errors import (
     InferenceFailed,
     InferenceTimeout,
     JobTimeout,
+    MediaProblem,
     QueueFull,
     ToonError,
     UnknownStyle,
@@ -60,6 +61,23 @@ __all__ = [
     "IMAGE_TOO_LARGE",
     "IMAGE_TOO_SMALL",
     "LIMIT_OUT_OF_RANGE",
+    "MEDIA_ARCHIVE",
+    "MEDIA_CORRUPT_ANIMATION",
+    "MEDIA_CORRUPT_IMAGE",
+    "MEDIA_CORRUPT_VIDEO",
+    "MEDIA_EMPTY",
+    "MEDIA_FORMAT_NOT_SUPPORTED",
+    "MEDIA_METADATA_TOO_LARGE",
+    "MEDIA_NOT_AN_IMAGE",
+    "MEDIA_NOT_A_REGULAR_FILE",
+    "MEDIA_NOT_A_VIDEO",
+    "MEDIA_NOT_RGB_PIXELS",
+    "MEDIA_NO_FRAMES",
+    "MEDIA_NO_PICTURE_SIZE",
+    "MEDIA_NO_VIDEO_TRACK",
+    "MEDIA_PROBLEMS",
+    "MEDIA_STILL_PICTURE",
+    "MEDIA_VIDEO_AS_PHOTO",
     "NO_TOKEN",
     "OPTIONS_UNUSED",
     "OPTIONS_USED",
@@ -129,6 +147,42 @@ UNSUPPORTED = (
     "I can't read that file ({reason}). Please send a JPEG, PNG or WebP photo, "
     "or an MP4, MOV, WebM or GIF clip (animated WebP and PNG work too)."
 )
+# UNSUPPORTED's {reason}, one per engine.errors.MediaProblem; {format} names the refused
+# format ("HEIC", "SVG"...). The English is engine.errors.MEDIA_PROBLEM_TEXT (str() of the error).
+MEDIA_EMPTY = "file is empty"
+MEDIA_NOT_A_REGULAR_FILE = "not a regular file"
+MEDIA_NOT_AN_IMAGE = "not an image"
+MEDIA_FORMAT_NOT_SUPPORTED = "{format} is not supported for photos; send a JPEG, PNG or WebP"
+MEDIA_VIDEO_AS_PHOTO = "video files are not supported here; send a photo"
+MEDIA_ARCHIVE = "archives are not supported; send a photo"
+MEDIA_METADATA_TOO_LARGE = "its embedded metadata is too large"
+MEDIA_CORRUPT_IMAGE = "image data is corrupt or truncated"
+MEDIA_NOT_A_VIDEO = "not a video; send an MP4, MOV, WebM, GIF, or an animated WebP or PNG"
+MEDIA_CORRUPT_VIDEO = "video data is corrupt or truncated"
+MEDIA_NO_VIDEO_TRACK = "the file has no video track"
+MEDIA_NO_FRAMES = "the video has no frames"
+MEDIA_NO_PICTURE_SIZE = "the video track has no picture size"
+MEDIA_STILL_PICTURE = "a still picture, not an animation; send it as a photo"
+MEDIA_CORRUPT_ANIMATION = "animation data is corrupt or truncated"
+MEDIA_NOT_RGB_PIXELS = "engine jobs take HxWx3 uint8 RGB images"
+MEDIA_PROBLEMS: Mapping[MediaProblem, str] = {
+    MediaProblem.EMPTY: MEDIA_EMPTY,
+    MediaProblem.NOT_A_REGULAR_FILE: MEDIA_NOT_A_REGULAR_FILE,
+    MediaProblem.NOT_AN_IMAGE: MEDIA_NOT_AN_IMAGE,
+    MediaProblem.FORMAT_NOT_SUPPORTED: MEDIA_FORMAT_NOT_SUPPORTED,
+    MediaProblem.VIDEO_AS_PHOTO: MEDIA_VIDEO_AS_PHOTO,
+    MediaProblem.ARCHIVE: MEDIA_ARCHIVE,
+    MediaProblem.METADATA_TOO_LARGE: MEDIA_METADATA_TOO_LARGE,
+    MediaProblem.CORRUPT_IMAGE: MEDIA_CORRUPT_IMAGE,
+    MediaProblem.NOT_A_VIDEO: MEDIA_NOT_A_VIDEO,
+    MediaProblem.CORRUPT_VIDEO: MEDIA_CORRUPT_VIDEO,
+    MediaProblem.NO_VIDEO_TRACK: MEDIA_NO_VIDEO_TRACK,
+    MediaProblem.NO_FRAMES: MEDIA_NO_FRAMES,
+    MediaProblem.NO_PICTURE_SIZE: MEDIA_NO_PICTURE_SIZE,
+    MediaProblem.STILL_PICTURE: MEDIA_STILL_PICTURE,
+    MediaProblem.CORRUPT_ANIMATION: MEDIA_CORRUPT_ANIMATION,
+    MediaProblem.NOT_RGB_PIXELS: MEDIA_NOT_RGB_PIXELS,
+}
 IMAGE_TOO_LARGE = (
     "That image is too big ({megapixels:.0f} megapixels). "
     "Please send one under {limit_megapixels:.0f} megapixels."
@@ -208,7 +262,9 @@ def error_message(exc: ToonError, lang: Lang = ENGLISH) -> str:
             return lang(VIDEO_TOO_LONG).format(duration=duration, limit=limit)
         case VideoTooManyFrames(frames=frames, limit=limit):
             return lang(VIDEO_TOO_MANY_FRAMES).format(frames=frames, limit=limit)
-        case UnsupportedMedia(reason=reason):
+        case UnsupportedMedia(problem=problem, format_name=format_name):
+            # The reason is translated too: the engine's English text never reaches a user.
+            reason = lang(MEDIA_PROBLEMS[problem]).format(format=format_name)
             return lang(UNSUPPORTED).format(reason=reason)
         case UnknownStyle(name=name, available=available):
             return lang(UNKNOWN_STYLE).format(name=name, available=", ".join(available))

@@ -22,6 +22,7 @@ from engine.errors import (
     FileTooLarge,
     ImageTooLarge,
     ImageTooSmall,
+    MediaProblem,
     UnsupportedMedia,
     VideoTooLong,
     VideoTooManyFrames,
@@ -74,8 +75,6 @@ def is_animated_image(data: bytes) -> bool:
 # Browsers show frames of 10 ms or less (and APNG's "as fast as possible" 0) for 100 ms.
 _MIN_DELAY_MS = 10.0
 _DEFAULT_DELAY_MS = 100.0
-_STILL = "a still picture, not an animation; send it as a photo"
-_CORRUPT = "animation data is corrupt or truncated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +196,10 @@ def _open(data: bytes, limits: VideoLimits) -> tuple[Image.Image, int, Animation
         raise FileTooLarge(len(data), limits.max_bytes)
     header = read_header(data, limits.max_frames)
     if header is None:
-        raise UnsupportedMedia(_STILL if _animated_magic(data) else _CORRUPT)
+        still = _animated_magic(data)
+        raise UnsupportedMedia(
+            MediaProblem.STILL_PICTURE if still else MediaProblem.CORRUPT_ANIMATION
+        )
     # Pillow's WebP opener sets up a whole canvas before it reports the size: check first.
     _check_limits(header.width, header.height, len(header.delays_ms), header.duration_s, limits)
     try:
@@ -207,10 +209,10 @@ def _open(data: bytes, limits: VideoLimits) -> tuple[Image.Image, int, Animation
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(header.width * header.height, limits.max_input_pixels) from exc
     except _DECODE_ERRORS as exc:
-        raise UnsupportedMedia(_CORRUPT) from exc
+        raise UnsupportedMedia(MediaProblem.CORRUPT_ANIMATION) from exc
     try:
         if not getattr(im, "is_animated", False):
-            raise UnsupportedMedia(_STILL)
+            raise UnsupportedMedia(MediaProblem.STILL_PICTURE)
         if im.format == "WEBP" and getattr(im, "rawmode", None) == "RGBX":
             # libwebp's animation decoder hands out RGBA canvases whose uncovered areas are
             # transparent, as browsers show them; Pillow drops that alpha when no frame
@@ -267,7 +269,7 @@ class AnimatedReader:
                     rgba = self._im.convert("RGBA")
                 except _DECODE_ERRORS as exc:
                     if self._count == 0:
-                        raise UnsupportedMedia(_CORRUPT) from exc
+                        raise UnsupportedMedia(MediaProblem.CORRUPT_ANIMATION) from exc
                     self._end = self._index  # a damaged tail: keep what played
                     break
                 self._index += 1

@@ -16,7 +16,13 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from engine.errors import ImageTooSmall, UnsupportedMedia, VideoTooLong, VideoTooManyFrames
+from engine.errors import (
+    ImageTooSmall,
+    MediaProblem,
+    UnsupportedMedia,
+    VideoTooLong,
+    VideoTooManyFrames,
+)
 from engine.video.colour import bt709_frame, frame_to_rgb, tag_bt709
 from engine.video.geometry import Geometry, decoded_frames, first_frame, frame_pixel_format
 from engine.video.probe import VideoLimits, fitted_even_size, open_video
@@ -74,7 +80,7 @@ class FrameReader:
                 break
             except (av.FFmpegError, ValueError) as exc:
                 if self._count == 0:
-                    raise UnsupportedMedia("video data is corrupt or truncated") from exc
+                    raise UnsupportedMedia(MediaProblem.CORRUPT_VIDEO) from exc
                 break  # a damaged tail: keep what played
             self._count += 1
             if self._count > self._limits.max_frames:
@@ -168,7 +174,7 @@ class Mp4Writer:
         if self.frames == 0:
             # Every frame failed to decode: FFmpeg would write no file at all.
             self.abort()
-            raise UnsupportedMedia("the video has no frames")
+            raise UnsupportedMedia(MediaProblem.NO_FRAMES)
         self._out.mux(self._stream.encode(None))
         if self._a_out is not None:
             self._add_audio()
@@ -218,7 +224,7 @@ class GifWriter:
     def finish(self, fps: Fraction, end: float | None = None) -> None:
         """Write the GIF, looping forever; `end` (s), when known, is when the last frame ends."""
         if not self._frames:
-            raise UnsupportedMedia("the video has no frames")
+            raise UnsupportedMedia(MediaProblem.NO_FRAMES)
         default_ms = 1000.0 / float(fps)
         durations = [
             max(20, round((b - a) * 1000))

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from av.sidedata.sidedata import Type as SideDataType
 
-from engine.errors import UnsupportedMedia
+from engine.errors import MediaProblem, UnsupportedMedia
 
 __all__ = [
     "Geometry",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 Frame = npt.NDArray[np.uint8]
-_CORRUPT = "video data is corrupt or truncated"
 # A sample aspect ratio outside this range is a damaged header, not a real camera: ignored.
 _SAR_RANGE = (Fraction(1, 8), Fraction(8))
 # FFmpeg's own VP8/VP9 decoders drop the alpha plane WebM carries beside the picture (Matroska
@@ -174,6 +173,6 @@ def first_frame(frames: Iterator[Any]) -> Any:
     try:
         return next(frames)
     except StopIteration:
-        raise UnsupportedMedia("the video has no frames") from None
+        raise UnsupportedMedia(MediaProblem.NO_FRAMES) from None
     except (av.FFmpegError, ValueError) as exc:
-        raise UnsupportedMedia(_CORRUPT) from exc
+        raise UnsupportedMedia(MediaProblem.CORRUPT_VIDEO) from exc

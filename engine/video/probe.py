@@ -12,6 +12,7 @@ import av
 from engine.errors import (
     FileTooLarge,
     ImageTooLarge,
+    MediaProblem,
     UnsupportedMedia,
     VideoTooLong,
     VideoTooManyFrames,
@@ -37,8 +38,6 @@ ANIMATED_PICTURES: frozenset[Container] = frozenset({"webp", "apng"})
 # demuxer ever sees the bytes, so the attack surface stays at three well-trodden ones.
 _DEMUXERS: dict[Container, str] = {"mp4": "mov", "webm": "matroska", "gif": "gif"}
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
-_NOT_VIDEO = "not a video; send an MP4, MOV, WebM, GIF, or an animated WebP or PNG"
-_CORRUPT = "video data is corrupt or truncated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +86,16 @@ def open_video(data: bytes) -> Any:
     here they get UnsupportedMedia too.
     """
     if not data:
-        raise UnsupportedMedia("file is empty")
+        raise UnsupportedMedia(MediaProblem.EMPTY)
     kind = sniff(data)
     if kind is None or kind not in _DEMUXERS:
-        raise UnsupportedMedia(_NOT_VIDEO)
+        raise UnsupportedMedia(MediaProblem.NOT_A_VIDEO)
     try:
         # Not FFmpeg's own probing: it scores every demuxer it has against the bytes, and data
         # appended to a GIF (a polyglot) could win it.
         container = av.open(io.BytesIO(data), mode="r", format=_DEMUXERS[kind])
     except (av.FFmpegError, ValueError, OSError) as exc:
-        raise UnsupportedMedia(_CORRUPT) from exc
+        raise UnsupportedMedia(MediaProblem.CORRUPT_VIDEO) from exc
     # Decide before close(): PyAV's stream objects must not be touched after it (segfault).
     problem = _stream_problem(container.streams)
     if problem is not None:
@@ -105,12 +104,12 @@ def open_video(data: bytes) -> Any:
     return container
 
 
-def _stream_problem(streams: Any) -> str | None:
+def _stream_problem(streams: Any) -> MediaProblem | None:
     if not streams.video:
         # No streams at all means the index (an mp4's moov) is cut off or mangled.
-        return "the file has no video track" if streams.audio else _CORRUPT
+        return MediaProblem.NO_VIDEO_TRACK if streams.audio else MediaProblem.CORRUPT_VIDEO
     if streams.video[0].codec_context is None:  # FFmpeg could not make sense of the track
-        return _CORRUPT
+        return MediaProblem.CORRUPT_VIDEO
     return None
 
 
@@ -135,7 +134,7 @@ def probe_video(data: bytes, limits: VideoLimits = VideoLimits()) -> VideoInfo:
         stream = container.streams.video[0]
         width, height = int(stream.codec_context.width), int(stream.codec_context.height)
         if width <= 0 or height <= 0:
-            raise UnsupportedMedia("the video track has no picture size")
+            raise UnsupportedMedia(MediaProblem.NO_PICTURE_SIZE)
         if width * height > limits.max_input_pixels:
             raise ImageTooLarge(width * height, limits.max_input_pixels)
         fps = stream.average_rate or stream.guessed_rate or Fraction(10)

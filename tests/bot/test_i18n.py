@@ -25,7 +25,7 @@ from bot.i18n.catalog import (
 )
 from bot.i18n.extract import command_descriptions
 from bot.quota import LimitOutOfRange, QuotaExceeded
-from engine.errors import FileTooLarge, UnsupportedMedia
+from engine.errors import FileTooLarge, MediaProblem, UnsupportedMedia
 
 LOCALES = sorted(shipped_locales())
 Msgid = str | tuple[str, str]
@@ -157,8 +157,8 @@ def test_korean_replies_are_korean_with_their_data_filled_in() -> None:
     ko = lang_for("ko-KR")
     text = messages.error_message(FileTooLarge(25 * 2**20, 20 * 2**20), ko)
     assert text == "파일이 너무 커요(25.0 MB). 최대 20 MB까지 보낼 수 있어요."
-    unsupported = messages.error_message(UnsupportedMedia("not an image"), ko)
-    assert unsupported.startswith("파일을 읽을 수 없어요(not an image).")
+    unsupported = messages.error_message(UnsupportedMedia(MediaProblem.NOT_AN_IMAGE), ko)
+    assert unsupported.startswith("파일을 읽을 수 없어요(이미지 파일이 아니에요).")
     refused = messages.quota_message(LimitOutOfRange("daily_per_user", 0, 1, 1000), ko)
     assert refused == "daily_per_user 값은 1에서 1000 사이여야 해요(입력한 값: 0)."
     assert messages.human_duration(3725, ko) == "1시간 3분"

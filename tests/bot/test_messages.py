@@ -13,6 +13,7 @@ from engine.errors import (
     InferenceFailed,
     InferenceTimeout,
     JobTimeout,
+    MediaProblem,
     QueueFull,
     ToonError,
     UnknownStyle,
@@ -30,9 +31,15 @@ from engine.errors import (
         (InferenceTimeout(120), messages.TIMED_OUT),
         (ToonError("anything else"), messages.FAILED),
         (
-            UnsupportedMedia("not an image"),
+            UnsupportedMedia(MediaProblem.NOT_AN_IMAGE),
             "I can't read that file (not an image). Please send a JPEG, PNG or WebP photo, "
             "or an MP4, MOV, WebM or GIF clip (animated WebP and PNG work too).",
+        ),
+        (
+            UnsupportedMedia(MediaProblem.FORMAT_NOT_SUPPORTED, format_name="HEIC"),
+            "I can't read that file (HEIC is not supported for photos; send a JPEG, PNG or "
+            "WebP). Please send a JPEG, PNG or WebP photo, or an MP4, MOV, WebM or GIF clip "
+            "(animated WebP and PNG work too).",
         ),
         (
             ImageTooLarge(100_000 * 100_000, 40_000_000),

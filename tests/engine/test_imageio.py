@@ -19,7 +19,13 @@ from PIL import ExifTags, Image, ImageFile, JpegImagePlugin
 from skimage import data as skdata
 
 from engine import imageio
-from engine.errors import FileTooLarge, ImageTooLarge, ImageTooSmall, UnsupportedMedia
+from engine.errors import (
+    FileTooLarge,
+    ImageTooLarge,
+    ImageTooSmall,
+    MediaProblem,
+    UnsupportedMedia,
+)
 from engine.icc import srgb_profile
 from engine.imageio import (
     ACCEPTED_FORMATS,
@@ -157,13 +163,15 @@ def test_encode_accepts_non_contiguous_views() -> None:
 def test_non_images_are_unsupported(payload: bytes) -> None:
     with pytest.raises(UnsupportedMedia) as info:
         decode_image(payload)
-    assert info.value.reason == "not an image"
+    assert info.value.problem is MediaProblem.NOT_AN_IMAGE
+    assert str(info.value) == "not an image"
 
 
 def test_empty_data() -> None:
     with pytest.raises(UnsupportedMedia) as info:
         decode_image(b"")
-    assert info.value.reason == "file is empty"
+    assert info.value.problem is MediaProblem.EMPTY
+    assert str(info.value) == "file is empty"
 
 
 def test_zip_archive_is_unsupported() -> None:
@@ -182,8 +190,9 @@ def test_other_image_formats_are_refused(fmt: str, mode: str, name: str) -> None
     payload = save(Image.new(mode, (32, 32)), fmt)
     with pytest.raises(UnsupportedMedia) as info:
         decode_image(payload)
-    assert name in info.value.reason
-    assert "not supported" in info.value.reason
+    assert info.value.problem is MediaProblem.FORMAT_NOT_SUPPORTED
+    assert info.value.format_name == name
+    assert str(info.value) == f"{name} is not supported for photos; send a JPEG, PNG or WebP"
 
 
 def test_gif_jpeg_polyglot_is_judged_by_content_not_trailing_data() -> None:
@@ -195,8 +204,10 @@ def test_gif_jpeg_polyglot_is_judged_by_content_not_trailing_data() -> None:
 
 def test_heic_brand_is_named() -> None:
     payload = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
-    with pytest.raises(UnsupportedMedia, match="HEIC"):
+    with pytest.raises(UnsupportedMedia, match="HEIC") as info:
         decode_image(payload)
+    assert info.value.problem is MediaProblem.FORMAT_NOT_SUPPORTED
+    assert info.value.format_name == "HEIC"
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
@@ -205,7 +216,8 @@ def test_truncated_data_is_corrupt(fmt: str) -> None:
     for cut in (len(full) // 2, 40):
         with pytest.raises(UnsupportedMedia) as info:
             decode_image(full[:cut])
-        assert info.value.reason == "image data is corrupt or truncated"
+        assert info.value.problem is MediaProblem.CORRUPT_IMAGE
+        assert str(info.value) == "image data is corrupt or truncated"
 
 
 def test_garbage_after_png_signature_is_corrupt() -> None:

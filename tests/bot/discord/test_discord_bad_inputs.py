@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import messages
-from engine.errors import ImageTooLarge, UnsupportedMedia, VideoTooManyFrames
+from engine.errors import ImageTooLarge, MediaProblem, UnsupportedMedia, VideoTooManyFrames
 from tests.bot.discord.conftest import Toonbot
 from tests.bot.harness import photo_bytes
 from tests.fakes.corpus import sample
@@ -22,8 +22,8 @@ async def used_today(bot: Toonbot, user: int = USER) -> int:
     return status.used_today
 
 
-def unsupported(reason: str) -> str:
-    return messages.error_message(UnsupportedMedia(reason))
+def unsupported(problem: MediaProblem, format_name: str = "") -> str:
+    return messages.error_message(UnsupportedMedia(problem, format_name=format_name))
 
 
 async def test_model_crash_is_refunded_and_the_next_picture_works(toonbot: Toonbot) -> None:
@@ -42,10 +42,10 @@ async def test_model_crash_is_refunded_and_the_next_picture_works(toonbot: Toonb
 
 NASTY = [
     ("png_bomb_1600mp", messages.error_message(ImageTooLarge(40_000 * 40_000, 40_000_000))),
-    ("zip_bomb_as_jpg", unsupported("archives are not supported; send a photo")),
-    ("svg", unsupported("SVG is not supported; send a JPEG, PNG or WebP")),
+    ("zip_bomb_as_jpg", unsupported(MediaProblem.ARCHIVE)),
+    ("svg", unsupported(MediaProblem.FORMAT_NOT_SUPPORTED, "SVG")),
     ("gif_3000_frames", messages.error_message(VideoTooManyFrames(3000, 1800))),
-    ("mp4_truncated_moov", unsupported("video data is corrupt or truncated")),
+    ("mp4_truncated_moov", unsupported(MediaProblem.CORRUPT_VIDEO)),
 ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot import messages
 from bot.discord import sync_commands
 from bot.i18n import lang_for
-from engine.errors import UnsupportedMedia
+from engine.errors import MediaProblem, UnsupportedMedia
 from tests.bot.discord.conftest import Toonbot
 from tests.bot.harness import photo_bytes
 from tests.fakes.discord_objects import JSON, TOKEN
@@ -30,7 +30,7 @@ async def test_a_korean_client_gets_korean_help_and_errors(toonbot: Toonbot) -> 
     assert text.endswith(ko(messages.DC_HELP_SAMPLE))
 
     bad = await fake.toon(USER, fake.upload(b"not a photo"), locale="ko")
-    expected = messages.error_message(UnsupportedMedia("not an image"), ko)
+    expected = messages.error_message(UnsupportedMedia(MediaProblem.NOT_AN_IMAGE), ko)
     await fake.wait_for(lambda: expected in fake.ephemeral_texts(bad))
 
     pdf = fake.upload(b"%PDF-1.7", "cv.pdf", "application/pdf")
@@ -65,7 +65,7 @@ async def test_a_korean_result_is_posted_in_korean(toonbot: Toonbot) -> None:
 
 async def test_english_and_other_locales_get_english(toonbot: Toonbot) -> None:
     fake = toonbot.fake
-    expected = messages.error_message(UnsupportedMedia("not an image"))
+    expected = messages.error_message(UnsupportedMedia(MediaProblem.NOT_AN_IMAGE))
     for locale in ("en-US", "pt-BR"):
         record = await fake.command(USER, "toon-help", locale=locale)
         [text] = await fake.wait_for(lambda r=record: fake.ephemeral_texts(r))

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot import messages
-from engine.errors import ImageTooLarge, ImageTooSmall, UnsupportedMedia, VideoTooManyFrames
+from engine.errors import (
+    ImageTooLarge,
+    ImageTooSmall,
+    MediaProblem,
+    UnsupportedMedia,
+    VideoTooManyFrames,
+)
 from tests.bot.harness import photo_bytes
 from tests.bot.telegram.conftest import Toonbot
 from tests.fakes.corpus import sample
@@ -16,8 +22,8 @@ from tests.fakes.corpus import sample
 USER = 1001
 
 
-def unsupported(reason: str) -> str:
-    return messages.error_message(UnsupportedMedia(reason))
+def unsupported(problem: MediaProblem, format_name: str = "") -> str:
+    return messages.error_message(UnsupportedMedia(problem, format_name=format_name))
 
 
 async def used_today(bot: Toonbot, user: int = USER) -> int:
@@ -43,15 +49,15 @@ async def test_model_crash_is_answered_refunded_and_the_next_photo_works(toonbot
 
 NASTY = [
     ("png_bomb_1600mp", messages.error_message(ImageTooLarge(40_000 * 40_000, 40_000_000))),
-    ("zip_bomb_as_jpg", unsupported("archives are not supported; send a photo")),
-    ("truncated_jpeg", unsupported("image data is corrupt or truncated")),
-    ("mp4_named_png", unsupported("video files are not supported here; send a photo")),
-    ("svg", unsupported("SVG is not supported; send a JPEG, PNG or WebP")),
-    ("empty", unsupported("file is empty")),
+    ("zip_bomb_as_jpg", unsupported(MediaProblem.ARCHIVE)),
+    ("truncated_jpeg", unsupported(MediaProblem.CORRUPT_IMAGE)),
+    ("mp4_named_png", unsupported(MediaProblem.VIDEO_AS_PHOTO)),
+    ("svg", unsupported(MediaProblem.FORMAT_NOT_SUPPORTED, "SVG")),
+    ("empty", unsupported(MediaProblem.EMPTY)),
     ("png_4000x1", messages.error_message(ImageTooSmall(1536, 1, 16))),
     ("gif_3000_frames", messages.error_message(VideoTooManyFrames(3000, 1800))),
-    ("mp4_truncated_moov", unsupported("video data is corrupt or truncated")),
-    ("mp4_audio_only", unsupported("the file has no video track")),
+    ("mp4_truncated_moov", unsupported(MediaProblem.CORRUPT_VIDEO)),
+    ("mp4_audio_only", unsupported(MediaProblem.NO_VIDEO_TRACK)),
 ]
 
 

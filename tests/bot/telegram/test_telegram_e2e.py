@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bot import messages
-from engine.errors import FileTooLarge, UnknownStyle, UnsupportedMedia
+from engine.errors import FileTooLarge, MediaProblem, UnknownStyle, UnsupportedMedia
 from engine.styles import describe_styles
 from tests.bot.harness import decode_upload, expected_toon, photo_bytes
 from tests.bot.telegram.conftest import Toonbot
@@ -243,7 +243,7 @@ async def test_failed_job_refunds_the_unit_and_says_so(toonbot: Toonbot) -> None
             b"this is not a photo at all",
             "holiday.jpg",
             "image/jpeg",
-            messages.error_message(UnsupportedMedia("not an image")),
+            messages.error_message(UnsupportedMedia(MediaProblem.NOT_AN_IMAGE)),
             1,
         ),
     ],

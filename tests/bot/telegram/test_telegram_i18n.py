@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import messages
 from bot.i18n import lang_for
-from engine.errors import UnsupportedMedia
+from engine.errors import MediaProblem, UnsupportedMedia
 from engine.styles import describe_styles
 from tests.bot.harness import photo_bytes
 from tests.bot.telegram.conftest import Toonbot
@@ -51,9 +51,8 @@ async def test_a_korean_user_gets_korean_help_and_errors(toonbot: Toonbot) -> No
     fake.push_document(KOREAN, b"%PDF-1.7", file_name="cv.pdf", mime_type="application/pdf")
     await wait_text(fake, KOREAN, ko(messages.TG_NOT_AN_IMAGE))
     fake.push_document(KOREAN, b"not a photo", file_name="me.jpg", mime_type="image/jpeg")
-    await wait_text(
-        fake, KOREAN, messages.error_message(UnsupportedMedia("not an image"), lang_for("ko"))
-    )
+    not_an_image = UnsupportedMedia(MediaProblem.NOT_AN_IMAGE)
+    await wait_text(fake, KOREAN, messages.error_message(not_an_image, lang_for("ko")))
     assert not [t for t in fake.texts(KOREAN) if t.startswith(("I can't", "That file"))]
 
 
