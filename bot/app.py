@@ -20,6 +20,7 @@ from bot.config import (
     check_device,
     state_dir,
 )
+from bot.dotenv_file import DOTENV_FILE
 from bot.messages import (
     CLI_LOG_KEY_FAILED,
     DC_BAD_TOKEN,
@@ -149,7 +150,11 @@ async def run_bots(
     if not frontends:
         print(
             "toonbot: "
-            + NO_TOKEN.format(telegram_env=TELEGRAM_TOKEN_ENV, discord_env=DISCORD_TOKEN_ENV),
+            + NO_TOKEN.format(
+                telegram_env=TELEGRAM_TOKEN_ENV,
+                discord_env=DISCORD_TOKEN_ENV,
+                dotenv=DOTENV_FILE.absolute(),
+            ),
             file=sys.stderr,
         )
         return 2

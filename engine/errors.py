@@ -15,6 +15,7 @@ __all__ = [
     "FileTooLarge",
     "ImageTooLarge",
     "ImageTooSmall",
+    "ImageTooThin",
     "InferenceFailed",
     "InferenceTimeout",
     "JobTimeout",
@@ -112,13 +113,27 @@ class ImageTooLarge(MediaError):
 
 
 class ImageTooSmall(MediaError):
-    """The image (after fitting to the size cap) is too small or too thin to stylize."""
+    """A side of the image (width x height as decoded, pixels) is under min_side pixels."""
 
     def __init__(self, width: int, height: int, min_side: int) -> None:
         super().__init__(f"image is {width}x{height}, each side must be at least {min_side} px")
         self.width = width
         self.height = height
         self.min_side = min_side
+
+
+class ImageTooThin(ImageTooSmall):
+    """Each side reaches min_side, but the image is so long and thin that fitting its longer
+    side to the size cap would leave the shorter under min_side: its longer side may be at most
+    max_ratio times its shorter. width x height are as decoded (the user's own numbers)."""
+
+    def __init__(self, width: int, height: int, min_side: int, max_ratio: int) -> None:
+        super().__init__(width, height, min_side)
+        self.args = (
+            f"image is {width}x{height}, too long and thin: the longer side may be at most "
+            f"{max_ratio} times the shorter",
+        )
+        self.max_ratio = max_ratio
 
 
 class FileTooLarge(MediaError):

@@ -24,6 +24,7 @@ from engine.errors import (
     FileTooLarge,
     ImageTooLarge,
     ImageTooSmall,
+    ImageTooThin,
     MediaProblem,
     UnsupportedMedia,
 )
@@ -119,11 +120,14 @@ def decode_image(data: bytes, limits: ImageLimits = ImageLimits()) -> npt.NDArra
         raise refusal
 
     decoded, icc = _decode_rgb(data, limits)
-    # Converted after fitting: the same colours, on at most max_side^2 pixels.
-    rgb = rgb_to_srgb(fit_within(decoded, limits.max_side), icc)
-    height, width = rgb.shape[:2]
+    # Checked on the decoded size, so the reply names the user's own numbers.
+    height, width = decoded.shape[:2]
     if min(width, height) < limits.min_side:
         raise ImageTooSmall(width, height, limits.min_side)
+    # Converted after fitting: the same colours, on at most max_side^2 pixels.
+    rgb = rgb_to_srgb(fit_within(decoded, limits.max_side), icc)
+    if min(rgb.shape[:2]) < limits.min_side:
+        raise ImageTooThin(width, height, limits.min_side, limits.max_side // limits.min_side)
     return np.ascontiguousarray(rgb)
 
 

@@ -20,6 +20,7 @@ from engine.errors import (
     FileTooLarge,
     ImageTooLarge,
     ImageTooSmall,
+    ImageTooThin,
     InferenceFailed,
     InferenceTimeout,
     JobTimeout,
@@ -60,6 +61,7 @@ __all__ = [
     "FORGET_UNAVAILABLE",
     "IMAGE_TOO_LARGE",
     "IMAGE_TOO_SMALL",
+    "IMAGE_TOO_THIN",
     "LIMIT_OUT_OF_RANGE",
     "MEDIA_ARCHIVE",
     "MEDIA_CORRUPT_ANIMATION",
@@ -129,7 +131,7 @@ QUOTA_UNAVAILABLE = (
 FORGET_DELETED = "Done \u2014 I deleted what I kept about you:"
 FORGET_DELETED_STYLE = "\u2022 your usual style"
 FORGET_DELETED_HISTORY = "\u2022 your picture counts from earlier days"
-FORGET_DELETED_ADMIN = "\u2022 your name beside limits you set as an admin (the limits stay)"
+FORGET_DELETED_ADMIN = "\u2022 your user id beside limits you set as an admin (the limits stay)"
 FORGET_NOTHING_DELETED = "There was nothing of yours left to delete."
 FORGET_KEPT = (
     "Kept until they expire in {wait}, so limits can't be reset this way: today's picture "
@@ -188,8 +190,11 @@ IMAGE_TOO_LARGE = (
     "Please send one under {limit_megapixels:.0f} megapixels."
 )
 IMAGE_TOO_SMALL = (
-    "That image is too small or too thin ({width}x{height}). "
-    "Each side needs at least {min_side} pixels."
+    "That image is too small ({width}x{height}). Each side needs at least {min_side} pixels."
+)
+IMAGE_TOO_THIN = (
+    "That image is too long and thin to draw ({width}x{height}). "
+    "Its longer side can be at most {max_ratio} times its shorter side."
 )
 FILE_TOO_LARGE = "That file is too big ({size_mb:.1f} MB). The limit is {limit_mb:.0f} MB."
 VIDEO_TOO_LONG = (
@@ -220,7 +225,8 @@ OPTIONS_UNUSED = "{style} doesn't use {names}."
 OPTION_NAMES_OR = " or "  # between the names in OPTIONS_UNUSED
 NO_TOKEN = (
     "No bot token is set, so there is nothing to run. Set {telegram_env} for Telegram "
-    "and/or {discord_env} for Discord in the environment, then run `toonbot run` again."
+    "and/or {discord_env} for Discord in {dotenv} or the environment, then run `toonbot run` "
+    "again."
 )
 
 DAILY_LIMIT = "You've used all {limit} toons for today. More in {wait}."
@@ -254,6 +260,8 @@ def error_message(exc: ToonError, lang: Lang = ENGLISH) -> str:
         case ImageTooLarge(pixels=pixels, limit=limit):
             text = lang(IMAGE_TOO_LARGE)
             return text.format(megapixels=pixels / 1e6, limit_megapixels=limit / 1e6)
+        case ImageTooThin(width=width, height=height, max_ratio=max_ratio):
+            return lang(IMAGE_TOO_THIN).format(width=width, height=height, max_ratio=max_ratio)
         case ImageTooSmall(width=width, height=height, min_side=min_side):
             return lang(IMAGE_TOO_SMALL).format(width=width, height=height, min_side=min_side)
         case FileTooLarge(size=size, limit=limit):

@@ -86,7 +86,7 @@ DC_PRIVACY = (
     "\u2022 Your usual style (/toon-style), until you change it or use /toon-forget. A server's "
     "default style belongs to the server and stays.\n"
     "\u2022 While a picture is being drawn: a note of the charge (which channel and message to "
-    "answer), deleted as soon as it is sent or refunded.\n"
+    "answer, and in which language), deleted as soon as it is sent or refunded.\n"
     "\u2022 If you change a server's limits as a manager: your user id beside them, until they "
     "are changed again or you use /toon-forget.\n"
     "\n"
@@ -96,7 +96,7 @@ DC_PRIVACY = (
     "My logs name you only by a scrambled tag, never by your id or name. Whoever runs this bot "
     "decides how long logs and backups are kept.\n"
     "\n"
-    "/toon-forget deletes your style, your past counts and your name beside limits now. "
+    "/toon-forget deletes your style, your past counts and your user id beside limits now. "
     "Today's counts, a running cooldown and pictures being drawn stay until they expire, so "
     "limits can't be reset this way."
 )

@@ -78,7 +78,7 @@ TG_PRIVACY = (
     "but is the whole group's, not yours.\n"
     "\u2022 Your usual style (/style), until you change it or use /forget.\n"
     "\u2022 While a picture is being drawn: a note of the charge (which chat and message to "
-    "answer), deleted as soon as it is sent or refunded.\n"
+    "answer, and in which language), deleted as soon as it is sent or refunded.\n"
     "\u2022 If you change a group's limits as its admin: your user id beside them, until they "
     "are changed again or you use /forget.\n"
     "\n"
@@ -88,7 +88,7 @@ TG_PRIVACY = (
     "My logs name you only by a scrambled tag, never by your id or name. Whoever runs this bot "
     "decides how long logs and backups are kept.\n"
     "\n"
-    "/forget deletes your style, your past counts and your name beside limits now. Today's "
+    "/forget deletes your style, your past counts and your user id beside limits now. Today's "
     "counts, a running cooldown and pictures being drawn stay until they expire, so limits "
     "can't be reset this way."
 )

@@ -177,7 +177,7 @@ def test_the_forget_reply_says_what_went_and_what_stays_until_when() -> None:
         "Done \u2014 I deleted what I kept about you:\n"
         "\u2022 your usual style\n"
         "\u2022 your picture counts from earlier days\n"
-        "\u2022 your name beside limits you set as an admin (the limits stay)\n"
+        "\u2022 your user id beside limits you set as an admin (the limits stay)\n"
         "Kept until they expire in 5 h, so limits can't be reset this way: today's picture "
         "counts, your cooldown and any picture still being drawn. They are deleted at the next "
         "clean-up after that (every 1 h)."

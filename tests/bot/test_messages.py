@@ -10,6 +10,7 @@ from engine.errors import (
     FileTooLarge,
     ImageTooLarge,
     ImageTooSmall,
+    ImageTooThin,
     InferenceFailed,
     InferenceTimeout,
     JobTimeout,
@@ -47,7 +48,12 @@ from engine.errors import (
         ),
         (
             ImageTooSmall(1, 1, 16),
-            "That image is too small or too thin (1x1). Each side needs at least 16 pixels.",
+            "That image is too small (1x1). Each side needs at least 16 pixels.",
+        ),
+        (
+            ImageTooThin(4000, 40, 16, 96),
+            "That image is too long and thin to draw (4000x40). "
+            "Its longer side can be at most 96 times its shorter side.",
         ),
         (
             FileTooLarge(25 * 1024 * 1024, 20 * 1024 * 1024),

@@ -23,6 +23,7 @@ from engine.errors import (
     FileTooLarge,
     ImageTooLarge,
     ImageTooSmall,
+    ImageTooThin,
     MediaProblem,
     UnsupportedMedia,
 )
@@ -327,13 +328,23 @@ def test_one_pixel_image_is_too_small() -> None:
     assert (info.value.width, info.value.height, info.value.min_side) == (1, 1, 16)
 
 
-def test_thin_strip_is_too_small_after_fitting() -> None:
+def test_thin_strip_is_too_thin_after_fitting_and_named_by_its_own_size() -> None:
     strip = save(Image.new("RGB", (20_000, 20), RED), "PNG")
-    with pytest.raises(ImageTooSmall) as info:
+    with pytest.raises(ImageTooThin) as info:
         decode_image(strip)
-    assert info.value.width == 1536
-    assert info.value.height <= 2
-    assert info.value.min_side == 16
+    # The user's numbers, not the fitted 1536x2 that no one uploaded.
+    assert (info.value.width, info.value.height) == (20_000, 20)
+    assert (info.value.min_side, info.value.max_ratio) == (16, 96)
+    assert isinstance(info.value, ImageTooSmall)  # frontends that only know the parent still cope
+    # A strip short of the ratio still fits: 96 x 16 px long, 16 px after fitting.
+    assert decode_image(save(Image.new("RGB", (1536 * 2, 32), RED), "PNG")).shape == (16, 1536, 3)
+
+
+def test_a_small_side_is_named_before_fitting() -> None:
+    with pytest.raises(ImageTooSmall) as info:
+        decode_image(save(Image.new("RGB", (4000, 10), RED), "PNG"))
+    assert type(info.value) is ImageTooSmall
+    assert (info.value.width, info.value.height) == (4000, 10)
 
 
 def test_min_side_boundary() -> None:
