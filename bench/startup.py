@@ -147,7 +147,7 @@ def main() -> int:
         "rows": rows,
     }
     args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.json.relative_to(ROOT)}")
+    print(f"wrote {args.json}")
     return 0
 
 
