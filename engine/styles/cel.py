@@ -42,7 +42,9 @@ class CelPass:
         over which banding fades in);
       line art: reference_contrast / contrast_gain, line_smooth_radius / line_smooth_eps,
         line_passes (inner, extra binomial passes of the DoG), flat_threshold /
-        fine_threshold / line_phi, speck_radius / speck_density, ink_edges, line_strength.
+        fine_threshold / line_phi, speck_radius / speck_density, ink_edges, line_strength,
+        texture_gain / texture_radius / texture_density / texture_level (both line
+        thresholds times 1 + texture_gain where fine edges are dense; 0 = off, see _texture).
     """
 
     def __init__(
@@ -78,6 +80,10 @@ class CelPass:
         speck_density: float = 0.1,
         ink_edges: tuple[float, float] = (0.15, 0.65),
         line_strength: float = 0.88,
+        texture_radius: int = 10,
+        texture_density: tuple[float, float] = (0.3, 0.4),
+        texture_gain: float = 0.0,
+        texture_level: float = 0.5,
     ) -> None:
         if work_side < 1 or line_side < 1 or levels < 1:
             raise ValueError("work_side, line_side and levels must be positive")
@@ -113,6 +119,10 @@ class CelPass:
         self.speck_density = speck_density
         self.ink_edges = ink_edges
         self.line_strength = line_strength
+        self.texture_radius = texture_radius
+        self.texture_density = texture_density
+        self.texture_gain = texture_gain
+        self.texture_level = texture_level
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """Stylize a batch (N, 3, H, W) in [0, 1]."""
@@ -274,9 +284,35 @@ class CelPass:
         # Source 1, the flattened image: texture-free outlines of colour regions (low threshold).
         # Source 2, frame.fine_dog: lightly smoothed luma (high threshold).
         flat = torch.addcmul(ab_y[:, 1:2] * frame.gain, ab_y[:, 0:1], frame.y_mid)
-        dog = self._dog(flat).sub_(self.flat_threshold)
-        dog = torch.maximum(dog, frame.fine_dog - self.fine_threshold)
+        flat_dog, fine_dog = self._dog(flat), frame.fine_dog
+        if self.texture_gain > 0.0:
+            # Thresholds rise in busy texture (knit, tweed, patterned cloth), so it paints flat
+            # instead of printing a confetti of ink; lone outlines and folds are not busy.
+            raise_by = self._texture(fine_dog).mul_(self.texture_gain).add_(1.0)
+            dog = flat_dog.sub_(raise_by * self.flat_threshold)
+            dog = torch.maximum(dog, raise_by.mul_(-self.fine_threshold).add_(fine_dog))
+        else:
+            dog = flat_dog.sub_(self.flat_threshold)
+            dog = torch.maximum(dog, fine_dog - self.fine_threshold)
         ink = torch.tanh(dog.mul_(self.line_phi)).clamp_(0.0, 1.0)
         # Isolated dots fill little of their neighbourhood; strokes fill a line's share of it.
         density = flt.box_filter(ink, self.speck_radius)
         return ink.mul_(flt.smoothstep(0.5 * self.speck_density, self.speck_density, density))
+
+    def _texture(self, fine_dog: torch.Tensor) -> torch.Tensor:
+        """How busy the texture is around each pixel: (N, 1, h, w) in [0, 1] on the line grid.
+
+        The share of pixels within texture_radius whose fine DoG exceeds texture_level *
+        fine_threshold (softly), smoothstepped over texture_density. Edge density as a texture cue, as
+        in surround suppression (Grigorescu, Petkov and Westenberg 2003, "Contour detection
+        based on nonclassical receptive field inhibition"): a lone outline or fold fills a
+        stroke's width of its window (about 0.1-0.25 on the portraits at radius 10), a
+        knit sweater's ribs and flecks fill 0.3-0.45 of it. The low level lets texture too
+        faint to ink still count as texture, so its few strong flecks do not stand out.
+        """
+        level = self.texture_level * self.fine_threshold
+        # A ramp (0 at level / 2, 1 at 1.5 level), not a step: a step would turn last-bit
+        # differences (a batch's memory layout) into visible ones.
+        edges = fine_dog.sub(0.5 * level).mul_(1.0 / level).clamp_(0.0, 1.0)
+        density = flt.box_filter(edges, self.texture_radius, inplace=True)
+        return flt.smoothstep(self.texture_density[0], self.texture_density[1], density)

@@ -25,8 +25,13 @@ from engine.styles.scenery import SceneryPass
 
 __all__ = ["BACKGROUND_OVERRIDES", "PERSON_OVERRIDES", "WebtoonStyle"]
 
-# People keep their shading and likeness: gentle palette pull, few texture lines on the skin.
-PERSON_OVERRIDES: dict[str, Any] = {"smooth_eps": 0.006, "fine_threshold": 0.02}
+# People keep their shading and likeness: gentle palette pull, few texture lines on the skin,
+# and busy cloth texture (knit, tweed) painted flat: its edges would print as black specks.
+PERSON_OVERRIDES: dict[str, Any] = {
+    "smooth_eps": 0.006,
+    "fine_threshold": 0.02,
+    "texture_gain": 3.0,
+}
 # Backgrounds are painted scenery (scenery.py), not the person's cel pass; these are its
 # keyword defaults here (none yet: texture and vividness come from the options).
 BACKGROUND_OVERRIDES: dict[str, Any] = {}
