@@ -43,8 +43,9 @@ class CelPass:
       line art: reference_contrast / contrast_gain, line_smooth_radius / line_smooth_eps,
         line_passes (inner, extra binomial passes of the DoG), flat_threshold /
         fine_threshold / line_phi, speck_radius / speck_density, ink_edges, line_strength,
-        texture_gain / texture_radius / texture_density / texture_level (both line
-        thresholds times 1 + texture_gain where fine edges are dense; 0 = off, see _texture).
+        texture_gain / texture_radius / texture_density / texture_level / texture_step (where
+        fine edges are dense, the flat threshold times 1 + texture_gain and the fine one plus
+        texture_gain * texture_step, luma units; 0 = off, see _texture).
     """
 
     def __init__(
@@ -83,7 +84,8 @@ class CelPass:
         texture_radius: int = 10,
         texture_density: tuple[float, float] = (0.3, 0.4),
         texture_gain: float = 0.0,
-        texture_level: float = 0.5,
+        texture_level: float = 0.01,
+        texture_step: float = 0.02,
     ) -> None:
         if work_side < 1 or line_side < 1 or levels < 1:
             raise ValueError("work_side, line_side and levels must be positive")
@@ -123,6 +125,7 @@ class CelPass:
         self.texture_density = texture_density
         self.texture_gain = texture_gain
         self.texture_level = texture_level
+        self.texture_step = texture_step
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """Stylize a batch (N, 3, H, W) in [0, 1]."""
@@ -288,9 +291,12 @@ class CelPass:
         if self.texture_gain > 0.0:
             # Thresholds rise in busy texture (knit, tweed, patterned cloth), so it paints flat
             # instead of printing a confetti of ink; lone outlines and folds are not busy.
-            raise_by = self._texture(fine_dog).mul_(self.texture_gain).add_(1.0)
-            dog = flat_dog.sub_(raise_by * self.flat_threshold)
-            dog = torch.maximum(dog, raise_by.mul_(-self.fine_threshold).add_(fine_dog))
+            busy = self._texture(fine_dog)
+            dog = flat_dog.sub_(busy.mul(self.texture_gain).add_(1.0).mul_(self.flat_threshold))
+            # The fine threshold rises by an absolute step, not a multiple of itself: the
+            # texture option lowers fine_threshold for more lines, and knit must stay painted.
+            step = self.texture_gain * self.texture_step
+            dog = torch.maximum(dog, fine_dog - busy.mul_(step).add_(self.fine_threshold))
         else:
             dog = flat_dog.sub_(self.flat_threshold)
             dog = torch.maximum(dog, fine_dog - self.fine_threshold)
@@ -302,15 +308,17 @@ class CelPass:
     def _texture(self, fine_dog: torch.Tensor) -> torch.Tensor:
         """How busy the texture is around each pixel: (N, 1, h, w) in [0, 1] on the line grid.
 
-        The share of pixels within texture_radius whose fine DoG exceeds texture_level *
-        fine_threshold (softly), smoothstepped over texture_density. Edge density as a texture cue, as
+        The share of pixels within texture_radius whose fine DoG (luma units) exceeds
+        texture_level (softly), smoothstepped over texture_density. Edge density as a texture cue, as
         in surround suppression (Grigorescu, Petkov and Westenberg 2003, "Contour detection
         based on nonclassical receptive field inhibition"): a lone outline or fold fills a
         stroke's width of its window (about 0.1-0.25 on the portraits at radius 10), a
         knit sweater's ribs and flecks fill 0.3-0.45 of it. The low level lets texture too
         faint to ink still count as texture, so its few strong flecks do not stand out.
         """
-        level = self.texture_level * self.fine_threshold
+        # Absolute, not a share of fine_threshold: the texture option moves that threshold, and
+        # fewer fine lines must not mean less texture found (the knit's specks would return).
+        level = self.texture_level
         # A ramp (0 at level / 2, 1 at 1.5 level), not a step: a step would turn last-bit
         # differences (a batch's memory layout) into visible ones.
         edges = fine_dog.sub(0.5 * level).mul_(1.0 / level).clamp_(0.0, 1.0)

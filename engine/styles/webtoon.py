@@ -27,9 +27,9 @@ __all__ = ["BACKGROUND_OVERRIDES", "PERSON_OVERRIDES", "WebtoonStyle"]
 
 # People keep their shading and likeness: gentle palette pull, few texture lines on the skin,
 # and busy cloth texture (knit, tweed) painted flat: its edges would print as black specks.
+# (Their fine-line threshold comes from the texture option: person_fine_threshold.)
 PERSON_OVERRIDES: dict[str, Any] = {
     "smooth_eps": 0.006,
-    "fine_threshold": 0.02,
     "texture_gain": 3.0,
 }
 # Backgrounds are painted scenery (scenery.py), not the person's cel pass; these are its
@@ -45,7 +45,8 @@ def vividness(color: float) -> float:
 def person_fine_threshold(texture: float) -> float:
     """The `texture` option (0..1) as the person pass's threshold for fine lines (hair strands,
     folds): 0.035 at 0 (few), 0.02 at 0.5 (the default look), 0.005 at 1 (many)."""
-    return 0.035 - 0.03 * texture
+    # Rounded so the default texture gives exactly 0.02, the threshold the look was tuned at.
+    return round(0.035 - 0.03 * texture, 6)
 
 
 def person_saturation(color: float) -> float:
@@ -145,6 +146,7 @@ class WebtoonStyle:
         self.person_pass = CelPass(
             **{
                 "saturation": person_saturation(color),
+                "fine_threshold": person_fine_threshold(texture),
                 **params,
                 **PERSON_OVERRIDES,
                 **(person or {}),

@@ -114,3 +114,23 @@ def test_texture_suppression_leaves_plain_structure_exactly_alone() -> None:
         plain = CelPass(texture_gain=0.0)(x)
         suppressed = CelPass(texture_gain=3.0)(x)
     assert torch.equal(plain, suppressed)
+
+
+def test_the_texture_option_sets_how_many_fine_lines_people_get(scene: Scene) -> None:
+    x = torch.from_numpy(scene.rgb).permute(2, 0, 1)[None].float().div(255.0)
+    guides = torch.zeros(1, GUIDE_CHANNELS, SIZE, SIZE)
+    guides[0, 0] = torch.from_numpy(scene.person)
+
+    def ink(texture: float) -> float:
+        style = WebtoonStyle(person_aware=False, grade=0.0, texture=texture)
+        bare = WebtoonStyle(
+            person_aware=False, grade=0.0, texture=texture, person={"line_strength": 0.0}
+        )
+        with torch.inference_mode():
+            drawn = style(x, guides)[0].mean(dim=0).numpy()
+            plain = bare(x, guides)[0].mean(dim=0).numpy()
+        return float(((plain - drawn) > 0.1)[scene.person > 0].mean())
+
+    assert WebtoonStyle(texture=0.5).person_pass.fine_threshold == 0.02  # the tuned default
+    few, usual, many = ink(0.0), ink(0.5), ink(1.0)
+    assert few < usual < many
