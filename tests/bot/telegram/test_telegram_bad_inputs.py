@@ -54,7 +54,7 @@ NASTY = [
     ("mp4_named_png", unsupported(MediaProblem.VIDEO_AS_PHOTO)),
     ("svg", unsupported(MediaProblem.FORMAT_NOT_SUPPORTED, "SVG")),
     ("empty", unsupported(MediaProblem.EMPTY)),
-    ("png_4000x1", messages.error_message(ImageTooSmall(1536, 1, 16))),
+    ("png_4000x1", messages.error_message(ImageTooSmall(4000, 1, 16))),
     ("gif_3000_frames", messages.error_message(VideoTooManyFrames(3000, 1800))),
     ("mp4_truncated_moov", unsupported(MediaProblem.CORRUPT_VIDEO)),
     ("mp4_audio_only", unsupported(MediaProblem.NO_VIDEO_TRACK)),
