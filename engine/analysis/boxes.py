@@ -7,6 +7,9 @@ the two). Plain numpy and OpenCV; nothing here runs a model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import cv2
 import numpy as np
 
@@ -18,10 +21,13 @@ __all__ = [
     "Box",
     "box_iou",
     "clip_box",
+    "detect_in_tiles",
     "fill_face_oval",
     "fit_side",
     "same_face",
 ]
+
+T = TypeVar("T")
 
 Box = tuple[float, float, float, float]
 
@@ -87,3 +93,44 @@ def fit_side(image: np.ndarray, side: int) -> np.ndarray:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     fitted: np.ndarray = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return fitted
+
+
+def detect_in_tiles(
+    image: np.ndarray,
+    detect: Callable[[np.ndarray, Box], list[T]],
+    box_of: Callable[[T], Box],
+    *,
+    tiles: int = 2,
+    overlap: float = 0.25,
+) -> list[T]:
+    """Detections over tiles x tiles overlapping tiles of `image` (H, W, 3), minus those cut by
+    an inner tile edge (such a face is whole in the neighbouring tile).
+
+    detect(tile, window) finds what a tile shows, given the window (relative box) of the whole
+    image it covers, and returns detections whose box_of() is relative to the whole image.
+    overlap is the share of a tile's side that its neighbour also covers (0 <= overlap < 1).
+    """
+    h, w = image.shape[:2]
+    span = 1.0 / (tiles - overlap * (tiles - 1))
+    step = span * (1.0 - overlap)
+    margin = 0.01 * span
+    out = []
+    for i in range(tiles):
+        for j in range(tiles):
+            x0 = min(j * step, 1.0 - span)
+            y0 = min(i * step, 1.0 - span)
+            win = (x0, y0, x0 + span, y0 + span)
+            tile = image[
+                round(win[1] * h) : round(win[3] * h), round(win[0] * w) : round(win[2] * w)
+            ]
+            for found in detect(np.ascontiguousarray(tile), win):
+                box = box_of(found)
+                cut = (
+                    (j > 0 and box[0] < win[0] + margin)
+                    or (i > 0 and box[1] < win[1] + margin)
+                    or (j < tiles - 1 and box[2] > win[2] - margin)
+                    or (i < tiles - 1 and box[3] > win[3] - margin)
+                )
+                if not cut:
+                    out.append(found)
+    return out

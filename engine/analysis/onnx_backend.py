@@ -23,7 +23,15 @@ import onnxruntime as ort
 
 from engine.analysis import face_mesh, ssd
 from engine.analysis import models as bundled
-from engine.analysis.boxes import Box, box_iou, clip_box, fill_face_oval, fit_side, same_face
+from engine.analysis.boxes import (
+    Box,
+    box_iou,
+    clip_box,
+    detect_in_tiles,
+    fill_face_oval,
+    fit_side,
+    same_face,
+)
 from engine.analysis.models import MODEL_FILES
 from engine.analysis.types import MAX_FACES, Face, PersonAnalysis, check_max_faces
 
@@ -247,35 +255,18 @@ def _looks_like_a_group(found: list[_Detection], h: int, w: int) -> bool:
 
 
 def _detect_tiles(session: Any, work: np.ndarray) -> list[_Detection]:
-    """Detections over TILES x TILES overlapping tiles, minus those cut by an inner tile edge.
+    """Detections over TILES x TILES overlapping tiles (engine.analysis.boxes.detect_in_tiles).
 
     The tiles are cut from the work image: the detector shrinks its input to 192 px anyway, so
     a tile of a sharper copy would find no smaller face, only cost a resize.
     """
-    h, w = work.shape[:2]
-    span = 1.0 / (TILES - TILE_OVERLAP * (TILES - 1))
-    step = span * (1.0 - TILE_OVERLAP)
-    margin = 0.01 * span
-    out = []
-    for i in range(TILES):
-        for j in range(TILES):
-            x0 = min(j * step, 1.0 - span)
-            y0 = min(i * step, 1.0 - span)
-            win = (x0, y0, x0 + span, y0 + span)
-            tile = work[
-                round(win[1] * h) : round(win[3] * h), round(win[0] * w) : round(win[2] * w)
-            ]
-            for box, kps, score in _detect(session, np.ascontiguousarray(tile), win):
-                # A face cut by an inner edge is whole in the neighbouring tile.
-                cut = (
-                    (j > 0 and box[0] < win[0] + margin)
-                    or (i > 0 and box[1] < win[1] + margin)
-                    or (j < TILES - 1 and box[2] > win[2] - margin)
-                    or (i < TILES - 1 and box[3] > win[3] - margin)
-                )
-                if not cut:
-                    out.append((box, kps, score))
-    return out
+    return detect_in_tiles(
+        work,
+        lambda tile, win: _detect(session, tile, win),
+        lambda det: det[0],
+        tiles=TILES,
+        overlap=TILE_OVERLAP,
+    )
 
 
 def _merge(found: list[_Detection], h: int, w: int) -> list[_Detection]:
