@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import itertools
 import os
 import pwd
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 __all__ = ["PostgresCluster", "find_postgres", "running_postgres"]
 
 USER = "toonbot"
+_names = itertools.count()
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,20 @@ class PostgresCluster:
     def url(self, database: str = "postgres") -> str:
         """A SQLAlchemy asyncpg URL for one database of this cluster."""
         return f"postgresql+asyncpg://{USER}@127.0.0.1:{self.port}/{database}"
+
+    async def fresh_database(self, prefix: str = "t") -> str:
+        """Create an empty database with a name unique to this process; its URL (as url())."""
+        import asyncpg
+
+        name = f"{prefix}{os.getpid()}_{next(_names)}"
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=self.port, user=USER, database="postgres"
+        )
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return self.url(name)
 
 
 def find_postgres() -> tuple[Path | None, str]:

@@ -4,8 +4,6 @@ limit is still at it; other users and a Discord server's default style are untou
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,7 +15,6 @@ from bot.config import DatabaseSettings, QuotaSettings
 from bot.db import Database
 from bot.quota import ForgetResult, QuotaExceeded, QuotaService, QuotaUnavailable
 from bot.quota.forget import FORGOTTEN_ADMIN
-from tests.bot.postgres import USER as USER_PG
 from tests.bot.postgres import PostgresCluster, running_postgres
 
 DAY_S = 86_400
@@ -27,7 +24,6 @@ TODAY = YESTERDAY + DAY_S  # 12:00 UTC, 12 h before midnight
 GROUP = "tg:-100"
 USER = "tg:7"  # in Telegram their private chat has the same key
 OTHER = "tg:8"
-_names = itertools.count()
 
 
 class Clock:
@@ -56,17 +52,9 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         async with Database(settings) as database:
             yield database
         return
-    asyncpg = pytest.importorskip("asyncpg")
+    pytest.importorskip("asyncpg")
     cluster: PostgresCluster = request.getfixturevalue("cluster")
-    name = f"forget{os.getpid()}_{next(_names)}"
-    conn = await asyncpg.connect(
-        host="127.0.0.1", port=cluster.port, user=USER_PG, database="postgres"
-    )
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    async with Database(DatabaseSettings(), cluster.url(name)) as database:
+    async with Database(DatabaseSettings(), await cluster.fresh_database("forget")) as database:
         yield database
 
 

@@ -4,7 +4,6 @@ bot processes sharing one database's limits."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -18,12 +17,11 @@ from bot.config import DatabaseSettings, QuotaSettings
 from bot.db import Database, alembic_config, head_revision
 from bot.quota import Grant, QuotaExceeded, QuotaService
 from tests.bot import quota_worker
-from tests.bot.postgres import USER, PostgresCluster, running_postgres
+from tests.bot.postgres import PostgresCluster, running_postgres
 
 pytest.importorskip("asyncpg")
 
 REPO = Path(__file__).resolve().parents[2]
-_names = itertools.count()
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +35,7 @@ def cluster() -> Iterator[PostgresCluster]:
 @pytest.fixture
 async def url(cluster: PostgresCluster) -> str:
     """A fresh, empty database on the shared cluster for each test."""
-    import asyncpg
-
-    name = f"t{os.getpid()}_{next(_names)}"
-    conn = await asyncpg.connect(
-        host="127.0.0.1", port=cluster.port, user=USER, database="postgres"
-    )
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return cluster.url(name)
+    return await cluster.fresh_database()
 
 
 @pytest.fixture
